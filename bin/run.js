@@ -2,9 +2,19 @@
 // DEP0123: grpc-js sets the TLS servername to the endpoint IP; Talos endpoints are IPs.
 process.noDeprecation = true;
 
+const root = new URL('..', import.meta.url).pathname;
 const {hoistGlobalFlags} = await import('../dist/lib/argv.js');
 const {installInterruptHandler} = await import('../dist/lib/cancel.js');
 installInterruptHandler();
+const argv = hoistGlobalFlags(process.argv.slice(2));
 
-const {execute} = await import('@oclif/core');
-await execute({args: hoistGlobalFlags(process.argv.slice(2)), dir: import.meta.url});
+// Well-formed invocations of known commands skip booting oclif (see src/lib/fast-path.ts).
+const {fastInvocation} = await import('../dist/lib/fast-path.js');
+const invocation = fastInvocation(argv, root);
+if (invocation) {
+  const {runAction} = await import('../dist/lib/runtime.js');
+  await runAction(invocation);
+} else {
+  const {execute} = await import('@oclif/core');
+  await execute({args: argv, dir: import.meta.url});
+}

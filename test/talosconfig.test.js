@@ -1,4 +1,4 @@
-import {test} from 'node:test';
+import {after, test} from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -19,8 +19,11 @@ import {
   writeTalosconfig,
 } from '../dist/lib/talosconfig.js';
 
+const tempRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'talosconfig-test-'));
+after(() => fs.rmSync(tempRoot, {recursive: true, force: true}));
+
 function tempDir() {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'talosconfig-test-'));
+  return fs.mkdtempSync(path.join(tempRoot, 'case-'));
 }
 
 function touch(file) {
@@ -121,7 +124,7 @@ test('reading: the legacy target is appended to endpoints', () => {
 
 test('reading: errors name the file and the bad key', () => {
   const cases = [
-    ['contexts: [\n', /is invalid: it is not valid YAML/],
+    ['context: a\ncontexts: [\n', /is invalid: it is not valid YAML: .+ at line 3, column 1;/],
     ['- a\n- b\n', /the top level must be a map \(got a list\)/],
     ['contexts: [a, b]\n', /"contexts" must be a map of context names \(got a list\)/],
     ['contexts:\n  prod:\n    endpoints: 10.0.0.1\n', /"contexts\.prod\.endpoints" must be a list of strings \(got string "10\.0\.0\.1"\)/],

@@ -67,7 +67,7 @@ export function readTalosconfig(configPath: string): TalosConfig {
   try {
     documents = yaml.loadAll(text, {filename: configPath});
   } catch (error) {
-    throw invalidFile(configPath, `it is not valid YAML: ${(error as Error).message}`);
+    throw invalidFile(configPath, `it is not valid YAML: ${describeYamlError(error)}`);
   }
   if (documents.length > 1) throw invalidFile(configPath, 'it holds more than one YAML document');
   const document = documents[0] ?? {};
@@ -82,9 +82,9 @@ export function readTalosconfig(configPath: string): TalosConfig {
 export function writeTalosconfig(configPath: string, cfg: TalosConfig): void {
   const targetPath = resolveSymlink(configPath);
   const directory = path.dirname(targetPath);
-  fs.mkdirSync(directory, {recursive: true, mode: 0o700});
   const tempPath = `${targetPath}.tmp-${process.pid}`;
   try {
+    fs.mkdirSync(directory, {recursive: true, mode: 0o700});
     const fd = fs.openSync(tempPath, 'w', 0o600);
     try {
       fs.fchmodSync(fd, 0o600); // a leftover temp file from a crashed run keeps its old mode otherwise
@@ -319,6 +319,11 @@ function invalidFile(configPath: string, problem: string): TalosConfigError {
   return new TalosConfigError(
     `talosconfig "${configPath}" is invalid: ${problem}; fix the file, or point --talosconfig / $TALOSCONFIG at another one`,
   );
+}
+
+function describeYamlError(error: unknown): string {
+  if (!(error instanceof yaml.YAMLException) || !error.mark) return (error as Error).message;
+  return `${error.reason} at line ${error.mark.line + 1}, column ${error.mark.column + 1}`;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -1,0 +1,90 @@
+// Benchmarks: each case is compared with a baseline measured in the same run, in interleaved
+// rounds (every case once per round, shuffled), so machine noise hits both sides alike.
+// Writes bench/RESULTS.md. NODE_EXTRA_CA_CERTS is unset for every process (it costs ~50 ms a start).
+import {execFileSync, spawnSync} from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'osctl-bench-'));
+const env = {...process.env, HOME: home, TALOSCONFIG: path.join(home, '.talos', 'config')};
+delete env.NODE_EXTRA_CA_CERTS;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
+const WARMUP = 3;
+const osctl = (...args) => [process.execPath, path.join(root, 'bin', 'run.js'), ...args];
+
+function timeOnce([cmd, ...args]) {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(cmd, args, {env, stdio: ['ignore', 'pipe', 'pipe']});
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (result.status !== 0) throw new Error(`${[cmd, ...args].join(' ')} exited ${result.status}: ${result.stderr}`);
+  return ms;
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Runs every case once per round in shuffled order; returns the median per case. */
+function interleaved(cases) {
+  const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  for (let round = 0; round < WARMUP + ROUNDS; round++) {
+    const order = Object.keys(cases).sort(() => Math.random() - 0.5);
+    for (const name of order) {
+      const ms = timeOnce(cases[name]);
+      if (round >= WARMUP) samples[name].push(ms);
+    }
+  }
+  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+}
+
+const cluster = (...args) => execFileSync(osctl(...args)[0], osctl(...args).slice(1), {env, stdio: ['ignore', 'pipe', 'inherit']});
+const rows = [];
+const record = (what, value, baseline, baselineName, target) =>
+  rows.push({what, value, baseline, baselineName, ratio: value / baseline, target});
+
+try {
+  const startup = interleaved({
+    node: [process.execPath, '-e', '0'],
+    osctl: osctl('version', '--client'),
+  });
+  record('`osctl version --client`', startup.osctl, startup.node, '`node -e 0`', 2);
+
+  cluster('cluster', 'create', '--name', 'bench', '--cidr', '127.20.200.0/24', '--controlplanes', '1', '--workers', '9');
+  const nodes = Array.from({length: 10}, (_, i) => `127.20.200.${i + 2}`);
+  const calls = interleaved({
+    baseline: [process.execPath, path.join(root, 'bench', 'baseline-get-members.js'), nodes[0]],
+    one: osctl('get', 'members', '-n', nodes[0]),
+    ten: osctl('get', 'members', '-n', nodes.join(',')),
+  });
+  record('`osctl get members` (1 node)', calls.one, calls.baseline, 'minimal grpc-js script, same mTLS List call', 1.3);
+  record('`osctl get members` (10 nodes)', calls.ten, calls.one, '`osctl get members` (1 node)', 1.5);
+} finally {
+  try {
+    cluster('cluster', 'destroy', '--name', 'bench');
+  } catch (err) {
+    console.error(`cluster destroy failed: ${err.message}`);
+  }
+  fs.rmSync(home, {recursive: true, force: true});
+}
+
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+const table = rows
+  .map((r) => `| ${r.what} | ${r.value.toFixed(1)} | ${r.baselineName} | ${r.baseline.toFixed(1)} | ${r.ratio.toFixed(2)}× | ≤ ${r.target}× | ${r.ratio <= r.target ? 'met' : 'not met'} |`)
+  .join('\n');
+const report = `# Benchmark results
+
+Machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}.
+Method: ${ROUNDS} interleaved rounds after ${WARMUP} warm-up rounds (each case once per round, shuffled order), medians of wall time per process in ms; \`NODE_EXTRA_CA_CERTS\` unset for every process. Run with \`npm run bench\`.
+
+| case | median ms | baseline | baseline ms | ratio | target | |
+| --- | ---: | --- | ---: | ---: | ---: | --- |
+${table}
+`;
+fs.writeFileSync(path.join(root, 'bench', 'RESULTS.md.tmp'), report);
+fs.renameSync(path.join(root, 'bench', 'RESULTS.md.tmp'), path.join(root, 'bench', 'RESULTS.md'));
+process.stdout.write(report);

@@ -1,0 +1,75 @@
+// The network hostname controllers: per-layer HostnameSpecs (network-config), the merged spec
+// (network) and the HostnameStatus that the node actually uses (talos-resources.md §2.2).
+import type {ResourceStore} from '../store/store.js';
+import {
+  HOSTNAME_SPEC_TYPE,
+  HOSTNAME_STATUS_TYPE,
+  type HostnameLayer,
+  type HostnameSpecSpec,
+  type HostnameStatusSpec,
+} from './resource-types.js';
+
+const MAX_LABEL = 63;
+const MAX_FQDN = 253;
+
+/** Talos's address-derived default: `talos-10-5-0-2` (dots to dashes, colons dropped). */
+export function defaultHostname(address: string): string {
+  return `talos-${address.replaceAll('.', '-').replaceAll(':', '')}`;
+}
+
+/** Splits `a.b.c` at the first dot into hostname and domain name; undefined when not a valid FQDN. */
+export function parseFqdn(fqdn: string): HostnameStatusSpec | undefined {
+  const dot = fqdn.indexOf('.');
+  const hostname = dot === -1 ? fqdn : fqdn.slice(0, dot);
+  const domainname = dot === -1 ? '' : fqdn.slice(dot + 1);
+  if (hostname === '' || hostname.length > MAX_LABEL || fqdn.length > MAX_FQDN) return undefined;
+  return {hostname, domainname};
+}
+
+export function fqdn(status: HostnameStatusSpec): string {
+  return status.domainname === '' ? status.hostname : `${status.hostname}.${status.domainname}`;
+}
+
+/**
+ * Publishes the hostname resources and returns the effective hostname. A configured hostname
+ * that is not a valid FQDN is logged and ignored, as Talos does.
+ */
+export function publishHostname(
+  store: ResourceStore,
+  input: {address: string; configured?: string; warn: (message: string) => void},
+): HostnameStatusSpec {
+  const layers: Array<[HostnameLayer, HostnameStatusSpec]> = [];
+  const fallback = parseFqdn(defaultHostname(input.address));
+  if (fallback !== undefined) layers.push(['default', fallback]);
+  if (input.configured !== undefined && input.configured !== '') {
+    const configured = parseFqdn(input.configured);
+    if (configured === undefined) input.warn(`ignoring the configured hostname: invalid hostname "${input.configured}"`);
+    else layers.push(['configuration', configured]);
+  }
+
+  for (const [layer, spec] of layers) {
+    store.put<HostnameSpecSpec>({
+      type: HOSTNAME_SPEC_TYPE,
+      namespace: 'network-config',
+      id: `${layer}/hostname`,
+      owner: 'network.HostnameConfigController',
+      spec: {...spec, layer},
+    });
+  }
+  // Layers are in priority order, lowest first: the last one wins.
+  const [winningLayer, effective] = layers[layers.length - 1];
+  store.put<HostnameSpecSpec>({
+    type: HOSTNAME_SPEC_TYPE,
+    namespace: 'network',
+    id: 'hostname',
+    owner: 'network.HostnameMergeController',
+    spec: {...effective, layer: winningLayer},
+  });
+  store.put<HostnameStatusSpec>({
+    type: HOSTNAME_STATUS_TYPE,
+    id: 'hostname',
+    owner: 'network.HostnameSpecController',
+    spec: {...effective},
+  });
+  return effective;
+}

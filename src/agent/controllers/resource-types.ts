@@ -1,0 +1,231 @@
+// The Talos resource types osd serves: their declarations (namespace, aliases, print columns,
+// sensitivity) and how their specs render as yaml_spec and proto_spec (talos-resources.md §1–§2).
+import {NetIP} from '../../gen/common/common.js';
+import {
+  MachineConfigSpec as MachineConfigSpecProto,
+  MachineTypeSpec as MachineTypeSpecProto,
+  MachineType as ConfigMachineType,
+} from '../../gen/resource/config/config.js';
+import {MemberSpec as MemberSpecProto} from '../../gen/resource/definitions/cluster/cluster.js';
+import {MachineType as EnumsMachineType, NetworkConfigLayer} from '../../gen/resource/definitions/enums/enums.js';
+import {
+  HostnameSpecSpec as HostnameSpecSpecProto,
+  HostnameStatusSpec as HostnameStatusSpecProto,
+} from '../../gen/resource/definitions/network/network.js';
+import {VersionSpec as VersionSpecProto} from '../../gen/resource/definitions/runtime/runtime.js';
+import {
+  NamespaceSpec as NamespaceSpecProto,
+  ResourceDefinitionSpec as ResourceDefinitionSpecProto,
+  ResourceDefinitionSpec_Sensitivity,
+} from '../../gen/v1alpha1/meta.js';
+import {ipBytes} from '../net.js';
+import type {NamespaceSpec, ResourceDefinitionSpec} from '../store/definitions.js';
+import type {ResourceTypeDefinition} from '../store/resource.js';
+import {dumpYaml, ResourceStore} from '../store/store.js';
+
+export type MachineTypeName = 'controlplane' | 'worker' | 'init' | 'unknown';
+
+/** The whole multi-document config text, exactly as stored. */
+export type MachineConfigSpec = string;
+export type MachineTypeSpec = MachineTypeName;
+
+export interface HostnameStatusSpec {
+  hostname: string;
+  domainname: string;
+}
+
+export type HostnameLayer = 'default' | 'cmdline' | 'platform' | 'operator' | 'configuration';
+
+export interface HostnameSpecSpec extends HostnameStatusSpec {
+  layer: HostnameLayer;
+}
+
+export interface MemberSpec {
+  nodeId: string;
+  addresses: string[];
+  /** FQDN */
+  hostname: string;
+  machineType: MachineTypeName;
+  operatingSystem: string;
+  /** Omitted for workers. */
+  controlPlane?: {port: number};
+}
+
+export interface VersionSpec {
+  version: string;
+  name: string;
+}
+
+export interface IdentitySpec {
+  nodeId: string;
+}
+
+export const MACHINE_CONFIG_TYPE = 'MachineConfigs.config.talos.dev';
+export const MACHINE_TYPE_TYPE = 'MachineTypes.config.talos.dev';
+export const HOSTNAME_STATUS_TYPE = 'HostnameStatuses.net.talos.dev';
+export const HOSTNAME_SPEC_TYPE = 'HostnameSpecs.net.talos.dev';
+export const MEMBER_TYPE = 'Members.cluster.talos.dev';
+export const VERSION_TYPE = 'Versions.runtime.talos.dev';
+export const IDENTITY_TYPE = 'Identities.cluster.talos.dev';
+
+/** Namespaces of a Talos node, with their descriptions (`meta` is the store's own). */
+export const TALOS_NAMESPACES: ReadonlyArray<[string, string]> = [
+  ['runtime', 'Talos v1alpha1 subsystems glue resources.'],
+  ['cluster', 'Cluster configuration and discovery resources.'],
+  ['cluster-raw', 'Cluster unmerged raw resources.'],
+  ['config', 'Talos node configuration.'],
+  ['etcd', 'etcd resources.'],
+  ['files', 'Files and file-like resources.'],
+  ['hardware', 'Hardware resources.'],
+  ['k8s', 'Kubernetes all node types resources.'],
+  ['controlplane', 'Kubernetes control plane resources.'],
+  ['kubespan', 'KubeSpan resources.'],
+  ['network', 'Networking resources.'],
+  ['network-config', 'Networking configuration resources.'],
+  ['cri', 'CRI Seccomp resources.'],
+  ['containers', 'Talos-managed container resources.'],
+  ['secrets', 'Resources with secret material.'],
+  ['security', 'Security resources.'],
+  ['perf', 'Stats resources.'],
+  ['storage', 'Storage resources.'],
+];
+
+const MACHINE_TYPE_CONFIG_ENUM: Record<MachineTypeName, ConfigMachineType> = {
+  unknown: ConfigMachineType.UNKNOWN,
+  init: ConfigMachineType.INIT,
+  controlplane: ConfigMachineType.CONTROL_PLANE,
+  worker: ConfigMachineType.WORKER,
+};
+
+const MACHINE_TYPE_ENUM: Record<MachineTypeName, EnumsMachineType> = {
+  unknown: EnumsMachineType.TYPE_UNKNOWN,
+  init: EnumsMachineType.TYPE_INIT,
+  controlplane: EnumsMachineType.TYPE_CONTROL_PLANE,
+  worker: EnumsMachineType.TYPE_WORKER,
+};
+
+const HOSTNAME_LAYER_ENUM: Record<HostnameLayer, NetworkConfigLayer> = {
+  default: NetworkConfigLayer.CONFIG_DEFAULT,
+  cmdline: NetworkConfigLayer.CONFIG_CMDLINE,
+  platform: NetworkConfigLayer.CONFIG_PLATFORM,
+  operator: NetworkConfigLayer.CONFIG_OPERATOR,
+  configuration: NetworkConfigLayer.CONFIG_MACHINE_CONFIGURATION,
+};
+
+const utf8 = new TextEncoder();
+
+export const machineConfigType: ResourceTypeDefinition<MachineConfigSpec> = {
+  type: MACHINE_CONFIG_TYPE,
+  defaultNamespace: 'config',
+  sensitive: true,
+  // A YAML string scalar holding the config text (a literal block), not the parsed documents.
+  yamlSpec: (text) => dumpYaml(text),
+  protoSpec: (text) => MachineConfigSpecProto.encode({yamlMarshalled: utf8.encode(text)}).finish(),
+};
+
+export const machineTypeType: ResourceTypeDefinition<MachineTypeSpec> = {
+  type: MACHINE_TYPE_TYPE,
+  defaultNamespace: 'config',
+  printColumns: [{name: 'Type', jsonPath: '{@}'}],
+  yamlSpec: (machineType) => dumpYaml(machineType),
+  protoSpec: (machineType) => MachineTypeSpecProto.encode({machineType: MACHINE_TYPE_CONFIG_ENUM[machineType]}).finish(),
+};
+
+export const hostnameStatusType: ResourceTypeDefinition<HostnameStatusSpec> = {
+  type: HOSTNAME_STATUS_TYPE,
+  defaultNamespace: 'network',
+  aliases: ['hostname'],
+  printColumns: [
+    {name: 'Hostname', jsonPath: '{.hostname}'},
+    {name: 'Domainname', jsonPath: '{.domainname}'},
+  ],
+  protoSpec: (spec) => HostnameStatusSpecProto.encode(spec).finish(),
+};
+
+export const hostnameSpecType: ResourceTypeDefinition<HostnameSpecSpec> = {
+  type: HOSTNAME_SPEC_TYPE,
+  defaultNamespace: 'network',
+  protoSpec: (spec) =>
+    HostnameSpecSpecProto.encode({
+      hostname: spec.hostname,
+      domainname: spec.domainname,
+      configLayer: HOSTNAME_LAYER_ENUM[spec.layer],
+    }).finish(),
+};
+
+export const memberType: ResourceTypeDefinition<MemberSpec> = {
+  type: MEMBER_TYPE,
+  defaultNamespace: 'cluster',
+  printColumns: [
+    {name: 'Hostname', jsonPath: '{.hostname}'},
+    {name: 'Machine Type', jsonPath: '{.machineType}'},
+    {name: 'OS', jsonPath: '{.operatingSystem}'},
+    {name: 'Addresses', jsonPath: '{.addresses}'},
+  ],
+  protoSpec: (spec) =>
+    MemberSpecProto.encode({
+      nodeId: spec.nodeId,
+      addresses: spec.addresses.flatMap((address): NetIP[] => {
+        const ip = ipBytes(address);
+        return ip === undefined ? [] : [{ip}];
+      }),
+      hostname: spec.hostname,
+      machineType: MACHINE_TYPE_ENUM[spec.machineType],
+      operatingSystem: spec.operatingSystem,
+      controlPlane: spec.controlPlane === undefined ? undefined : {apiServerPort: BigInt(spec.controlPlane.port)},
+    }).finish(),
+};
+
+export const versionType: ResourceTypeDefinition<VersionSpec> = {
+  type: VERSION_TYPE,
+  defaultNamespace: 'runtime',
+  printColumns: [
+    {name: 'Name', jsonPath: '{.name}'},
+    {name: 'Version', jsonPath: '{.version}'},
+  ],
+  protoSpec: (spec) => VersionSpecProto.encode(spec).finish(),
+};
+
+// No protobuf schema for IdentitySpec in src/gen: proto_spec stays empty, yaml_spec carries it.
+export const identityType: ResourceTypeDefinition<IdentitySpec> = {
+  type: IDENTITY_TYPE,
+  defaultNamespace: 'cluster',
+  printColumns: [{name: 'ID', jsonPath: '{.nodeId}'}],
+};
+
+function resourceDefinitionProtoSpec(spec: ResourceDefinitionSpec): Uint8Array {
+  return ResourceDefinitionSpecProto.encode({
+    resourceType: spec.type,
+    displayType: spec.displayType,
+    defaultNamespace: spec.defaultNamespace,
+    aliases: spec.aliases,
+    allAliases: spec.allAliases,
+    printColumns: spec.printColumns,
+    sensitivity:
+      spec.sensitivity === 'sensitive'
+        ? ResourceDefinitionSpec_Sensitivity.SENSITIVE
+        : ResourceDefinitionSpec_Sensitivity.NON_SENSITIVE,
+  }).finish();
+}
+
+function namespaceProtoSpec(spec: NamespaceSpec): Uint8Array {
+  return NamespaceSpecProto.encode(spec).finish();
+}
+
+/** A store holding the Talos namespaces and every type osd serves, with no resources yet. */
+export function createNodeStore(): ResourceStore {
+  const store = new ResourceStore({resourceDefinitionProtoSpec, namespaceProtoSpec});
+  for (const [name, description] of TALOS_NAMESPACES) store.registerNamespace(name, description);
+  for (const definition of [
+    machineConfigType,
+    machineTypeType,
+    hostnameStatusType,
+    hostnameSpecType,
+    memberType,
+    versionType,
+    identityType,
+  ] as ResourceTypeDefinition[]) {
+    store.registerType(definition);
+  }
+  return store;
+}

@@ -1,0 +1,28 @@
+// The state directory is laid out like a node's filesystem; `osctl cluster create` prepares it.
+import {join} from 'node:path';
+
+export interface StatePaths {
+  root: string;
+  config: string;
+  nodeIdentity: string;
+  serverCert: string;
+  serverKey: string;
+  forwardingClientCert: string;
+  forwardingClientKey: string;
+  hostname: string;
+  log: string;
+}
+
+export function statePaths(root: string): StatePaths {
+  return {
+    root,
+    config: join(root, 'system/state/config.yaml'),
+    nodeIdentity: join(root, 'system/state/node-identity'),
+    serverCert: join(root, 'system/secrets/api.crt'),
+    serverKey: join(root, 'system/secrets/api.key'),
+    forwardingClientCert: join(root, 'system/secrets/apid-client.crt'),
+    forwardingClientKey: join(root, 'system/secrets/apid-client.key'),
+    hostname: join(root, 'etc/hostname'),
+    log: join(root, 'var/log/osd.log'),
+  };
+}

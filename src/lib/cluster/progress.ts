@@ -1,0 +1,40 @@
+// Progress of a long cluster operation: an ora spinner on an interactive terminal, plain
+// one-line-per-step messages on stderr otherwise (logs, CI, pipes).
+
+export interface Progress {
+  /** Starts a step; the previous one is marked done. */
+  step(text: string): void;
+  /** Reports headway within the current step. */
+  update(text: string): void;
+  /** Ends the current step as done or failed. */
+  finish(ok: boolean): void;
+}
+
+export function wantsSpinner(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(process.stdout.isTTY && process.stderr.isTTY) && !env.NO_COLOR && !env.CI && env.TERM !== 'dumb';
+}
+
+export async function createProgress(): Promise<Progress> {
+  if (!wantsSpinner()) return plainProgress((line) => process.stderr.write(`${line}\n`));
+  // ora is loaded only here: it costs start-up time that non-interactive runs should not pay.
+  const {default: ora} = await import('ora');
+  const spinner = ora({stream: process.stderr});
+  return {
+    step(text) {
+      if (spinner.isSpinning) spinner.succeed();
+      spinner.start(text);
+    },
+    update(text) {
+      spinner.text = text;
+    },
+    finish(ok) {
+      if (!spinner.isSpinning) return;
+      if (ok) spinner.succeed();
+      else spinner.fail();
+    },
+  };
+}
+
+export function plainProgress(writeLine: (line: string) => void): Progress {
+  return {step: writeLine, update: writeLine, finish: () => undefined};
+}
