@@ -17,13 +17,9 @@ export function defaultHostname(address: string): string {
   return `talos-${address.replaceAll('.', '-').replaceAll(':', '')}`;
 }
 
-/** Splits `a.b.c` at the first dot into hostname and domain name; undefined when not a valid FQDN. */
-export function parseFqdn(fqdn: string): HostnameStatusSpec | undefined {
-  const dot = fqdn.indexOf('.');
-  const hostname = dot === -1 ? fqdn : fqdn.slice(0, dot);
-  const domainname = dot === -1 ? '' : fqdn.slice(dot + 1);
-  if (hostname === '' || hostname.length > MAX_LABEL || fqdn.length > MAX_FQDN) return undefined;
-  return {hostname, domainname};
+/** Talos's ParseFQDN limits: a non-empty first label of at most 63 characters, at most 253 in all. */
+export function isValidHostname(name: HostnameStatusSpec): boolean {
+  return name.hostname !== '' && name.hostname.length <= MAX_LABEL && fqdn(name).length <= MAX_FQDN;
 }
 
 export function fqdn(status: HostnameStatusSpec): string {
@@ -36,15 +32,15 @@ export function fqdn(status: HostnameStatusSpec): string {
  */
 export function publishHostname(
   store: ResourceStore,
-  input: {address: string; configured?: string; warn: (message: string) => void},
+  input: {address: string; configured?: HostnameStatusSpec; warn: (message: string) => void},
 ): HostnameStatusSpec {
-  const layers: Array<[HostnameLayer, HostnameStatusSpec]> = [];
-  const fallback = parseFqdn(defaultHostname(input.address));
-  if (fallback !== undefined) layers.push(['default', fallback]);
-  if (input.configured !== undefined && input.configured !== '') {
-    const configured = parseFqdn(input.configured);
-    if (configured === undefined) input.warn(`ignoring the configured hostname: invalid hostname "${input.configured}"`);
-    else layers.push(['configuration', configured]);
+  const layers: Array<[HostnameLayer, HostnameStatusSpec]> = [
+    ['default', {hostname: defaultHostname(input.address), domainname: ''}],
+  ];
+  const {configured} = input;
+  if (configured !== undefined) {
+    if (isValidHostname(configured)) layers.push(['configuration', {...configured}]);
+    else input.warn(`ignoring the configured hostname: invalid hostname "${fqdn(configured)}"`);
   }
 
   for (const [layer, spec] of layers) {

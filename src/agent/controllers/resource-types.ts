@@ -18,12 +18,13 @@ import {
   ResourceDefinitionSpec as ResourceDefinitionSpecProto,
   ResourceDefinitionSpec_Sensitivity,
 } from '../../gen/v1alpha1/meta.js';
+import type {MachineType} from '../../lib/machineconfig/accessors.js';
 import {ipBytes} from '../net.js';
 import type {NamespaceSpec, ResourceDefinitionSpec} from '../store/definitions.js';
 import type {ResourceTypeDefinition} from '../store/resource.js';
 import {dumpYaml, ResourceStore} from '../store/store.js';
 
-export type MachineTypeName = 'controlplane' | 'worker' | 'init' | 'unknown';
+export type MachineTypeName = MachineType;
 
 /** The whole multi-document config text, exactly as stored. */
 export type MachineConfigSpec = string;

@@ -27,11 +27,16 @@ export class Router {
     if (metadata.get(NODES_METADATA_KEY).length > 0) {
       throw new RpcError(status.INVALID_ARGUMENT, 'one-2-many proxying is not supported; use the node metadata');
     }
-    const nodes = metadata.get(NODE_METADATA_KEY).map(String);
+    // HTTP/2 folds repeated headers into one comma-separated value; node names never contain commas.
+    const nodes = metadata
+      .get(NODE_METADATA_KEY)
+      .flatMap((value) => String(value).split(','))
+      .map((value) => value.trim())
+      .filter((value) => value !== '');
     if (nodes.length === 0) return {local: true};
     if (nodes.length > 1) throw new RpcError(status.INVALID_ARGUMENT, 'node metadata must be single-valued');
 
-    const node = nodes[0].trim();
+    const node = nodes[0];
     const ip = canonicalIp(node);
     if (ip === undefined && !HOST_NAME.test(node)) {
       throw new RpcError(

@@ -3,13 +3,15 @@
 // Loads the PKI and gRPC stacks: import this module lazily.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {CliError} from '../errors.js';
+import {CliError, EXIT_FAILURE} from '../errors.js';
+import {normalizePrivateKeyPem} from '../pem.js';
 import {addContext, APID_PORT, readTalosconfig, removeContext, setCurrentContext, writeTalosconfig} from '../talosconfig.js';
 import {consoleLogPath, consoleLogTail, ExitReasons, launchNode, NodeStartError, waitForNodes} from './launch.js';
 import {
   ClusterDescription, ClusterPlan, DISCOVERY_DIR, listClusters, planCluster, readCluster, writeClusterFile,
 } from './layout.js';
 import {isListening, stopNodeProcesses} from './processes.js';
+import type {Sink} from '../output/types.js';
 import type {Progress} from './progress.js';
 import {provisionCluster} from './provision.js';
 
@@ -24,18 +26,17 @@ export interface CreateOptions {
   /** the clusters folder, e.g. ~/.talos/clusters */
   root: string;
   talosconfigPath: string;
-  /** bin/osd.js of this installation */
-  osdEntry: string;
   waitTimeoutMs: number;
   signal: AbortSignal;
   progress: Progress;
+  /** where the note about an interrupted create goes (stderr) */
+  err: Sink;
 }
 
 export async function createCluster(opts: CreateOptions): Promise<ClusterDescription> {
   const plan = planCluster(opts);
-  readTalosconfig(opts.talosconfigPath); // an unreadable talosconfig fails now, before anything is started
   const alreadyExists = () =>
-    new CliError(`cluster "${plan.name}" already exists in ${plan.clusterDir}`, 1, [
+    new CliError(`cluster "${plan.name}" already exists in ${plan.clusterDir}`, EXIT_FAILURE, [
       `remove it with \`osctl cluster destroy --name ${plan.name}\`, or choose another --name`,
     ]);
   if (fs.existsSync(plan.clusterDir)) throw alreadyExists();
@@ -68,14 +69,14 @@ export async function createCluster(opts: CreateOptions): Promise<ClusterDescrip
     const discoveryDir = path.join(plan.clusterDir, DISCOVERY_DIR);
     for (const node of description.nodes) {
       opts.signal.throwIfAborted();
-      node.pid = launchNode(node, {osdEntry: opts.osdEntry, discoveryDir, exits});
+      node.pid = launchNode(node, {discoveryDir, exits});
       writeClusterFile(plan.clusterDir, description);
     }
 
     progress.step(`waiting for ${plan.nodes.length} nodes to answer`);
     await waitForNodes({
       nodes: description.nodes,
-      credentials: {ca: credentials.ca.crt, crt: credentials.admin.crt, key: credentials.admin.key},
+      credentials: {ca: credentials.ca.crt, crt: credentials.admin.crt, key: normalizePrivateKeyPem(credentials.admin.key)},
       clusterDir: plan.clusterDir,
       clusterName: plan.name,
       deadline: Date.now() + opts.waitTimeoutMs,
@@ -96,26 +97,26 @@ export async function createCluster(opts: CreateOptions): Promise<ClusterDescrip
     return description;
   } catch (error) {
     progress.finish(false);
-    throw await undoCreate(description, plan.clusterDir, error, opts.signal);
+    throw await undoCreate(description, plan.clusterDir, error, opts);
   }
 }
 
 /** Stops what was started and removes the state; returns the error to report. */
-async function undoCreate(description: ClusterDescription, clusterDir: string, error: unknown, signal: AbortSignal): Promise<unknown> {
+async function undoCreate(description: ClusterDescription, clusterDir: string, error: unknown, opts: Pick<CreateOptions, 'signal' | 'err'>): Promise<unknown> {
   // Read before the state (and with it the log) is removed.
   const failedNode = error instanceof NodeStartError ? error.node : undefined;
   const tail = failedNode ? consoleLogTail(failedNode) : '';
   await stopNodeProcesses(description.nodes, CLEANUP_GRACE_MS);
   fs.rmSync(clusterDir, {recursive: true, force: true});
-  if (signal.aborted) {
-    process.stderr.write(`interrupted: stopped the started osd processes and removed ${clusterDir}\n`);
+  if (opts.signal.aborted) {
+    opts.err.write(`interrupted: stopped the started osd processes and removed ${clusterDir}\n`);
     return error;
   }
   if (!(error instanceof Error)) return error;
   const undone = `nothing was left behind (processes stopped, ${clusterDir} removed)`;
   if (failedNode) {
     const log = tail ? `last lines of ${consoleLogPath(failedNode)}:\n${tail.replace(/^/gm, '  | ')}` : `${consoleLogPath(failedNode)} was empty`;
-    return new CliError(`${error.message}\n${log}`, 1, [undone]);
+    return new CliError(`${error.message}\n${log}`, EXIT_FAILURE, [undone]);
   }
   return error instanceof CliError ? new CliError(error.message, error.exitCode, [...error.hints, undone]) : error;
 }
@@ -131,7 +132,7 @@ async function refuseTakenAddresses(plan: ClusterPlan, root: string): Promise<vo
     return `${node.address}:${APID_PORT} (${owner ? `probably node ${owner.node} of cluster "${owner.cluster}"` : 'by a program that is not one of the clusters in ' + root})`;
   });
   const ownerClusters = [...new Set(taken.map((node) => owners.get(node.address)?.cluster).filter(Boolean))];
-  throw new CliError(`cannot create cluster "${plan.name}": ${described.join(', ')} ${taken.length === 1 ? 'is' : 'are'} already in use`, 1, [
+  throw new CliError(`cannot create cluster "${plan.name}": ${described.join(', ')} ${taken.length === 1 ? 'is' : 'are'} already in use`, EXIT_FAILURE, [
     `choose a free range with --cidr (e.g. the next /24 after ${plan.cidr})`,
     ...ownerClusters.map((cluster) => `or remove that cluster with \`osctl cluster destroy --name ${cluster}\``),
   ]);

@@ -3,11 +3,15 @@
 import {spawn} from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import {fileURLToPath} from 'node:url';
 import {MachineServiceService} from '../../gen/machine/machine.js';
 import {NodeCallError, OsClient} from '../client.js';
 import {CliError} from '../errors.js';
 import {APID_PORT} from '../talosconfig.js';
 import {CONSOLE_LOG, ClusterNode} from './layout.js';
+
+/** bin/osd.js of this installation (this file is dist/lib/cluster/launch.js). */
+const OSD_ENTRY = fileURLToPath(new URL('../../../bin/osd.js', import.meta.url));
 
 /** Set when a launched osd exits before the cluster is up: why, for the error message. */
 export type ExitReasons = Map<string, string>;
@@ -16,18 +20,18 @@ export type ExitReasons = Map<string, string>;
  * Starts one node's osd in its own process group (Ctrl-C in the terminal does not reach it),
  * with stdout and stderr appended to its console log, and lets this process exit without it.
  */
-export function launchNode(node: Omit<ClusterNode, 'pid'>, opts: {osdEntry: string; discoveryDir: string; exits: ExitReasons}): number {
+export function launchNode(node: Omit<ClusterNode, 'pid'>, opts: {discoveryDir: string; exits: ExitReasons}): number {
   const logFd = fs.openSync(consoleLogPath(node), 'a', 0o600);
   try {
     const child = spawn(
       process.execPath,
-      [opts.osdEntry, '--state-dir', node.stateDir, '--address', node.address, '--port', String(APID_PORT), '--discovery-dir', opts.discoveryDir],
+      [OSD_ENTRY, '--state-dir', node.stateDir, '--address', node.address, '--port', String(APID_PORT), '--discovery-dir', opts.discoveryDir],
       {detached: true, stdio: ['ignore', logFd, logFd], cwd: node.stateDir},
     );
     child.once('error', (err) => opts.exits.set(node.name, `could not start: ${err.message}`));
     child.once('exit', (code, signal) => opts.exits.set(node.name, signal ? `osd was killed by ${signal}` : `osd exited with code ${code}`));
     child.unref();
-    if (child.pid === undefined) throw new CliError(`could not start osd for node ${node.name}: ${opts.osdEntry} did not launch`);
+    if (child.pid === undefined) throw new CliError(`could not start osd for node ${node.name}: ${OSD_ENTRY} did not launch`);
     return child.pid;
   } finally {
     fs.closeSync(logFd);

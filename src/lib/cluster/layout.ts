@@ -55,6 +55,12 @@ export interface ClusterPlan {
   nodes: Array<Omit<ClusterNode, 'pid'>>;
 }
 
+/** A node count typed by the user (`--workers 2`). */
+export function parseCount(flag: string, text: string): number {
+  if (!/^\s*\d+\s*$/.test(text)) throw new CliError(`--${flag} "${text}" is not a number: give a whole number such as 1`, EXIT_USAGE);
+  return Number(text);
+}
+
 /** Checks the user's choices and names every node and address; touches nothing. */
 export function planCluster(opts: {name: string; cidr: string; controlplanes: number; workers: number; root: string}): ClusterPlan {
   if (!NAME_PATTERN.test(opts.name)) {
@@ -79,7 +85,7 @@ export function planCluster(opts: {name: string; cidr: string; controlplanes: nu
       EXIT_USAGE,
     );
   }
-  const clusterDir = path.join(opts.root, opts.name);
+  const clusterDir = path.resolve(opts.root, opts.name);
   const roles: NodeRole[] = [...Array<NodeRole>(opts.controlplanes).fill('controlplane'), ...Array<NodeRole>(opts.workers).fill('worker')];
   const nodes = roles.map((role, index) => {
     const ordinal = role === 'controlplane' ? index + 1 : index - opts.controlplanes + 1;

@@ -1,5 +1,6 @@
 // Progress of a long cluster operation: an ora spinner on an interactive terminal, plain
 // one-line-per-step messages on stderr otherwise (logs, CI, pipes).
+import type {Sink} from '../output/types.js';
 
 export interface Progress {
   /** Starts a step; the previous one is marked done. */
@@ -14,8 +15,9 @@ export function wantsSpinner(env: NodeJS.ProcessEnv = process.env): boolean {
   return Boolean(process.stdout.isTTY && process.stderr.isTTY) && !env.NO_COLOR && !env.CI && env.TERM !== 'dumb';
 }
 
-export async function createProgress(): Promise<Progress> {
-  if (!wantsSpinner()) return plainProgress((line) => process.stderr.write(`${line}\n`));
+/** Progress on `err` (stderr); a spinner only when `wantsSpinner()`. */
+export async function createProgress(err: Sink): Promise<Progress> {
+  if (!wantsSpinner()) return plainProgress((line) => err.write(`${line}\n`));
   // ora is loaded only here: it costs start-up time that non-interactive runs should not pay.
   const {default: ora} = await import('ora');
   const spinner = ora({stream: process.stderr});

@@ -36,14 +36,17 @@ export function leafProblems(node: ProblemNode, prefix = ''): Problem[] {
   return node.items.flatMap((item) => leafProblems(item, prefix + node.prefix));
 }
 
-/** A single-error parse failure (Talos parse errors are never lists). */
+/** A single-error parse failure (Talos parse errors are never lists); the message is Talos' wording. */
 export class MachineConfigParseError extends Error {
-  /** 1-based line of the document or value the error is about, when known. */
+  /** 1-based line of the offending key or value (or of its document), when known. */
   readonly line?: number;
+  /** Field path inside the document, e.g. `machine.ca.crt`, when the error is about one field. */
+  readonly path?: string;
 
-  constructor(message: string, line?: number) {
+  constructor(message: string, location: { line?: number; path?: string } = {}) {
     super(message);
     this.name = 'MachineConfigParseError';
-    this.line = line;
+    this.line = location.line;
+    this.path = location.path;
   }
 }

@@ -10,8 +10,22 @@ import { decodeText, readDocuments, type SourceNode } from './yaml-source.js';
 // identified by apiVersion/kind/name, decoded against the kind's key list (type
 // errors first, then unknown keys), and every failure is one error.
 
+interface Location {
+  line: number;
+  path: string;
+}
+
 /** Thrown when a value's own decoder fails; like Go, that stops decoding at once. */
-class DecodeAbort extends Error {}
+class DecodeAbort extends Error {
+  constructor(
+    message: string,
+    readonly location: Location,
+  ) {
+    super(message);
+  }
+}
+
+const childPath = (path: string, key: string) => (path === '' ? key : /^[A-Za-z0-9_]+$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`);
 
 type YamlTag = 'seq' | 'map' | 'str' | 'int' | 'float' | 'bool' | 'null';
 
@@ -79,9 +93,11 @@ function isMapping(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Unknown-key maps print with sorted keys, as Go marshals maps. */
 function sortedObject(entries: Array<[string, unknown]>): Record<string, unknown> | undefined {
   if (entries.length === 0) return undefined;
-  return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const byKey = new Map(entries);
+  return Object.fromEntries([...byKey.keys()].sort().map((key) => [key, byKey.get(key)]));
 }
 
 interface Decoded {
@@ -92,54 +108,57 @@ interface Decoded {
 
 class ValueDecoder {
   readonly typeErrors: string[] = [];
+  /** Where the first type error or unknown key is, for pointing users at it. */
+  firstTypeError?: Location;
+  firstUnknownKey?: Location;
 
-  decode(shape: Shape, value: unknown, node: SourceNode): Decoded {
+  decode(shape: Shape, value: unknown, node: SourceNode, path: string): Decoded {
     if (value === null || value === undefined) return { value: undefined };
     switch (shape.kind) {
       case 'any':
         return { value };
       case 'string':
       case 'base64': {
-        if (!isScalar(value)) return this.mismatch(shape, value, node);
+        if (!isScalar(value)) return this.mismatch(shape, value, node, path);
         const text = typeof value === 'string' ? value : (node.text ?? String(value));
         if (shape.kind === 'base64') {
           const decoded = decodeBase64Length(text);
-          if (typeof decoded !== 'number') throw new DecodeAbort(decoded.error);
+          if (typeof decoded !== 'number') throw new DecodeAbort(decoded.error, { line: node.line, path });
         }
         return { value: text };
       }
       case 'bool':
-        return typeof value === 'boolean' ? { value } : this.mismatch(shape, value, node);
+        return typeof value === 'boolean' ? { value } : this.mismatch(shape, value, node, path);
       case 'int':
-        return Number.isInteger(value) ? { value } : this.mismatch(shape, value, node);
+        return Number.isInteger(value) ? { value } : this.mismatch(shape, value, node, path);
       case 'args':
         if (isScalar(value)) return { value: typeof value === 'string' ? value : (node.text ?? String(value)) };
         if (Array.isArray(value) && value.every(isScalar)) return { value: value.map((v) => String(v ?? '')) };
-        return this.mismatch(shape, value, node);
+        return this.mismatch(shape, value, node, path);
       case 'list':
-        return Array.isArray(value) ? this.decodeList(shape.item, value, node) : this.mismatch(shape, value, node);
+        return Array.isArray(value) ? this.decodeList(shape.item, value, node, path) : this.mismatch(shape, value, node, path);
       case 'map':
-        return isMapping(value) ? this.decodeMap(shape.value, value, node) : this.mismatch(shape, value, node);
+        return isMapping(value) ? this.decodeMap(shape.value, value, node, path) : this.mismatch(shape, value, node, path);
       case 'struct':
-        return isMapping(value) ? this.decodeStruct(shape.fields, value, node) : this.mismatch(shape, value, node);
+        return isMapping(value) ? this.decodeStruct(shape.fields, value, node, path) : this.mismatch(shape, value, node, path);
     }
   }
 
-  private decodeList(itemShape: Shape, value: unknown[], node: SourceNode): Decoded {
+  private decodeList(itemShape: Shape, value: unknown[], node: SourceNode, path: string): Decoded {
     const unknown: unknown[] = [];
     const items = value.map((item, i) => {
-      const decoded = this.decode(itemShape, item, node.items?.[i] ?? node);
+      const decoded = this.decode(itemShape, item, node.items?.[i] ?? node, `${path}[${i}]`);
       if (decoded.unknown !== undefined) unknown.push(decoded.unknown);
       return decoded.value === undefined ? zeroValue(itemShape) : decoded.value;
     });
     return { value: items, unknown: unknown.length > 0 ? unknown : undefined };
   }
 
-  private decodeMap(valueShape: Shape, value: Record<string, unknown>, node: SourceNode): Decoded {
+  private decodeMap(valueShape: Shape, value: Record<string, unknown>, node: SourceNode, path: string): Decoded {
     const unknown: Array<[string, unknown]> = [];
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
-      const decoded = this.decode(valueShape, item, node.entries?.get(key) ?? node);
+      const decoded = this.decode(valueShape, item, node.entries?.get(key)?.value ?? node, `${path}[${JSON.stringify(key)}]`);
       if (decoded.unknown !== undefined) unknown.push([key, decoded.unknown]);
       // Struct values are pointers in Talos: a null entry stays null so validation can report it.
       out[key] = decoded.value ?? (valueShape.kind === 'struct' ? null : zeroValue(valueShape));
@@ -147,15 +166,17 @@ class ValueDecoder {
     return { value: out, unknown: sortedObject(unknown) };
   }
 
-  private decodeStruct(fields: Record<string, Shape>, value: Record<string, unknown>, node: SourceNode): Decoded {
+  private decodeStruct(fields: Record<string, Shape>, value: Record<string, unknown>, node: SourceNode, path: string): Decoded {
     const unknown: Array<[string, unknown]> = [];
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
+      const entry = node.entries?.get(key);
       if (!Object.hasOwn(fields, key)) {
         unknown.push([key, item]);
+        this.firstUnknownKey ??= { line: entry?.keyLine ?? node.line, path: childPath(path, key) };
         continue;
       }
-      const decoded = this.decode(fields[key], item, node.entries?.get(key) ?? node);
+      const decoded = this.decode(fields[key], item, entry?.value ?? node, childPath(path, key));
       if (decoded.unknown !== undefined) unknown.push([key, decoded.unknown]);
       if (decoded.value !== undefined) out[key] = decoded.value;
     }
@@ -163,7 +184,8 @@ class ValueDecoder {
   }
 
   /** Records a Go-style type error (yaml.v3 `terror`) and leaves the field unset. */
-  private mismatch(shape: Shape, value: unknown, node: SourceNode): Decoded {
+  private mismatch(shape: Shape, value: unknown, node: SourceNode, path: string): Decoded {
+    this.firstTypeError ??= { line: node.line, path };
     const tag = yamlTag(value);
     let shown = '';
     if (tag !== 'seq' && tag !== 'map') {
@@ -175,39 +197,47 @@ class ValueDecoder {
   }
 }
 
-/** Decodes one document against its kind's shape; returns the cleaned value or the error text. */
-function decodeDocument(shape: Shape, goType: string, kind: string, value: unknown, root: SourceNode): Record<string, unknown> | string {
+type DocumentDecoding = { value: Record<string, unknown> } | { error: string; location?: Location };
+
+/** Decodes one document against its kind's shape: the cleaned value, or the error and where it is. */
+function decodeDocument(shape: Shape, goType: string, kind: string, value: unknown, root: SourceNode): DocumentDecoding {
   const decoder = new ValueDecoder();
   let decoded: Decoded;
   try {
-    decoded = decoder.decode(shape, value, root);
+    decoded = decoder.decode(shape, value, root, '');
   } catch (err) {
-    if (err instanceof DecodeAbort) return `error decoding ${kind} to ${goType}: ${err.message}`;
+    if (err instanceof DecodeAbort) return { error: `error decoding ${kind} to ${goType}: ${err.message}`, location: err.location };
     throw err;
   }
   if (decoder.typeErrors.length > 0) {
-    return `error decoding ${kind} to ${goType}: yaml: unmarshal errors:\n  ${decoder.typeErrors.join('\n  ')}`;
+    return {
+      error: `error decoding ${kind} to ${goType}: yaml: unmarshal errors:\n  ${decoder.typeErrors.join('\n  ')}`,
+      location: decoder.firstTypeError,
+    };
   }
   if (decoded.unknown !== undefined) {
-    return `unknown keys found during decoding:\n${toGoYAML(decoded.unknown as Record<string, unknown>)}`;
+    return {
+      error: `unknown keys found during decoding:\n${toGoYAML(decoded.unknown as Record<string, unknown>)}`,
+      location: decoder.firstUnknownKey,
+    };
   }
-  return decoded.value as Record<string, unknown>;
+  return { value: decoded.value as Record<string, unknown> };
 }
 
 const v1alpha1Keys = new Set(['machine', 'cluster', 'debug', 'persist']);
 
 type Detected =
   | { kind: 'v1alpha1' }
-  | { kind: 'document'; name: ConfigDocument['kind']; version: string; kindText: string }
+  | { kind: 'document'; name: ConfigDocument['kind'] }
   | { error: string };
 
 /** Talos' key-based kind detection for one document. */
 function detectKind(root: SourceNode): Detected {
   let kind = '';
   let version = '';
-  for (const [key, node] of root.entries ?? []) {
-    if (key === 'kind') kind = node.text ?? '';
-    else if (key === 'apiVersion') version = node.text ?? '';
+  for (const [key, { value }] of root.entries ?? []) {
+    if (key === 'kind') kind = value.text ?? '';
+    else if (key === 'apiVersion') version = value.text ?? '';
     else if (v1alpha1Keys.has(key)) version = 'v1alpha1';
   }
   if (version === 'v1alpha1' && kind === '') return { kind: 'v1alpha1' };
@@ -216,7 +246,7 @@ function detectKind(root: SourceNode): Detected {
   if (version !== 'v1alpha1' || !isDocumentKind(kind)) {
     return { error: `${JSON.stringify(kind)} ${JSON.stringify(version)}: not registered` };
   }
-  return { kind: 'document', name: kind, version, kindText: kind };
+  return { kind: 'document', name: kind };
 }
 
 /**
@@ -230,29 +260,33 @@ export function parseMachineConfig(input: string | Uint8Array): MachineConfigDoc
 
   for (const { value, root } of readDocuments(raw)) {
     if (value === null || value === undefined) continue;
-    if (!isMapping(value)) throw new MachineConfigParseError(`expected a YAML document at line ${root.line}`, root.line);
+    const at = { line: root.line };
+    if (!isMapping(value)) throw new MachineConfigParseError(`expected a YAML document at line ${root.line}`, at);
 
-    const idPart = (key: string) => root.entries?.get(key)?.text ?? '';
+    const idPart = (key: string) => root.entries?.get(key)?.value.text ?? '';
     const id = `${idPart('apiVersion')}/${idPart('kind') || 'v1alpha1'}/${idPart('name')}`;
-    if (seen.has(id)) throw new MachineConfigParseError(`duplicate document ${id} is not allowed (line ${root.line})`, root.line);
+    if (seen.has(id)) throw new MachineConfigParseError(`duplicate document ${id} is not allowed (line ${root.line})`, at);
     seen.add(id);
 
-    const fail = (message: string) =>
-      new MachineConfigParseError(`error decoding document ${id} (line ${root.line}): ${message}`, root.line);
+    const fail = (message: string, location?: Location) =>
+      new MachineConfigParseError(`error decoding document ${id} (line ${root.line}): ${message}`, location ?? at);
     const detected = detectKind(root);
     if ('error' in detected) throw fail(detected.error);
 
-    if (detected.kind === 'v1alpha1') {
-      // Talos passes the (empty) kind into this message, hence the double space.
-      const decoded = decodeDocument(v1alpha1Shape, '*v1alpha1.Config', '', value, root);
-      if (typeof decoded === 'string') throw fail(decoded);
-      if (result.v1alpha1) throw new MachineConfigParseError('duplicate v1alpha1.Config', root.line);
-      result.v1alpha1 = decoded as V1Alpha1Config;
+    // Talos passes the (empty) kind of a v1alpha1 document into its decode error, hence `''`.
+    const spec =
+      detected.kind === 'v1alpha1'
+        ? { shape: v1alpha1Shape, goType: '*v1alpha1.Config', kind: '' }
+        : { ...documentKinds[detected.name], kind: detected.name };
+    const decoded = decodeDocument(spec.shape, spec.goType, spec.kind, value, root);
+    if ('error' in decoded) throw fail(decoded.error, decoded.location);
+
+    if (detected.kind === 'document') {
+      result.documents.push(decoded.value as unknown as ConfigDocument);
+    } else if (result.v1alpha1) {
+      throw new MachineConfigParseError('duplicate v1alpha1.Config', at);
     } else {
-      const spec = documentKinds[detected.name];
-      const decoded = decodeDocument(spec.shape, spec.goType, detected.kindText, value, root);
-      if (typeof decoded === 'string') throw fail(decoded);
-      result.documents.push(decoded as unknown as ConfigDocument);
+      result.v1alpha1 = decoded.value as V1Alpha1Config;
     }
   }
 

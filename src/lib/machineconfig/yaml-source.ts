@@ -11,7 +11,8 @@ export interface SourceNode {
   /** Scalar text as written (decoded), for scalars. */
   text?: string;
   items?: SourceNode[];
-  entries?: Map<string, SourceNode>;
+  /** Mapping entries by key, with the line of the key itself. */
+  entries?: Map<string, { keyLine: number; value: SourceNode }>;
 }
 
 export interface SourceDocument {
@@ -75,7 +76,7 @@ class SourceTreeBuilder {
         node = { line: this.lineOf(event.start), entries: new Map() };
         while (this.events[this.position].type !== POP) {
           const key = this.read(node.line);
-          node.entries!.set(key.text ?? '', this.read(key.line));
+          node.entries!.set(key.text ?? '', { keyLine: key.line, value: this.read(key.line) });
         }
         this.position++;
         break;
@@ -92,7 +93,7 @@ function yamlError(err: unknown): MachineConfigParseError {
   if (err instanceof yaml.YAMLException) {
     const line = err.mark ? err.mark.line + 1 : undefined;
     // Same shape as Talos' "decode error: yaml: line N: <reason>".
-    return new MachineConfigParseError(`decode error: yaml: line ${line ?? 0}: ${err.reason}`, line);
+    return new MachineConfigParseError(`decode error: yaml: line ${line ?? 0}: ${err.reason}`, { line });
   }
   return new MachineConfigParseError(`decode error: ${err instanceof Error ? err.message : String(err)}`);
 }

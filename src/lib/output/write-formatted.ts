@@ -7,6 +7,6 @@ export async function writeFormatted(output: string, sink: Sink, items: object[]
     printText();
     return;
   }
-  const [{parseOutputFormat}, {writeStructured}] = await Promise.all([import('./resource-writer.js'), import('./structured.js')]);
+  const [{parseOutputFormat}, {writeStructured}] = await Promise.all([import('./format.js'), import('./structured.js')]);
   writeStructured(parseOutputFormat(output), sink, items);
 }

@@ -43,18 +43,15 @@ export function resolveUntaggedScalar(text: string): unknown {
   }
 }
 
-/** An ordered mapping; a Map lets keys be untagged (COSI label and annotation keys are). */
-type Mapping = Record<string, unknown> | Map<string | UntaggedScalar, unknown>;
+type Mapping = Record<string, unknown>;
 type Collection = unknown[] | Mapping;
 
 function isMapping(value: unknown): value is Mapping {
-  if (value instanceof Map) return true;
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date) && !(value instanceof UntaggedScalar);
 }
 
-function entriesOf(mapping: Mapping): [string | UntaggedScalar, unknown][] {
-  const entries = mapping instanceof Map ? [...mapping.entries()] : Object.entries(mapping);
-  return entries.filter(([, v]) => v !== undefined);
+function entriesOf(mapping: Mapping): [string, unknown][] {
+  return Object.entries(mapping).filter(([, v]) => v !== undefined);
 }
 
 function isBlockCollection(value: unknown): value is Collection {
@@ -97,11 +94,8 @@ function afterIndicator(value: unknown, indent: number, insideSequenceItem: bool
   return text === '' ? '' : ' ' + text;
 }
 
-function keyText(key: string | UntaggedScalar): string {
-  const text = key instanceof UntaggedScalar ? key.text : key;
-  if (text === '') return "''";
-  if (text.includes('\n')) return doubleQuoted(text);
-  return key instanceof UntaggedScalar ? untaggedText(text) : stringText(text);
+function keyText(key: string): string {
+  return key.includes('\n') ? doubleQuoted(key) : stringText(key);
 }
 
 /** A value that fits on the line after its indicator. */

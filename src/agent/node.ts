@@ -1,0 +1,175 @@
+// One running osd: reads the node's state dir, publishes its resources, joins discovery and
+// serves the API. Usable in-process (tests) as well as from main.ts (the osd process).
+import {mkdir, readFile, rename, writeFile} from 'node:fs/promises';
+import {dirname} from 'node:path';
+import {clusterName, hostname as configuredHostname, machineType} from '../lib/machineconfig/accessors.js';
+import {MachineConfigParseError} from '../lib/machineconfig/errors.js';
+import {parseMachineConfig} from '../lib/machineconfig/parse.js';
+import type {MachineConfigDocument} from '../lib/machineconfig/types.js';
+import {validateMachineConfig} from '../lib/machineconfig/validate.js';
+import {normalizePrivateKeyPem} from '../lib/pem.js';
+import {readBuildInfo} from './build-info.js';
+import {publishMachineConfig} from './controllers/config.js';
+import {ClusterDiscovery, type Affiliate} from './controllers/discovery.js';
+import {fqdn, publishHostname} from './controllers/hostname.js';
+import {loadOrCreateNodeId, publishIdentity} from './controllers/identity.js';
+import {createNodeStore} from './controllers/resource-types.js';
+import {OS_NAME, publishVersion} from './controllers/version.js';
+import type {Logger} from './log.js';
+import {AgentServer} from './server/server.js';
+import {statePaths} from './state-dir.js';
+import type {ResourceStore} from './store/store.js';
+
+export const DEFAULT_PORT = 50000;
+const DEFAULT_API_SERVER_PORT = 6443;
+
+export interface NodeOptions {
+  stateDir: string;
+  address: string;
+  port: number;
+  discoveryDir?: string;
+  log: Logger;
+}
+
+export interface RunningNode {
+  port: number;
+  nodeId: string;
+  hostname: string;
+  store: ResourceStore;
+  /** Stops serving and leaves discovery. */
+  stop(): Promise<void>;
+}
+
+/** A problem the operator must fix in the state dir; main.ts prints it and exits 1. */
+export class NodeSetupError extends Error {}
+
+export async function startNode(options: NodeOptions): Promise<RunningNode> {
+  const paths = statePaths(options.stateDir);
+  const {log} = options;
+  const config = await loadMachineConfig(paths.config, log);
+  const [serverCert, serverKey, forwardingCert, forwardingKey] = await Promise.all(
+    [paths.serverCert, paths.serverKey, paths.forwardingClientCert, paths.forwardingClientKey].map(readSecret),
+  );
+  const clusterCA = trustedCAs(config);
+  const build = await readBuildInfo();
+  const nodeId = await loadOrCreateNodeId(paths.nodeIdentity);
+
+  const store = createNodeStore();
+  publishMachineConfig(store, config);
+  publishVersion(store, build.tag);
+  publishIdentity(store, nodeId);
+  const hostname = publishHostname(store, {
+    address: options.address,
+    configured: configuredHostname(config),
+    warn: (message) => log.warn(message),
+  });
+  await writeAtomically(paths.hostname, `${hostname.hostname}\n`);
+
+  const type = machineType(config);
+  const local: Affiliate = {
+    nodeId,
+    nodename: hostname.hostname,
+    hostname: fqdn(hostname),
+    addresses: [options.address],
+    machineType: type,
+    operatingSystem: `${OS_NAME} (${build.tag})`,
+  };
+  if (type === 'controlplane' || type === 'init') {
+    local.controlPlane = {port: config.v1alpha1?.cluster?.controlPlane?.localAPIServerPort ?? DEFAULT_API_SERVER_PORT};
+  }
+  let server: AgentServer;
+  try {
+    server = await AgentServer.start({
+      address: options.address,
+      port: options.port,
+      serverCert,
+      serverKey: normalizePrivateKeyPem(serverKey),
+      clientCAs: clusterCA.trusted,
+      forwarding: {ca: clusterCA.issuing, cert: forwardingCert, key: normalizePrivateKeyPem(forwardingKey)},
+      store,
+      build,
+      machineConfig: () => config,
+      log,
+    });
+  } catch (error) {
+    throw new NodeSetupError(`cannot listen on ${options.address}:${options.port}: ${(error as Error).message}`);
+  }
+  // Announce this node only once it can be reached.
+  const discovery = new ClusterDiscovery(store, local, {dir: options.discoveryDir, log});
+  try {
+    await discovery.start();
+  } catch (error) {
+    await server.stop();
+    throw new NodeSetupError(`cannot join discovery in ${options.discoveryDir}: ${(error as Error).message}`);
+  }
+  log.info(
+    `node ${hostname.hostname} (${type}, cluster "${clusterName(config)}", node id ${nodeId}) serving on ${options.address}:${server.port}`,
+  );
+
+  return {
+    port: server.port,
+    nodeId,
+    hostname: hostname.hostname,
+    store,
+    stop: async () => {
+      await server.stop();
+      await discovery.stop();
+    },
+  };
+}
+
+async function loadMachineConfig(path: string, log: Logger): Promise<MachineConfigDocument> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw new NodeSetupError(`cannot read the machine config ${path}: ${(error as Error).message}`);
+  }
+  let config: MachineConfigDocument;
+  try {
+    config = parseMachineConfig(new Uint8Array(bytes));
+  } catch (error) {
+    if (error instanceof MachineConfigParseError) throw new NodeSetupError(`invalid machine config ${path}: ${error.message}`);
+    throw error;
+  }
+  const result = validateMachineConfig(config, {mode: 'metal'});
+  for (const warning of result.warnings) log.warn(`machine config ${path}: ${warning}`);
+  if (result.issues.length > 0) {
+    const lines = result.issues.map(({document, path: field, message}) => {
+      const where = [document, field].filter((part) => part !== '').join(' ');
+      return `  ${where === '' ? '' : `${where}: `}${message}`;
+    });
+    throw new NodeSetupError(`invalid machine config ${path}:\n${lines.join('\n')}\nfix these fields and start osd again`);
+  }
+  return config;
+}
+
+/** The CAs from the config: `machine.ca` issues the nodes' certificates; accepted CAs are trusted for clients too. */
+function trustedCAs(config: MachineConfigDocument): {issuing: string; trusted: string} {
+  const machine = config.v1alpha1?.machine;
+  if (machine?.ca?.crt === undefined || machine.ca.crt === '') {
+    throw new NodeSetupError('the machine config has no machine.ca.crt: osd needs the Talos API CA to verify clients');
+  }
+  const issuing = pemFromBase64(machine.ca.crt);
+  const accepted = (machine.acceptedCAs ?? []).flatMap((ca) => (ca.crt === undefined || ca.crt === '' ? [] : [pemFromBase64(ca.crt)]));
+  return {issuing, trusted: [issuing, ...accepted].join('')};
+}
+
+function pemFromBase64(text: string): string {
+  const pem = Buffer.from(text, 'base64').toString('utf8');
+  return pem.endsWith('\n') ? pem : `${pem}\n`;
+}
+
+async function readSecret(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new NodeSetupError(`cannot read ${path}: ${(error as Error).message} (osctl cluster create writes the node certificates there)`);
+  }
+}
+
+async function writeAtomically(path: string, content: string): Promise<void> {
+  await mkdir(dirname(path), {recursive: true});
+  await writeFile(`${path}.tmp`, content);
+  await rename(`${path}.tmp`, path);
+}
