@@ -7,7 +7,10 @@ import {createServer} from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {after, before, describe, it} from 'node:test';
+import {createPrivateKey, webcrypto} from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
 import * as yaml from 'js-yaml';
 import {createLogger} from '../dist/agent/log.js';
 import {startNode} from '../dist/agent/node.js';
@@ -74,6 +77,34 @@ async function makeStateDir(root, {name, address, type, ca}) {
   fs.writeFileSync(path.join(secrets, 'apid-client.crt'), forwarding.crt);
   fs.writeFileSync(path.join(secrets, 'apid-client.key'), forwarding.key);
   return dir;
+}
+
+/** A client certificate with the given ExtKeyUsages (pki.ts only issues the correct kind). */
+async function issueWithUsages(ca, roles, usages) {
+  x509.cryptoProvider.set(webcrypto);
+  const ed25519 = {name: 'Ed25519'};
+  const caCert = new x509.X509Certificate(ca.crt);
+  const caDer = createPrivateKey(normalizeKey(ca.key)).export({type: 'pkcs8', format: 'der'});
+  const signingKey = await webcrypto.subtle.importKey('pkcs8', caDer, ed25519, false, ['sign']);
+  const keys = await webcrypto.subtle.generateKey(ed25519, true, ['sign', 'verify']);
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: '0a1b2c',
+    subject: [{O: roles}],
+    issuer: caCert.subjectName,
+    notBefore: new Date(),
+    notAfter: new Date(Date.now() + DAY),
+    publicKey: keys.publicKey,
+    signingKey,
+    signingAlgorithm: ed25519,
+    extensions: [new x509.ExtendedKeyUsageExtension(usages)],
+  });
+  const key = x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY');
+  return {crt: cert.toString('pem'), key};
+}
+
+/** Live store watchers (internal state): shows whether a watch was released. */
+function watcherCount(store) {
+  return [...store.kindWatchers.values(), ...store.resourceWatchers.values()].reduce((count, set) => count + set.size, 0);
 }
 
 function normalizeKey(pem) {
@@ -261,6 +292,13 @@ describe('osd gRPC server', () => {
     await assert.rejects(unary(client, 'version', {}), (error) => error.code === grpc.status.UNAVAILABLE);
   });
 
+  it('requires ExtKeyUsage to be exactly clientAuth', async () => {
+    const both = await issueWithUsages(ca, ['os:admin'], [x509.ExtendedKeyUsage.clientAuth, x509.ExtendedKeyUsage.serverAuth]);
+    const client = new MachineClient(target(), clientCredentials(ca, both));
+    clients.opened.push(client);
+    await rejectsWith(unary(client, 'version', {}), grpc.status.PERMISSION_DENIED, /^certificate "O=os:admin" is missing the client auth extended key usage$/);
+  });
+
   it('forwards to the node named by the node metadata, by IP or by member name', async () => {
     const byIp = await unary(machine(), 'hostname', {}, {node: '127.0.0.2'});
     assert.equal(byIp.messages[0].hostname, 'worker-1');
@@ -292,6 +330,35 @@ describe('osd gRPC server', () => {
 
   it('reports an unreachable node as Unavailable, naming it', async () => {
     await rejectsWith(unary(machine(), 'hostname', {}, {node: '127.0.0.3'}), grpc.status.UNAVAILABLE, /node 127\.0\.0\.3 .*unreachable/);
+  });
+
+  it('forwards client-streaming calls', async () => {
+    const recover = (node) =>
+      new Promise((resolve, reject) => {
+        const call = machine().etcdRecover(metadataOf({node}), {deadline: Date.now() + 10_000}, (error, response) => (error ? reject(error) : resolve(response)));
+        call.write({bytes: Buffer.from('snapshot chunk')});
+        call.end();
+      });
+    await rejectsWith(recover('127.0.0.2'), grpc.status.UNIMPLEMENTED, 'EtcdRecover is not implemented by osd yet');
+    await rejectsWith(recover('127.0.0.3'), grpc.status.UNAVAILABLE, /node 127\.0\.0\.3 .*unreachable/);
+  });
+
+  it('propagates cancellation and deadlines of forwarded streams to the target node', async () => {
+    const remote = nodes[1].store;
+    const baseline = watcherCount(remote);
+    const request = {namespace: 'cluster', type: MEMBERS, options: {bootstrapContents: true, labelQuery: [], tailEvents: 0, aggregated: false, bootstrapBookmark: false}, apiVersion: 1};
+
+    const cancelled = state().watch(request, metadataOf({node: '127.0.0.2'}));
+    cancelled.on('error', () => {}); // CANCELLED, requested below
+    await take(cancelled, 2);
+    assert.equal(watcherCount(remote), baseline + 1);
+    cancelled.cancel();
+    await eventually(() => assert.equal(watcherCount(remote), baseline));
+
+    const expiring = state().watch(request, metadataOf({node: '127.0.0.2'}), {deadline: Date.now() + 500});
+    await take(expiring, 2);
+    await assert.rejects(collect(expiring), (error) => error.code === grpc.status.DEADLINE_EXCEEDED);
+    await eventually(() => assert.equal(watcherCount(remote), baseline));
   });
 
   it('rejects multi-valued node and the one-to-many nodes metadata', async () => {

@@ -36,7 +36,7 @@ export interface RunningNode {
   nodeId: string;
   hostname: string;
   store: ResourceStore;
-  /** Stops serving and leaves discovery. */
+  /** Leaves discovery and stops serving. */
   stop(): Promise<void>;
 }
 
@@ -111,9 +111,10 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     nodeId,
     hostname: hostname.hostname,
     store,
+    // Leave discovery first, so other nodes stop routing here while open calls finish.
     stop: async () => {
-      await server.stop();
       await discovery.stop();
+      await server.stop();
     },
   };
 }

@@ -28,8 +28,10 @@ export type AnyServerCall =
 
 const identity = (value: Buffer): Buffer => value;
 
-// Headers that belong to one hop, or that the forwarder sets itself.
-const HOP_HEADERS = new Set([NODE_METADATA_KEY, NODES_METADATA_KEY, PROXY_FROM_METADATA_KEY, ROLE_METADATA_KEY, 'user-agent']);
+// Set by the HTTP/2 and gRPC layers of each connection (as are all `grpc-*` keys).
+const TRANSPORT_HEADERS: ReadonlySet<string> = new Set(['content-type', 'te', 'user-agent', 'date']);
+// Request keys that address one hop, or that the forwarder sets itself.
+const ROUTING_HEADERS: ReadonlySet<string> = new Set([NODE_METADATA_KEY, NODES_METADATA_KEY, PROXY_FROM_METADATA_KEY, ROLE_METADATA_KEY]);
 
 export class Forwarder {
   private readonly clients = new Map<string, grpc.Client>();
@@ -58,13 +60,13 @@ export class Forwarder {
   ): void {
     const client = this.client(target.address);
     const path = call.getPath();
-    const metadata = outgoingMetadata(call, roles);
+    const metadata = copyMetadata(call.metadata, ROUTING_HEADERS);
+    metadata.set(PROXY_FROM_METADATA_KEY, call.getHost() || 'unknown');
+    for (const role of roles) metadata.add(ROLE_METADATA_KEY, role);
     const deadline = call.getDeadline();
     const options: grpc.CallOptions = isFinite(deadlineMs(deadline)) ? {deadline} : {};
-    this.log.info(`forwarding ${path} to node ${target.node} (${target.address})`);
 
     let failure: grpc.ServiceError | undefined;
-    let trailers: grpc.Metadata | undefined;
     const explain = (error: grpc.ServiceError): grpc.ServerErrorResponse => this.explain(error, client, target);
 
     switch (kind) {
@@ -80,11 +82,11 @@ export class Forwarder {
           kind === 'unary'
             ? client.makeUnaryRequest(path, identity, identity, (call as grpc.ServerUnaryCall<Buffer, Buffer>).request, metadata, options, onResponse)
             : client.makeClientStreamRequest(path, identity, identity, metadata, options, onResponse);
-        upstream.on('metadata', (headers: grpc.Metadata) => call.sendMetadata(headers));
+        upstream.on('metadata', (headers: grpc.Metadata) => call.sendMetadata(copyMetadata(headers)));
         // The status (with trailers) arrives after the response callback: answer only then.
         upstream.on('status', (status: grpc.StatusObject) => {
           if (failure !== undefined) reply(explain(failure));
-          else reply(null, response, status.metadata);
+          else reply(null, response, copyMetadata(status.metadata));
         });
         onCancelled(call, () => upstream.cancel());
         if (kind === 'clientStream') pipeRequests(call as grpc.ServerReadableStream<Buffer, Buffer>, upstream as grpc.ClientWritableStream<Buffer>);
@@ -97,7 +99,7 @@ export class Forwarder {
           kind === 'serverStream'
             ? client.makeServerStreamRequest(path, identity, identity, (call as grpc.ServerWritableStream<Buffer, Buffer>).request, metadata, options)
             : client.makeBidiStreamRequest(path, identity, identity, metadata, options);
-        upstream.on('metadata', (headers: grpc.Metadata) => downstream.sendMetadata(headers));
+        upstream.on('metadata', (headers: grpc.Metadata) => downstream.sendMetadata(copyMetadata(headers)));
         upstream.on('data', (message: Buffer) => {
           if (!downstream.write(message)) {
             upstream.pause();
@@ -107,9 +109,9 @@ export class Forwarder {
         upstream.on('error', (error: grpc.ServiceError) => (failure = error));
         // Finish once every message was relayed ('end') and the status is known ('status').
         let ended = false;
-        let statusKnown = false;
+        let trailers: grpc.Metadata | undefined;
         const finish = (): void => {
-          if (!ended || !statusKnown || downstream.cancelled) return;
+          if (!ended || trailers === undefined || downstream.cancelled) return;
           if (failure !== undefined) downstream.emit('error', explain(failure));
           else downstream.end(trailers);
         };
@@ -118,8 +120,7 @@ export class Forwarder {
           finish();
         });
         upstream.on('status', (status: grpc.StatusObject) => {
-          trailers = status.metadata;
-          statusKnown = true;
+          trailers = copyMetadata(status.metadata);
           finish();
         });
         onCancelled(call, () => upstream.cancel());
@@ -147,22 +148,21 @@ export class Forwarder {
     const unreachable =
       error.code === grpc.status.UNAVAILABLE &&
       client.getChannel().getConnectivityState(false) !== grpc.connectivityState.READY;
-    if (!unreachable) return error;
+    if (!unreachable) return Object.assign(error, {metadata: copyMetadata(error.metadata)});
     const details = `node ${target.node} (${target.address}) is unreachable: ${error.details}`;
     this.log.warn(`forwarding failed: ${details}`);
     return Object.assign(new Error(details), {code: grpc.status.UNAVAILABLE, details});
   }
 }
 
-function outgoingMetadata(call: AnyServerCall, roles: readonly string[]): grpc.Metadata {
-  const metadata = new grpc.Metadata();
-  for (const key of Object.keys(call.metadata.getMap())) {
-    if (HOP_HEADERS.has(key) || key.startsWith('grpc-')) continue;
-    for (const value of call.metadata.get(key)) metadata.add(key, value);
+/** The application metadata of one hop, ready for the next. */
+function copyMetadata(source: grpc.Metadata, skip: ReadonlySet<string> = new Set()): grpc.Metadata {
+  const copy = new grpc.Metadata();
+  for (const key of Object.keys(source.getMap())) {
+    if (TRANSPORT_HEADERS.has(key) || skip.has(key) || key.startsWith('grpc-')) continue;
+    for (const value of source.get(key)) copy.add(key, value);
   }
-  metadata.set(PROXY_FROM_METADATA_KEY, call.getHost() || 'unknown');
-  for (const role of roles) metadata.add(ROLE_METADATA_KEY, role);
-  return metadata;
+  return copy;
 }
 
 /** Client-to-server messages of a streaming request, with backpressure and half-close. */

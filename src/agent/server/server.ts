@@ -10,7 +10,7 @@ import {Forwarder, MAX_MESSAGE_BYTES, onCancelled, type AnyServerCall, type Meth
 import {machineMethods, notImplemented, type MachineServiceContext} from './machine-service.js';
 import type {LocalMethod} from './methods.js';
 import {isAuthorized} from './roles.js';
-import {Router} from './router.js';
+import {Router, type Route} from './router.js';
 import {RpcError, toServerError} from './rpc-error.js';
 import {stateMethods} from './state-service.js';
 
@@ -59,7 +59,7 @@ export class AgentServer {
           : method.responseStream ? 'serverStream' : 'unary';
         const handler = (call: AnyServerCall, callback?: grpc.sendUnaryData<Buffer>): void => {
           let caller: Caller;
-          let route;
+          let route: Route;
           try {
             caller = authenticate(call);
             if (!isAuthorized(method.path, caller.roles)) throw new RpcError(grpc.status.PERMISSION_DENIED, 'not authorized');

@@ -59,12 +59,12 @@ export async function createCluster(opts: CreateOptions): Promise<ClusterDescrip
   };
   const {progress} = opts;
   try {
-    progress.step(`generating PKI and machine configs for ${plan.nodes.length} nodes`);
+    progress.step(`generating PKI and machine configs for ${nodeCount(plan.nodes.length)}`);
     const credentials = await provisionCluster(plan);
     // Written before any process starts, so `cluster destroy` can always find what was started.
     writeClusterFile(plan.clusterDir, description);
 
-    progress.step(`starting ${plan.nodes.length} osd agents on ${plan.nodes.map((n) => n.address).join(', ')}`);
+    progress.step(`starting osd on ${plan.nodes.map((n) => n.address).join(', ')}`);
     const exits: ExitReasons = new Map();
     const discoveryDir = path.join(plan.clusterDir, DISCOVERY_DIR);
     for (const node of description.nodes) {
@@ -73,7 +73,7 @@ export async function createCluster(opts: CreateOptions): Promise<ClusterDescrip
       writeClusterFile(plan.clusterDir, description);
     }
 
-    progress.step(`waiting for ${plan.nodes.length} nodes to answer`);
+    progress.step(`waiting for ${nodeCount(plan.nodes.length)} to answer`);
     await waitForNodes({
       nodes: description.nodes,
       credentials: {ca: credentials.ca.crt, crt: credentials.admin.crt, key: normalizePrivateKeyPem(credentials.admin.key)},
@@ -156,6 +156,10 @@ function installContext(configPath: string, name: string, context: Parameters<ty
   let config = readTalosconfig(configPath);
   if (config.contexts && Object.hasOwn(config.contexts, name)) config = removeContext(config, name);
   writeTalosconfig(configPath, setCurrentContext(addContext(config, name, context), name));
+}
+
+function nodeCount(count: number): string {
+  return `${count} node${count === 1 ? '' : 's'}`;
 }
 
 function base64(text: string): string {

@@ -97,12 +97,17 @@ async function waitForNode(node: ClusterNode, opts: Parameters<typeof waitForNod
       return;
     } catch (err) {
       if (opts.signal.aborted) throw opts.signal.reason;
-      lastError = err instanceof NodeCallError ? err.details : (err as Error).message;
+      lastError = err instanceof NodeCallError ? describeFailure(err.details) : (err as Error).message;
     } finally {
       client.close();
     }
     await sleep(Math.min(RETRY_MS, Math.max(opts.deadline - Date.now(), 0)), opts.signal);
   }
+}
+
+/** grpc-js wraps a refused connect in a long message; the refusal is what matters while osd starts. */
+function describeFailure(details: string): string {
+  return /ECONNREFUSED/.test(details) ? 'connection refused' : details;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

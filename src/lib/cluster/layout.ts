@@ -44,6 +44,10 @@ const NAME_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 /** `$TALOS_HOME/clusters` when TALOS_HOME is absolute (as for the talosconfig), else `~/.talos/clusters`. */
 export function clustersRoot(env: NodeJS.ProcessEnv, home: string): string {
   const talosHome = env.TALOS_HOME && path.isAbsolute(env.TALOS_HOME) ? env.TALOS_HOME : path.join(home, '.talos');
+  // A relative root would put clusters wherever the command happens to run.
+  if (!path.isAbsolute(talosHome)) {
+    throw new CliError('cannot tell where to keep local clusters: the home directory is unknown; set HOME, or TALOS_HOME to an absolute path');
+  }
   return path.join(talosHome, 'clusters');
 }
 
