@@ -14,10 +14,12 @@ import * as x509 from '@peculiar/x509';
 import * as yaml from 'js-yaml';
 import {createLogger} from '../dist/agent/log.js';
 import {startNode} from '../dist/agent/node.js';
+import {queryFilter} from '../dist/agent/server/state-service.js';
 import {MachineServiceService} from '../dist/gen/machine/machine.js';
 import {MachineConfigSpec} from '../dist/gen/resource/config/config.js';
 import {MemberSpec} from '../dist/gen/resource/definitions/cluster/cluster.js';
 import {ResourceDefinitionSpec} from '../dist/gen/v1alpha1/meta.js';
+import {LabelTerm_Operation as Op} from '../dist/gen/v1alpha1/resource.js';
 import {EventType, StateService} from '../dist/gen/v1alpha1/state.js';
 import {newMachineConfig} from '../dist/lib/machineconfig/index.js';
 import {certificateInfo, generateCA, issueClientCert, issueServerCert} from '../dist/lib/pki.js';
@@ -472,6 +474,33 @@ describe('osd gRPC server', () => {
   it('answers other MachineService methods with Unimplemented after authorization', async () => {
     await rejectsWith(unary(machine(), 'serviceList', {}), grpc.status.UNIMPLEMENTED, 'ServiceList is not implemented by osd yet');
     await rejectsWith(unary(machine('reader'), 'reboot', {mode: 0}), grpc.status.PERMISSION_DENIED, 'not authorized');
+  });
+});
+
+describe('COSI list and watch queries', () => {
+  const resource = (id, labels) => ({metadata: {id, labels}});
+  const ids = (filter) =>
+    [resource('a', {tier: 'web', rank: '9'}), resource('b', {tier: 'db', rank: '10'}), resource('c', {})].filter(filter).map((r) => r.metadata.id);
+  const term = (key, op, value = [], invert = false) => ({key, op, value, invert});
+
+  it('combines terms of one query with AND and queries with OR', () => {
+    assert.deepEqual(ids(queryFilter([{terms: [term('tier', Op.EXISTS)]}])), ['a', 'b']);
+    assert.deepEqual(ids(queryFilter([{terms: [term('tier', Op.EXISTS), term('tier', Op.EQUAL, ['db'])]}])), ['b']);
+    assert.deepEqual(ids(queryFilter([{terms: [term('tier', Op.EQUAL, ['db'])]}, {terms: [term('tier', Op.NOT_EXISTS)]}])), ['b', 'c']);
+  });
+
+  it('implements each operation, inverted terms included', () => {
+    assert.deepEqual(ids(queryFilter([{terms: [term('tier', Op.IN, ['web', 'db'])]}])), ['a', 'b']);
+    assert.deepEqual(ids(queryFilter([{terms: [term('tier', Op.EQUAL, ['web'], true)]}])), ['b', 'c']);
+    assert.deepEqual(ids(queryFilter([{terms: [term('rank', Op.LT, ['5'])]}])), ['b'], 'string order: "10" < "5"');
+    assert.deepEqual(ids(queryFilter([{terms: [term('rank', Op.LT_NUMERIC, ['10'])]}])), ['a']);
+    assert.deepEqual(ids(queryFilter([{terms: [term('rank', Op.LTE_NUMERIC, ['10'])]}])), ['a', 'b']);
+  });
+
+  it('matches ids with RE2-style patterns', () => {
+    assert.deepEqual(ids(queryFilter([], {regexp: '(?i)^[AB]$'})), ['a', 'b']);
+    assert.deepEqual(ids(queryFilter([], {regexp: '(?P<x>c)'})), ['c']);
+    assert.throws(() => queryFilter([], {regexp: '['}), (error) => error.code === grpc.status.INVALID_ARGUMENT);
   });
 });
 

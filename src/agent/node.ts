@@ -52,7 +52,9 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   );
   const clusterCA = trustedCAs(config);
   const build = await readBuildInfo();
-  const nodeId = await loadOrCreateNodeId(paths.nodeIdentity);
+  const nodeId = await loadOrCreateNodeId(paths.nodeIdentity).catch((error: Error) => {
+    throw new NodeSetupError(`cannot set up the node identity: ${error.message}`);
+  });
 
   const store = createNodeStore();
   publishMachineConfig(store, config);

@@ -125,6 +125,8 @@ export class RunContext {
    * nodes' output) and sets the exit code: 3 when some nodes succeeded, 1 when none did.
    */
   reportNodeErrors(results: readonly NodeResult<unknown>[]): void {
+    // After Ctrl-C every node "fails" with the cancellation; that is not news to the user.
+    if (cancelSignal.aborted) return;
     const failed = results.filter((r) => r.error);
     for (const r of failed) this.err.write(`error from node ${r.node}: ${r.error!.message}\n`);
     if (failed.length > 0) process.exitCode = failed.length === results.length ? EXIT_FAILURE : EXIT_PARTIAL;
@@ -136,7 +138,9 @@ export async function runAction(invocation: Invocation<unknown, unknown>): Promi
   const ctx = new RunContext(invocation.id.replaceAll(':', ' '));
   try {
     const module = (await import(`./actions/${invocation.id.replaceAll(':', '/')}.js`)) as {default: Action<unknown, unknown>};
-    return await module.default(invocation, ctx);
+    const result = await module.default(invocation, ctx);
+    if (cancelSignal.aborted) process.exitCode = EXIT_INTERRUPTED;
+    return result;
   } catch (err) {
     reportFailure(err, ctx);
     return undefined;

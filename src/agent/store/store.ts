@@ -90,10 +90,6 @@ export class ResourceStore {
     return this.put({type: NAMESPACE_TYPE, id: name, spec: {description}});
   }
 
-  definition(type: string): ResourceTypeDefinition | undefined {
-    return this.definitions.get(type);
-  }
-
   /** The yaml_spec text of a resource, as its type renders it. */
   yamlSpec(resource: Resource): string {
     const render = this.requireDefinition(resource.metadata.type).yamlSpec;

@@ -20,19 +20,23 @@ export async function createProgress(err: Sink): Promise<Progress> {
   if (!wantsSpinner()) return plainProgress((line) => err.write(`${line}\n`));
   // ora is loaded only here: it costs start-up time that non-interactive runs should not pay.
   const {default: ora} = await import('ora');
-  const spinner = ora({stream: process.stderr});
+  // discardStdin would put the terminal in raw mode, and ora 9 stops passing Ctrl-C on once a
+  // spinner is restarted (the next step), so Ctrl-C would no longer cancel the command.
+  const spinner = ora({stream: process.stderr, discardStdin: false});
+  let current = '';
   return {
     step(text) {
-      if (spinner.isSpinning) spinner.succeed();
+      if (spinner.isSpinning) spinner.succeed(current);
+      current = text;
       spinner.start(text);
     },
     update(text) {
-      spinner.text = text;
+      spinner.text = `${current}: ${text}`;
     },
     finish(ok) {
       if (!spinner.isSpinning) return;
-      if (ok) spinner.succeed();
-      else spinner.fail();
+      if (ok) spinner.succeed(current);
+      else spinner.fail(current);
     },
   };
 }
