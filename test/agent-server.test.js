@@ -281,7 +281,7 @@ describe('osd gRPC server', () => {
     assert.deepEqual(cp.controlPlane, {port: 6443});
     assert.equal(worker.machineType, 'worker');
     assert.equal('controlPlane' in worker, false);
-    const proto = MemberSpec.decode(members[1].resource?.spec?.protoSpec ?? members[1].spec.protoSpec);
+    const proto = MemberSpec.decode(members[1].spec.protoSpec);
     assert.deepEqual([...proto.addresses[0].ip], [127, 0, 0, 2]);
     assert.equal(members[0].metadata.owner, 'cluster.MemberController');
   });
@@ -461,6 +461,10 @@ describe('osd gRPC server', () => {
 
     const multi = await unary(machine(), 'generateClientConfiguration', {roles: ['os:reader', 'os:admin'], crtTtl: {seconds: 60n, nanos: 0}});
     assert.equal(yaml.load(decode(multi.messages[0].talosconfig)).context, CLUSTER);
+    // Both roles sit in one multi-valued Subject O; os:admin among them opens the machine config.
+    const multiClient = new StateClient(target(), clientCredentials(ca, {crt: decode(multi.messages[0].crt), key: decode(multi.messages[0].key)}));
+    clients.opened.push(multiClient);
+    assert.equal((await unary(multiClient, 'get', {namespace: 'config', type: MACHINE_CONFIGS, id: 'v1alpha1'})).resource.metadata.id, 'v1alpha1');
 
     await rejectsWith(unary(machine(), 'generateClientConfiguration', {roles: ['os:admin']}), grpc.status.INVALID_ARGUMENT, 'crt_ttl should be positive');
     await rejectsWith(

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import * as yaml from 'js-yaml';
-import {clustersRoot, parseCount, parseLoopbackCidr, planCluster} from '../dist/lib/cluster/layout.js';
+import {clustersRoot, nextFreeRange, parseCount, parseLoopbackCidr, planCluster} from '../dist/lib/cluster/layout.js';
 import {isNodeProcess, isListening, stopNodeProcesses} from '../dist/lib/cluster/processes.js';
 import {formatClusterTable} from '../dist/lib/cluster/view.js';
 
@@ -63,6 +63,16 @@ describe('planning a cluster', () => {
     );
     assert.equal(planCluster({name: 'a', cidr: '127.20.0.0/29', controlplanes: 3, workers: 2, root}).nodes.at(-1).address, '127.20.0.6');
     assert.throws(() => planCluster({name: 'a', cidr: '127.20.0.0/31', controlplanes: 1, workers: 0, root}), /room for 0 nodes/);
+    assert.throws(
+      () => planCluster({name: 'a', cidr: '127.20.5.0/24', controlplanes: 3, workers: 300, root}),
+      /use a larger range such as 127\.20\.4\.0\/23/,
+    );
+  });
+
+  test('the suggested free range skips ranges holding taken addresses and stays in 127.0.0.0/8', () => {
+    assert.equal(nextFreeRange('127.20.0.0/24', []), '127.20.1.0/24');
+    assert.equal(nextFreeRange('127.20.0.0/24', ['127.20.1.2', '127.20.2.9']), '127.20.3.0/24');
+    assert.equal(nextFreeRange('127.255.255.0/24', []), undefined);
   });
 
   test('counts and names are checked', () => {
@@ -320,6 +330,8 @@ describe('osctl cluster, end to end', () => {
     const result = await osctl('cluster', 'create', '--name', 'e2e-x', '--cidr', '127.20.9.0/24', '--controlplanes', '1', '--workers', '0');
     assert.equal(result.code, 1);
     assert.match(result.stderr, /127\.20\.9\.2:50000 \(probably node e2e-a-controlplane-1 of cluster "e2e-a"\) is already in use/);
+    assert.match(result.stderr, /hint: choose another range with --cidr, e\.g\. --cidr 127\.20\.11\.0\/24\n/, 'skips e2e-b\'s range');
+    assert.match(result.stderr, /hint: or remove cluster "e2e-a" with `osctl cluster destroy --name e2e-a`/);
     assert.ok(!fs.existsSync(path.join(root, 'e2e-x')));
 
     const squatter = net.createServer().listen(50000, '127.20.11.3');

@@ -61,6 +61,7 @@ interface KindWatcher {
 }
 
 export class ResourceStore {
+  private readonly renderings = new WeakMap<Resource, {yaml?: string; proto?: Uint8Array}>();
   private readonly definitions = new Map<string, ResourceTypeDefinition>();
   /** kind key → id → resource */
   private readonly resources = new Map<string, Map<string, Resource>>();
@@ -90,16 +91,33 @@ export class ResourceStore {
     return this.put({type: NAMESPACE_TYPE, id: name, spec: {description}});
   }
 
-  /** The yaml_spec text of a resource, as its type renders it. */
+  /**
+   * The yaml_spec text of a resource, as its type renders it. Resources are immutable, so each
+   * version is rendered once: every List, Get and Watch of it reuses the text.
+   */
   yamlSpec(resource: Resource): string {
-    const render = this.requireDefinition(resource.metadata.type).yamlSpec;
-    return render === undefined ? dumpYaml(resource.spec) : render(resource.spec);
+    const rendered = this.rendered(resource);
+    if (rendered.yaml === undefined) {
+      const render = this.requireDefinition(resource.metadata.type).yamlSpec;
+      rendered.yaml = render === undefined ? dumpYaml(resource.spec) : render(resource.spec);
+    }
+    return rendered.yaml;
   }
 
-  /** The proto_spec bytes of a resource; empty for types without a protobuf schema. */
+  /** The proto_spec bytes of a resource (empty for types without a protobuf schema), rendered once per version. */
   protoSpec(resource: Resource): Uint8Array {
-    const render = this.requireDefinition(resource.metadata.type).protoSpec;
-    return render === undefined ? new Uint8Array(0) : render(resource.spec);
+    const rendered = this.rendered(resource);
+    if (rendered.proto === undefined) {
+      const render = this.requireDefinition(resource.metadata.type).protoSpec;
+      rendered.proto = render === undefined ? new Uint8Array(0) : render(resource.spec);
+    }
+    return rendered.proto;
+  }
+
+  private rendered(resource: Resource): {yaml?: string; proto?: Uint8Array} {
+    let rendered = this.renderings.get(resource);
+    if (rendered === undefined) this.renderings.set(resource, (rendered = {}));
+    return rendered;
   }
 
   /** Creates or updates a resource. The version moves only when spec, labels or annotations changed. */

@@ -4,14 +4,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {CliError, EXIT_FAILURE} from '../errors.js';
+import type {Sink} from '../output/types.js';
 import {normalizePrivateKeyPem} from '../pem.js';
-import {addContext, APID_PORT, readTalosconfig, removeContext, setCurrentContext, writeTalosconfig} from '../talosconfig.js';
+import {
+  addContext, APID_PORT, readTalosconfig, removeContext, setCurrentContext, TalosContext, writeTalosconfig,
+} from '../talosconfig.js';
 import {consoleLogPath, consoleLogTail, ExitReasons, launchNode, NodeStartError, waitForNodes} from './launch.js';
 import {
-  ClusterDescription, ClusterPlan, DISCOVERY_DIR, listClusters, planCluster, readCluster, writeClusterFile,
+  ClusterDescription, ClusterPlan, DISCOVERY_DIR, listClusters, nextFreeRange, planCluster, readCluster, writeClusterFile,
 } from './layout.js';
 import {isListening, stopNodeProcesses} from './processes.js';
-import type {Sink} from '../output/types.js';
 import type {Progress} from './progress.js';
 import {provisionCluster} from './provision.js';
 
@@ -132,9 +134,10 @@ async function refuseTakenAddresses(plan: ClusterPlan, root: string): Promise<vo
     return `${node.address}:${APID_PORT} (${owner ? `probably node ${owner.node} of cluster "${owner.cluster}"` : 'by a program that is not one of the clusters in ' + root})`;
   });
   const ownerClusters = [...new Set(taken.map((node) => owners.get(node.address)?.cluster).filter(Boolean))];
+  const freeRange = nextFreeRange(plan.cidr, [...owners.keys(), ...taken.map((node) => node.address)]);
   throw new CliError(`cannot create cluster "${plan.name}": ${described.join(', ')} ${taken.length === 1 ? 'is' : 'are'} already in use`, EXIT_FAILURE, [
-    `choose a free range with --cidr (e.g. the next /24 after ${plan.cidr})`,
-    ...ownerClusters.map((cluster) => `or remove that cluster with \`osctl cluster destroy --name ${cluster}\``),
+    `choose another range with --cidr${freeRange ? `, e.g. --cidr ${freeRange}` : ''}`,
+    ...ownerClusters.map((cluster) => `or remove cluster "${cluster}" with \`osctl cluster destroy --name ${cluster}\``),
   ]);
 }
 
@@ -152,7 +155,7 @@ function knownAddresses(root: string): Map<string, {cluster: string; node: strin
 }
 
 /** The context is ours: its cluster's state folder did not exist, so an old one of the same name is stale. */
-function installContext(configPath: string, name: string, context: Parameters<typeof addContext>[2]): void {
+function installContext(configPath: string, name: string, context: TalosContext): void {
   let config = readTalosconfig(configPath);
   if (config.contexts && Object.hasOwn(config.contexts, name)) config = removeContext(config, name);
   writeTalosconfig(configPath, setCurrentContext(addContext(config, name, context), name));

@@ -3,6 +3,7 @@
 import {spawn} from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import {setTimeout as delay} from 'node:timers/promises';
 import {fileURLToPath} from 'node:url';
 import {MachineServiceService} from '../../gen/machine/machine.js';
 import {NodeCallError, OsClient} from '../client.js';
@@ -101,28 +102,13 @@ async function waitForNode(node: ClusterNode, opts: Parameters<typeof waitForNod
     } finally {
       client.close();
     }
-    await sleep(Math.min(RETRY_MS, Math.max(opts.deadline - Date.now(), 0)), opts.signal);
+    await delay(Math.min(RETRY_MS, Math.max(opts.deadline - Date.now(), 0)), undefined, {signal: opts.signal});
   }
 }
 
 /** grpc-js wraps a refused connect in a long message; the refusal is what matters while osd starts. */
 function describeFailure(details: string): string {
   return /ECONNREFUSED/.test(details) ? 'connection refused' : details;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, {once: true});
-  });
 }
 
 /** The last lines of a node's console log, for telling the user why it failed. */

@@ -29,7 +29,7 @@ export interface ClusterDescription {
 
 export const DEFAULT_CLUSTER_NAME = 'osctl-default';
 export const DEFAULT_CIDR = '127.20.0.0/24';
-export const CLUSTER_FILE = 'cluster.json';
+const CLUSTER_FILE = 'cluster.json';
 export const DISCOVERY_DIR = 'discovery';
 
 /** The folders of a node's state dir, laid out like a node's filesystem. */
@@ -84,8 +84,11 @@ export function planCluster(opts: {name: string; cidr: string; controlplanes: nu
   // The last address of the range is left out like a broadcast address, as on a real network.
   const available = network.size - FIRST_HOST_OFFSET - 1;
   if (count > available) {
+    const fittingPrefix = 32 - Math.ceil(Math.log2(count + FIRST_HOST_OFFSET + 1));
+    const fittingSize = 2 ** (32 - fittingPrefix);
     throw new CliError(
-      `--cidr ${opts.cidr} has room for ${Math.max(available, 0)} nodes (from .${FIRST_HOST_OFFSET} on), but ${count} were asked for; use a larger range such as ${formatIPv4(network.base)}/24`,
+      `--cidr ${opts.cidr} has room for ${Math.max(available, 0)} nodes (from .${FIRST_HOST_OFFSET} on), but ${count} were asked for; ` +
+        `use a larger range such as ${formatIPv4(network.base - (network.base % fittingSize))}/${fittingPrefix}`,
       EXIT_USAGE,
     );
   }
@@ -128,8 +131,26 @@ export function parseLoopbackCidr(cidr: string): IPv4Network {
     );
   }
   const size = 2 ** (32 - prefix);
-  const address = octets!.reduce((acc, o) => acc * 256 + o, 0);
+  const address = ipv4Number(octets!);
   return {base: address - (address % size), prefix, size};
+}
+
+/**
+ * The first range of the same size after `cidr`, still inside 127.0.0.0/8, that holds none of
+ * the `taken` addresses; undefined when there is none.
+ */
+export function nextFreeRange(cidr: string, taken: Iterable<string>): string | undefined {
+  const network = parseLoopbackCidr(cidr);
+  const takenNumbers = [...taken].map((address) => ipv4Number(address.split('.').map(Number)));
+  const loopbackEnd = ipv4Number([128, 0, 0, 0]);
+  for (let base = network.base + network.size; base < loopbackEnd; base += network.size) {
+    if (!takenNumbers.some((n) => n >= base && n < base + network.size)) return `${formatIPv4(base)}/${network.prefix}`;
+  }
+  return undefined;
+}
+
+function ipv4Number(octets: number[]): number {
+  return octets.reduce((acc, o) => acc * 256 + o, 0);
 }
 
 function formatIPv4(value: number): string {

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import {setTimeout as delay} from 'node:timers/promises';
 import type {ClusterNode} from './layout.js';
 
 export type NodeState = 'running' | 'stopped';
@@ -68,7 +69,7 @@ function signal(node: ClusterNode, name: NodeJS.Signals): boolean {
 
 async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  while (!done() && Date.now() < deadline) await delay(POLL_MS);
 }
 
 /** Whether something accepts TCP connections on address:port (a refused or timed-out connect means no). */
