@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as yaml from 'js-yaml';
+import {writeFileAtomic} from './fs-atomic.js';
 import {normalizePrivateKeyPem} from './pem.js';
 
 /** `ca`, `crt` and `key` hold base64 of the PEM text. */
@@ -38,6 +39,11 @@ const HTTPS_PORT = 443;
 /** Where Talos mounts a service account's talosconfig inside a pod (read-only). */
 const SERVICE_ACCOUNT_TALOSCONFIG = '/var/run/secrets/talos.dev/config';
 
+/** `$TALOS_HOME` when it is an absolute path, else `~/.talos`: where the talosconfig and local clusters live. */
+export function talosHome(env: NodeJS.ProcessEnv, home: string): string {
+  return env.TALOS_HOME && path.isAbsolute(env.TALOS_HOME) ? env.TALOS_HOME : path.join(home, '.talos');
+}
+
 /**
  * An explicit --talosconfig always wins (it is created if missing). Otherwise the first existing
  * candidate of $TALOSCONFIG, $TALOS_HOME/config (absolute TALOS_HOME only) or ~/.talos/config,
@@ -45,8 +51,7 @@ const SERVICE_ACCOUNT_TALOSCONFIG = '/var/run/secrets/talos.dev/config';
  */
 export function resolveTalosconfigPath(flag: string | undefined, env: NodeJS.ProcessEnv, home: string): string {
   if (flag) return flag;
-  const talosHome = env.TALOS_HOME && path.isAbsolute(env.TALOS_HOME) ? env.TALOS_HOME : path.join(home, '.talos');
-  const candidates = [env.TALOSCONFIG, path.join(talosHome, 'config'), SERVICE_ACCOUNT_TALOSCONFIG].filter(
+  const candidates = [env.TALOSCONFIG, path.join(talosHome(env, home), 'config'), SERVICE_ACCOUNT_TALOSCONFIG].filter(
     (candidate): candidate is string => Boolean(candidate),
   );
   return candidates.find((candidate) => fs.existsSync(candidate)) ?? candidates[0];
@@ -80,27 +85,13 @@ export function readTalosconfig(configPath: string): TalosConfig {
  * see half a file. A symlinked config (e.g. from a dotfiles repo) is written through, not replaced.
  */
 export function writeTalosconfig(configPath: string, cfg: TalosConfig): void {
-  const targetPath = resolveSymlink(configPath);
-  const directory = path.dirname(targetPath);
-  const tempPath = `${targetPath}.tmp-${process.pid}`;
   try {
-    fs.mkdirSync(directory, {recursive: true, mode: 0o700});
-    const fd = fs.openSync(tempPath, 'w', 0o600);
-    try {
-      fs.fchmodSync(fd, 0o600); // a leftover temp file from a crashed run keeps its old mode otherwise
-      fs.writeFileSync(fd, yaml.dump(orderedForFile(cfg), {lineWidth: -1, noRefs: true}));
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tempPath, targetPath);
+    writeFileAtomic(resolveSymlink(configPath), yaml.dump(orderedForFile(cfg), {lineWidth: -1, noRefs: true}));
   } catch (error) {
-    fs.rmSync(tempPath, {force: true});
     throw new TalosConfigError(
       `cannot write talosconfig "${configPath}": ${(error as Error).message}; check that the directory is writable, or point --talosconfig / $TALOSCONFIG at another file`,
     );
   }
-  syncDirectory(directory);
 }
 
 export function selectContext(cfg: TalosConfig, configPath: string, override?: string): ResolvedContext {
@@ -362,16 +353,3 @@ function resolveSymlink(configPath: string): string {
   }
 }
 
-// Makes the rename itself durable. Some platforms cannot open a directory for fsync; the
-// data is already safe there, only the rename's durability is best effort.
-function syncDirectory(directory: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(directory, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // see above
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}

@@ -3,6 +3,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {CliError, EXIT_USAGE} from '../errors.js';
+import {writeFileAtomic} from '../fs-atomic.js';
+import {talosHome} from '../talosconfig.js';
 
 export type NodeRole = 'controlplane' | 'worker';
 
@@ -43,12 +45,12 @@ const NAME_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
 /** `$TALOS_HOME/clusters` when TALOS_HOME is absolute (as for the talosconfig), else `~/.talos/clusters`. */
 export function clustersRoot(env: NodeJS.ProcessEnv, home: string): string {
-  const talosHome = env.TALOS_HOME && path.isAbsolute(env.TALOS_HOME) ? env.TALOS_HOME : path.join(home, '.talos');
+  const base = talosHome(env, home);
   // A relative root would put clusters wherever the command happens to run.
-  if (!path.isAbsolute(talosHome)) {
+  if (!path.isAbsolute(base)) {
     throw new CliError('cannot tell where to keep local clusters: the home directory is unknown; set HOME, or TALOS_HOME to an absolute path');
   }
-  return path.join(talosHome, 'clusters');
+  return path.join(base, 'clusters');
 }
 
 export interface ClusterPlan {
@@ -161,18 +163,9 @@ export function clusterFilePath(clusterDir: string): string {
   return path.join(clusterDir, CLUSTER_FILE);
 }
 
-/** Writes cluster.json atomically (temp file, fsync, rename), so readers never see half a file. */
+/** Writes cluster.json atomically, so readers never see half a file. */
 export function writeClusterFile(clusterDir: string, description: ClusterDescription): void {
-  const target = clusterFilePath(clusterDir);
-  const temp = `${target}.${process.pid}.tmp`;
-  const fd = fs.openSync(temp, 'w', 0o600);
-  try {
-    fs.writeFileSync(fd, `${JSON.stringify(description, null, 2)}\n`);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(temp, target);
+  writeFileAtomic(clusterFilePath(clusterDir), `${JSON.stringify(description, null, 2)}\n`);
 }
 
 /** The names of the clusters under `root` (folders holding a cluster.json), sorted. */

@@ -1,0 +1,38 @@
+// Writing a file so that readers never see half of it and a crash leaves no partial file:
+// a private temp file is written, fsynced and renamed over the target.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export function writeFileAtomic(target: string, data: string | Uint8Array, mode = 0o600): void {
+  const directory = path.dirname(target);
+  const temp = `${target}.tmp-${process.pid}`;
+  try {
+    fs.mkdirSync(directory, {recursive: true, mode: 0o700});
+    const fd = fs.openSync(temp, 'w', mode);
+    try {
+      fs.fchmodSync(fd, mode); // a leftover temp file from a crashed run keeps its old mode otherwise
+      fs.writeFileSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temp, target);
+  } catch (error) {
+    fs.rmSync(temp, {force: true});
+    throw error;
+  }
+  syncDirectory(directory);
+}
+
+/** Makes the rename durable; some filesystems refuse to fsync a directory, which is harmless. */
+function syncDirectory(directory: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(directory, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // not supported here: the rename is still atomic, only not yet durable
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
