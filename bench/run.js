@@ -96,8 +96,9 @@ ${table}
 - \`get members\`, 10 nodes (1 control plane + 9 workers; nine calls are forwarded by the endpoint's
   osd): in a cold CLI process, laying out 100 rows with cli-table3 takes ≈ 48 ms and parsing 100
   YAML specs ≈ 12 ms; the rest is the nine forwarded streams through one endpoint on a 2-core machine
-  that also runs the ten agents. osd renders each resource version's YAML and protobuf spec once
-  and sets TCP_NODELAY on its server sockets (grpc-js does not; server streams waited on delayed ACKs).
+  that also runs the ten agents. A warm List through the endpoint takes 5–10 ms per node in-process,
+  mostly waiting rather than CPU (the endpoint osd was idle 75% of a profiled run); osd renders each
+  resource version's YAML and protobuf spec once, which took js-yaml out of its profile.
 `;
 fs.writeFileSync(path.join(root, 'bench', 'RESULTS.md.tmp'), report);
 fs.renameSync(path.join(root, 'bench', 'RESULTS.md.tmp'), path.join(root, 'bench', 'RESULTS.md'));

@@ -80,7 +80,6 @@ export class AgentServer {
       [{cert_chain: Buffer.from(options.serverCert), private_key: Buffer.from(options.serverKey)}],
       true,
     );
-    disableNagle(credentials);
     const host = options.address.includes(':') ? `[${options.address}]` : options.address;
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(`${host}:${options.port}`, credentials, (error, bound) => (error ? reject(error) : resolve(bound)));
@@ -142,15 +141,4 @@ function fail(
   if (serverError.code === grpc.status.INTERNAL) log.error(`${call.getPath()} failed: ${serverError.details}`);
   if (kind === 'unary' || kind === 'clientStream') callback?.(serverError);
   else (call as grpc.ServerWritableStream<Buffer, Buffer>).emit('error', serverError);
-}
-
-/**
- * grpc-js sets TCP_NODELAY on client sockets but not on server sockets, so a server stream's
- * second small write waits for the peer's delayed ACK (10-40 ms per List on loopback, measured).
- * The credentials' constructor options are what grpc-js hands to http2.createSecureServer, whose
- * net.Server honours `noDelay`; there is no public option for it.
- */
-function disableNagle(credentials: grpc.ServerCredentials): void {
-  const options = (credentials as unknown as {serverConstructorOptions?: Record<string, unknown>}).serverConstructorOptions;
-  if (options) options.noDelay = true;
 }
