@@ -37,6 +37,12 @@ describe('fast path', () => {
     assert.equal(inv.flags.watch, true);
     assert.equal(inv.flags.timeout, '30s');
   });
+  it('takes one value per -n, so arguments may follow it (oclif: multipleNonGreedy)', () => {
+    const inv = invoke('get', '-n', 'a', 'members');
+    assert.deepEqual(inv.args.type, 'members');
+    assert.deepEqual(inv.flags.nodes, ['a']);
+    assert.equal(invoke('version', '-n', 'a').flags.nodes.length, 1);
+  });
   it('resolves aliases and topics', () => {
     assert.equal(invoke('g', 'rd').id, 'get');
     assert.equal(invoke('config', 'info', '-o=yaml').flags.output, 'yaml');

@@ -10,7 +10,7 @@ export default class ConfigNew extends BaseCommand {
   ];
   static args = {path: Args.string({description: 'where to write the new talosconfig', default: 'talosconfig'})};
   static flags = {
-    roles: Flags.string({description: 'roles of the new certificate, comma-separated', default: ['os:admin'], delimiter: ',', multiple: true}),
+    roles: Flags.string({description: 'roles of the new certificate, comma-separated', default: ['os:admin'], delimiter: ',', multiple: true, multipleNonGreedy: true}),
     'crt-ttl': Flags.string({description: 'certificate lifetime, e.g. 8760h', default: '8760h'}),
   };
 }
