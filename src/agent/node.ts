@@ -1,7 +1,6 @@
 // One running osd: reads the node's state dir, publishes its resources, joins discovery and
 // serves the API. Usable in-process (tests) as well as from main.ts (the osd process).
-import {mkdir, readFile, rename, writeFile} from 'node:fs/promises';
-import {dirname} from 'node:path';
+import {readFile} from 'node:fs/promises';
 import {clusterName, hostname as configuredHostname, machineType} from '../lib/machineconfig/accessors.js';
 import {MachineConfigParseError} from '../lib/machineconfig/errors.js';
 import {parseMachineConfig} from '../lib/machineconfig/parse.js';
@@ -9,6 +8,7 @@ import type {MachineConfigDocument} from '../lib/machineconfig/types.js';
 import {validateMachineConfig} from '../lib/machineconfig/validate.js';
 import {normalizePrivateKeyPem} from '../lib/pem.js';
 import {readBuildInfo} from './build-info.js';
+import {writeFileAtomic} from './files.js';
 import {publishMachineConfig} from './controllers/config.js';
 import {ClusterDiscovery, type Affiliate} from './controllers/discovery.js';
 import {fqdn, publishHostname} from './controllers/hostname.js';
@@ -65,7 +65,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     configured: configuredHostname(config),
     warn: (message) => log.warn(message),
   });
-  await writeAtomically(paths.hostname, `${hostname.hostname}\n`);
+  await writeFileAtomic(paths.hostname, `${hostname.hostname}\n`);
 
   const type = machineType(config);
   const local: Affiliate = {
@@ -169,10 +169,4 @@ async function readSecret(path: string): Promise<string> {
   } catch (error) {
     throw new NodeSetupError(`cannot read ${path}: ${(error as Error).message} (osctl cluster create writes the node certificates there)`);
   }
-}
-
-async function writeAtomically(path: string, content: string): Promise<void> {
-  await mkdir(dirname(path), {recursive: true});
-  await writeFile(`${path}.tmp`, content);
-  await rename(`${path}.tmp`, path);
 }

@@ -1,4 +1,5 @@
 // Go-style durations (`30s`, `1m30s`, `8760h`, `500ms`), the syntax talosctl users already type.
+import {CliError, EXIT_USAGE} from './errors.js';
 
 const UNIT_MS: Record<string, number> = {ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000};
 
@@ -21,13 +22,11 @@ export function parseDuration(text: string): number {
   return total;
 }
 
-export function formatDuration(ms: number): string {
-  let rest = Math.round(ms / 1000);
-  const h = Math.floor(rest / 3600);
-  rest -= h * 3600;
-  const m = Math.floor(rest / 60);
-  const s = rest - m * 60;
-  if (h) return `${h}h${m}m${s}s`;
-  if (m) return `${m}m${s}s`;
-  return `${s}s`;
+/** A duration flag's value; a bad one is a user error that names the flag. */
+export function durationFlag(flag: string, text: string, exitCode = EXIT_USAGE): number {
+  try {
+    return parseDuration(text);
+  } catch (err) {
+    throw new CliError(`--${flag}: ${(err as Error).message}`, exitCode);
+  }
 }

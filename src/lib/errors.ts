@@ -1,7 +1,6 @@
 // Turning failures into sentences that say what went wrong, where, and what to do.
 // Kept free of grpc-js imports (status codes are plain numbers) so the CLI can load it at start-up.
 
-export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_PARTIAL = 3;

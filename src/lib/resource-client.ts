@@ -8,8 +8,8 @@ import type {OsClient} from './client.js';
 import type {ResourceRecord, WatchEventKind} from './output/types.js';
 import type {ResourceDefinition} from './resources.js';
 
-export const RD_NAMESPACE = 'meta';
-export const RD_TYPE = 'ResourceDefinitions.meta.cosi.dev';
+const RD_NAMESPACE = 'meta';
+const RD_TYPE = 'ResourceDefinitions.meta.cosi.dev';
 
 export async function listDefinitions(client: OsClient, node: string): Promise<ResourceDefinition[]> {
   const definitions: ResourceDefinition[] = [];

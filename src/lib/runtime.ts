@@ -3,7 +3,7 @@
 // import @oclif/core (≈70 ms). Actions live in src/lib/actions/<topic>/<name>.js, found by command id.
 import {homedir} from 'node:os';
 import {cancelSignal, EXIT_INTERRUPTED} from './cancel.js';
-import {parseDuration} from './duration.js';
+import {durationFlag} from './duration.js';
 import {CliError, EXIT_FAILURE, EXIT_PARTIAL} from './errors.js';
 import type {NodeResult} from './fanout.js';
 import type {Sink} from './output/types.js';
@@ -44,8 +44,8 @@ export type Action<F = GlobalFlagValues, A = Record<string, string | undefined>>
   ctx: RunContext,
 ) => Promise<unknown>;
 
-export const stdoutSink: Sink = {write: (text: string) => void process.stdout.write(text)};
-export const stderrSink: Sink = {write: (text: string) => void process.stderr.write(text)};
+const stdoutSink: Sink = {write: (text: string) => void process.stdout.write(text)};
+const stderrSink: Sink = {write: (text: string) => void process.stderr.write(text)};
 
 /** What actions use besides their input: output sinks, talosconfig, the client and per-node error reporting. */
 export class RunContext {
@@ -65,12 +65,7 @@ export class RunContext {
     const {normalizeEndpoint, selectContext} = await import('./talosconfig.js');
     const file = await this.talosconfigFile(flags);
     const config = selectContext(file.config, file.path, flags.context);
-    let timeoutMs: number;
-    try {
-      timeoutMs = parseDuration(flags.timeout);
-    } catch (err) {
-      throw new CliError(`--timeout: ${(err as Error).message}`);
-    }
+    const timeoutMs = durationFlag('timeout', flags.timeout, EXIT_FAILURE);
     const endpoints = (flags.endpoints?.length ? flags.endpoints : config.context.endpoints ?? []).map(normalizeEndpoint);
     if (endpoints.length === 0) {
       throw new CliError(`no endpoints to connect to: context "${config.name}" in ${config.path} has none`, EXIT_FAILURE, [

@@ -3,9 +3,10 @@
 // cluster.MemberController then keeps one Members.cluster.talos.dev resource per affiliate (id =
 // nodename). The local affiliate is always a member, with or without a discovery directory.
 import {watch, type FSWatcher} from 'node:fs';
-import {readdir, readFile, rename, rm, stat, writeFile} from 'node:fs/promises';
+import {readdir, readFile, rm, stat} from 'node:fs/promises';
 import {join} from 'node:path';
 import * as yaml from 'js-yaml';
+import {writeFileAtomic} from '../files.js';
 import type {Logger} from '../log.js';
 import type {ResourceStore} from '../store/store.js';
 import {MEMBER_TYPE, type MachineTypeName, type MemberSpec} from './resource-types.js';
@@ -131,11 +132,8 @@ export class ClusterDiscovery {
   }
 
   private async publishLocal(dir: string): Promise<void> {
-    const file = this.localFile(dir);
-    // Atomic: readers never see a half-written affiliate.
-    const temporary = join(dir, `.${this.local.nodeId}.yaml.${process.pid}.tmp`);
-    await writeFile(temporary, yaml.dump(this.local, {lineWidth: -1}));
-    await rename(temporary, file);
+    // Atomic: readers never see a half-written affiliate; the temp name doesn't match AFFILIATE_FILE.
+    await writeFileAtomic(this.localFile(dir), yaml.dump(this.local, {lineWidth: -1}));
   }
 
   private requestScan(): void {

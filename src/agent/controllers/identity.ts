@@ -1,8 +1,8 @@
 // cluster.NodeIdentityController: the node id, persisted in the state dir and published as
 // Identities.cluster.talos.dev/local.
 import {randomBytes} from 'node:crypto';
-import {mkdir, readFile, rename, writeFile} from 'node:fs/promises';
-import {dirname} from 'node:path';
+import {readFile} from 'node:fs/promises';
+import {writeFileAtomic} from '../files.js';
 import type {ResourceStore} from '../store/store.js';
 import {IDENTITY_TYPE, type IdentitySpec} from './resource-types.js';
 
@@ -34,9 +34,7 @@ export async function loadOrCreateNodeId(path: string): Promise<string> {
     return existing;
   }
   const nodeId = base62(randomBytes(32));
-  await mkdir(dirname(path), {recursive: true});
-  await writeFile(`${path}.tmp`, `${nodeId}\n`, {mode: 0o600});
-  await rename(`${path}.tmp`, path);
+  await writeFileAtomic(path, `${nodeId}\n`, 0o600);
   return nodeId;
 }
 

@@ -20,19 +20,21 @@ export default async function version({flags, version}: InvocationOf<typeof Vers
     os: process.platform,
     arch: process.arch === 'x64' ? 'amd64' : process.arch,
   };
-  const result: VersionResult = {client, servers: []};
-  if (!flags.client) {
-    const session = await ctx.session(flags);
-    const nodes = ctx.targetNodes(session);
-    const {serverVersion} = await import('../machine-client.js');
-    const results = await ctx.withClient(session, (c) => fanOut(nodes, (node) => serverVersion(c, node)));
-    result.servers = results.map((r) => (r.error ? {node: r.node, error: r.error.message} : {node: r.node, version: r.value}));
-    await writeFormatted(flags.output, ctx.out, [result], () => printVersionText(ctx.out, result));
-    ctx.reportNodeErrors(results);
-    return result;
-  }
+  const results = flags.client ? [] : await serverVersions(flags, ctx);
+  const result: VersionResult = {
+    client,
+    servers: results.map((r) => (r.error ? {node: r.node, error: r.error.message} : {node: r.node, version: r.value})),
+  };
   await writeFormatted(flags.output, ctx.out, [result], () => printVersionText(ctx.out, result));
+  ctx.reportNodeErrors(results);
   return result;
+}
+
+async function serverVersions(flags: InvocationOf<typeof VersionCommand>['flags'], ctx: RunContext) {
+  const session = await ctx.session(flags);
+  const nodes = ctx.targetNodes(session);
+  const {serverVersion} = await import('../machine-client.js');
+  return ctx.withClient(session, (c) => fanOut(nodes, (node) => serverVersion(c, node)));
 }
 
 /** talosctl's layout: a Client block, then a Server block with one entry per node that answered. */

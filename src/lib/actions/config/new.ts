@@ -2,7 +2,7 @@ import {existsSync} from 'node:fs';
 import * as yaml from 'js-yaml';
 import type ConfigNew from '../../../commands/config/new.js';
 import type {InvocationOf} from '../../base-command.js';
-import {parseDuration} from '../../duration.js';
+import {durationFlag} from '../../duration.js';
 import {CliError, EXIT_USAGE} from '../../errors.js';
 import type {RunContext} from '../../runtime.js';
 import {TalosConfig, writeTalosconfig} from '../../talosconfig.js';
@@ -14,12 +14,7 @@ export default async function newConfig({flags, args}: InvocationOf<typeof Confi
   const roles = [...new Set(flags.roles.map((r) => r.trim()).filter(Boolean))].sort();
   const unknown = roles.filter((r) => !KNOWN_ROLES.includes(r));
   if (unknown.length > 0) throw new CliError(`unknown roles: ${unknown.join(', ')}`, EXIT_USAGE, [`known roles: ${KNOWN_ROLES.join(', ')}`]);
-  let ttlMs: number;
-  try {
-    ttlMs = parseDuration(flags['crt-ttl']);
-  } catch (err) {
-    throw new CliError(`--crt-ttl: ${(err as Error).message}`, EXIT_USAGE);
-  }
+  const ttlMs = durationFlag('crt-ttl', flags['crt-ttl']);
   const session = await ctx.session(flags);
   const node = ctx.singleNode(session);
   const {generateClientConfiguration} = await import('../../machine-client.js');
