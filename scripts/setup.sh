@@ -18,8 +18,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 node_ok || { echo "osctl needs Node.js >= 20.17; this distribution's nodejs is $(node --version 2>/dev/null || echo missing)" >&2; exit 1; }
 
-# npm ci refuses this lock: the registry here has no other-platform builds of @bufbuild/buf (404), which npm ci insists on
-npm install --no-audit --no-fund
+npm ci --no-audit --no-fund
 npm run build
 
 ./bin/run.js cluster destroy >/dev/null 2>&1 || true
