@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import * as yaml from 'js-yaml';
-import {ListRequest, StateService} from '../dist/gen/v1alpha1/state.js';
+import {ListRequest, StateService} from '../dist/machinery/api/v1alpha1/state.js';
 
 process.noDeprecation = true;
 const config = yaml.load(fs.readFileSync(process.env.TALOSCONFIG, 'utf8'));

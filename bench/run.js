@@ -87,7 +87,7 @@ ${table}
 
 ## Where the time goes (profiled on 2026-11-23, this machine kind)
 
-- Start-up: a well-formed command never boots oclif (\`src/lib/fast-path.ts\`: argv is parsed against
+- Start-up: a well-formed command never boots oclif (\`src/cli/fast-path.ts\`: argv is parsed against
   \`oclif.manifest.json\` and the command's action runs directly); booting oclif costs 70–110 ms,
   which is what \`OSCTL_NO_FAST_PATH=1\` or \`--help\` pay. What is left over \`node -e 0\` is loading
   the entry, the manifest (JSON) and the action module.

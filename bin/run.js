@@ -3,16 +3,16 @@
 process.noDeprecation = true;
 
 const root = new URL('..', import.meta.url).pathname;
-const {hoistGlobalFlags} = await import('../dist/lib/argv.js');
-const {installInterruptHandler} = await import('../dist/lib/cancel.js');
+const {hoistGlobalFlags} = await import('../dist/cli/argv.js');
+const {installInterruptHandler} = await import('../dist/cli/cancel.js');
 installInterruptHandler();
 const argv = hoistGlobalFlags(process.argv.slice(2));
 
-// Well-formed invocations of known commands skip booting oclif (see src/lib/fast-path.ts).
-const {fastInvocation} = await import('../dist/lib/fast-path.js');
+// Well-formed invocations of known commands skip booting oclif (see src/cli/fast-path.ts).
+const {fastInvocation} = await import('../dist/cli/fast-path.js');
 const invocation = fastInvocation(argv, root);
 if (invocation) {
-  const {runAction} = await import('../dist/lib/runtime.js');
+  const {runAction} = await import('../dist/cli/runtime.js');
   await runAction(invocation);
 } else {
   const {execute} = await import('@oclif/core');

@@ -1,4 +1,4 @@
-// Regenerates the committed TypeScript protobuf code in src/gen/ from the
+// Regenerates the committed TypeScript protobuf code in src/machinery/api/ from the
 // .proto sources in proto/, using buf with the local ts-proto plugin
 // (buf.gen.yaml). Run with `npm run gen`; test/gen.test.js imports
 // `generate` to check that the committed output is fresh.
@@ -9,10 +9,10 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const committedGenDir = join(repoRoot, 'src', 'gen');
+export const committedGenDir = join(repoRoot, 'src', 'machinery', 'api');
 
 // The plugin `out` directory in buf.gen.yaml, relative to buf's `-o` base.
-const TEMPLATE_OUT_DIR = join('src', 'gen');
+const TEMPLATE_OUT_DIR = join('src', 'machinery', 'api');
 
 // grpc-js hands deserializers a Buffer. Under the pinned @types/node 20.9.x,
 // Buffer is not assignable to TypeScript 5.9's Uint8Array<ArrayBufferLike>,

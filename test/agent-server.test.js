@@ -15,14 +15,14 @@ import * as yaml from 'js-yaml';
 import {createLogger} from '../dist/agent/log.js';
 import {startNode} from '../dist/agent/node.js';
 import {queryFilter} from '../dist/agent/server/state-service.js';
-import {MachineServiceService} from '../dist/gen/machine/machine.js';
-import {MachineConfigSpec} from '../dist/gen/resource/config/config.js';
-import {MemberSpec} from '../dist/gen/resource/definitions/cluster/cluster.js';
-import {ResourceDefinitionSpec} from '../dist/gen/v1alpha1/meta.js';
-import {LabelTerm_Operation as Op} from '../dist/gen/v1alpha1/resource.js';
-import {EventType, StateService} from '../dist/gen/v1alpha1/state.js';
-import {newMachineConfig} from '../dist/lib/machineconfig/index.js';
-import {certificateInfo, generateCA, issueClientCert, issueServerCert} from '../dist/lib/pki.js';
+import {MachineServiceService} from '../dist/machinery/api/machine/machine.js';
+import {MachineConfigSpec} from '../dist/machinery/api/resource/config/config.js';
+import {MemberSpec} from '../dist/machinery/api/resource/definitions/cluster/cluster.js';
+import {ResourceDefinitionSpec} from '../dist/machinery/api/v1alpha1/meta.js';
+import {LabelTerm_Operation as Op} from '../dist/machinery/api/v1alpha1/resource.js';
+import {EventType, StateService} from '../dist/machinery/api/v1alpha1/state.js';
+import {newMachineConfig} from '../dist/machinery/machineconfig/index.js';
+import {certificateInfo, generateCA, issueClientCert, issueServerCert} from '../dist/machinery/pki.js';
 
 process.noDeprecation = true; // DEP0123: grpc-js passes IP targets as the TLS server name.
 

@@ -2,12 +2,12 @@
 // resolution, durations, fan-out and error explanations.
 import assert from 'node:assert/strict';
 import {describe, it} from 'node:test';
-import {hoistGlobalFlags} from '../dist/lib/argv.js';
-import {parseDuration} from '../dist/lib/duration.js';
-import {explainRpcError} from '../dist/lib/errors.js';
-import {fastInvocation} from '../dist/lib/fast-path.js';
-import {fanOut} from '../dist/lib/fanout.js';
-import {resolveResourceType} from '../dist/lib/resources.js';
+import {hoistGlobalFlags} from '../dist/cli/argv.js';
+import {parseDuration} from '../dist/cli/duration.js';
+import {explainRpcError} from '../dist/cli/errors.js';
+import {fastInvocation} from '../dist/cli/fast-path.js';
+import {fanOut} from '../dist/cli/fanout.js';
+import {resolveResourceType} from '../dist/cli/resources.js';
 import {root} from './helpers/cli.js';
 
 describe('hoistGlobalFlags', () => {

@@ -9,9 +9,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import * as yaml from 'js-yaml';
-import {clustersRoot, nextFreeRange, parseCount, parseLoopbackCidr, planCluster} from '../dist/lib/cluster/layout.js';
-import {isNodeProcess, isListening, stopNodeProcesses} from '../dist/lib/cluster/processes.js';
-import {formatClusterTable} from '../dist/lib/cluster/view.js';
+import {clustersRoot, nextFreeRange, parseCount, parseLoopbackCidr, planCluster} from '../dist/cli/cluster/layout.js';
+import {isNodeProcess, isListening, stopNodeProcesses} from '../dist/cli/cluster/processes.js';
+import {formatClusterTable} from '../dist/cli/cluster/view.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.join(REPO, 'bin', 'run.js');

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {after, before, describe, it} from 'node:test';
 import * as yaml from 'js-yaml';
-import {generateCA, issueClientCert} from '../dist/lib/pki.js';
+import {generateCA, issueClientCert} from '../dist/machinery/pki.js';
 import {makeHome, osctl} from './helpers/cli.js';
 
 const DAY_MS = 24 * 3600 * 1000;

@@ -118,7 +118,7 @@ describe('osctl against a local cluster', () => {
   });
 
   it('a client certificate from another CA is refused', async () => {
-    const pki = await import('../dist/lib/pki.js');
+    const pki = await import('../dist/machinery/pki.js');
     const ca = await pki.generateCA({organization: 'talos', ttlMs: 3600_000});
     const admin = await pki.issueClientCert(ca, {roles: ['os:admin'], ttlMs: 3600_000});
     const clusterCa = yaml.load(fs.readFileSync(talosconfig, 'utf8')).contexts[NAME].ca;

@@ -1,4 +1,4 @@
-// Generated protobuf code: freshness of the committed src/gen/ against the
+// Generated protobuf code: freshness of the committed src/machinery/api/ against the
 // .proto sources, and wire-format facts our clients and agent rely on.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { committedGenDir, generate, listFiles } from '../scripts/gen.js';
-import { Empty } from '../dist/gen/common/common.js';
-import { Version, VersionResponse } from '../dist/gen/machine/machine.js';
-import { WatchRequest } from '../dist/gen/v1alpha1/state.js';
+import { Empty } from '../dist/machinery/api/common/common.js';
+import { Version, VersionResponse } from '../dist/machinery/api/machine/machine.js';
+import { WatchRequest } from '../dist/machinery/api/v1alpha1/state.js';
 
-test('committed src/gen matches a fresh generation from proto/', () => {
+test('committed src/machinery/api matches a fresh generation from proto/', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'osctl-gen-test-'));
   try {
     const freshDir = join(scratch, 'gen');
@@ -19,14 +19,14 @@ test('committed src/gen matches a fresh generation from proto/', () => {
     const fresh = listFiles(freshDir);
     const committed = listFiles(committedGenDir);
     const problems = [
-      ...fresh.filter((f) => !committed.includes(f)).map((f) => `missing from src/gen: ${f}`),
+      ...fresh.filter((f) => !committed.includes(f)).map((f) => `missing from src/machinery/api: ${f}`),
       ...committed.filter((f) => !fresh.includes(f)).map((f) => `stale (no longer generated): ${f}`),
       ...fresh
         .filter((f) => committed.includes(f))
         .filter((f) => !readFileSync(join(freshDir, f)).equals(readFileSync(join(committedGenDir, f))))
         .map((f) => `differs: ${f}`),
     ];
-    assert.deepEqual(problems, [], `src/gen is out of date with proto/; run \`npm run gen\`:\n  ${problems.join('\n  ')}`);
+    assert.deepEqual(problems, [], `src/machinery/api is out of date with proto/; run \`npm run gen\`:\n  ${problems.join('\n  ')}`);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

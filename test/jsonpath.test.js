@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {describe, it} from 'node:test';
 import {
   compileJsonPath, formatJsonPathResult, formatJsonPathResultLines, JsonPathEvalError, JsonPathSyntaxError,
-} from '../dist/lib/jsonpath.js';
+} from '../dist/cli/jsonpath.js';
 
 const pod = {
   kind: 'Pod',

@@ -11,7 +11,7 @@ import {
   renderMachineConfig,
   staticPods,
   validateMachineConfig,
-} from '../dist/lib/machineconfig/index.js';
+} from '../dist/machinery/machineconfig/index.js';
 
 const b64 = (text) => Buffer.from(text).toString('base64');
 const CA_CRT = b64('-----BEGIN CERTIFICATE-----\nMIIBPjCB8aADAgECAhB9\n-----END CERTIFICATE-----\n');

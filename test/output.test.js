@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import {describe, it} from 'node:test';
-import {CliError} from '../dist/lib/errors.js';
-import {createResourceWriter, OUTPUT_FORMAT_NAMES, parseOutputFormat} from '../dist/lib/output/resource-writer.js';
-import {writeStructured} from '../dist/lib/output/structured.js';
-import {renderTable} from '../dist/lib/output/table.js';
+import {CliError} from '../dist/cli/errors.js';
+import {createResourceWriter, OUTPUT_FORMAT_NAMES, parseOutputFormat} from '../dist/cli/output/resource-writer.js';
+import {writeStructured} from '../dist/cli/output/structured.js';
+import {renderTable} from '../dist/cli/output/table.js';
 
 /** A sink that records each write separately. */
 function bufferSink() {

@@ -10,7 +10,7 @@ import {
   issueClientCert,
   issueServerCert,
   normalizePrivateKeyPem,
-} from '../dist/lib/pki.js';
+} from '../dist/machinery/pki.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';

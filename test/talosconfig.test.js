@@ -17,7 +17,7 @@ import {
   setEndpoints,
   setNodes,
   writeTalosconfig,
-} from '../dist/lib/talosconfig.js';
+} from '../dist/cli/talosconfig.js';
 
 const tempRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'talosconfig-test-'));
 after(() => fs.rmSync(tempRoot, {recursive: true, force: true}));

@@ -1,12 +1,12 @@
 // One running osd: reads the node's state dir, publishes its resources, joins discovery and
 // serves the API. Usable in-process (tests) as well as from main.ts (the osd process).
 import {readFile} from 'node:fs/promises';
-import {clusterName, hostname as configuredHostname, machineType} from '../lib/machineconfig/accessors.js';
-import {MachineConfigParseError} from '../lib/machineconfig/errors.js';
-import {parseMachineConfig} from '../lib/machineconfig/parse.js';
-import type {MachineConfigDocument} from '../lib/machineconfig/types.js';
-import {validateMachineConfig} from '../lib/machineconfig/validate.js';
-import {normalizePrivateKeyPem} from '../lib/pem.js';
+import {clusterName, hostname as configuredHostname, machineType} from '../machinery/machineconfig/accessors.js';
+import {MachineConfigParseError} from '../machinery/machineconfig/errors.js';
+import {parseMachineConfig} from '../machinery/machineconfig/parse.js';
+import type {MachineConfigDocument} from '../machinery/machineconfig/types.js';
+import {validateMachineConfig} from '../machinery/machineconfig/validate.js';
+import {normalizePrivateKeyPem} from '../machinery/pem.js';
 import {readBuildInfo} from './build-info.js';
 import {writeFileAtomic} from './files.js';
 import {publishMachineConfig} from './controllers/config.js';

@@ -1,7 +1,7 @@
 // The machine config as resources: MachineConfigs/v1alpha1 (the text the node runs, written
 // directly by the agent, hence no owner) and config.MachineTypeController's MachineTypes.
-import {machineType} from '../../lib/machineconfig/accessors.js';
-import type {MachineConfigDocument} from '../../lib/machineconfig/types.js';
+import {machineType} from '../../machinery/machineconfig/accessors.js';
+import type {MachineConfigDocument} from '../../machinery/machineconfig/types.js';
 import type {ResourceStore} from '../store/store.js';
 import {MACHINE_CONFIG_TYPE, MACHINE_TYPE_TYPE, type MachineConfigSpec, type MachineTypeSpec} from './resource-types.js';
 

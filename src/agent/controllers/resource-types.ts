@@ -1,24 +1,24 @@
 // The Talos resource types osd serves: their declarations (namespace, aliases, print columns,
 // sensitivity) and how their specs render as yaml_spec and proto_spec (talos-resources.md §1–§2).
-import {NetIP} from '../../gen/common/common.js';
+import {NetIP} from '../../machinery/api/common/common.js';
 import {
   MachineConfigSpec as MachineConfigSpecProto,
   MachineTypeSpec as MachineTypeSpecProto,
   MachineType as ConfigMachineType,
-} from '../../gen/resource/config/config.js';
-import {MemberSpec as MemberSpecProto} from '../../gen/resource/definitions/cluster/cluster.js';
-import {MachineType as EnumsMachineType, NetworkConfigLayer} from '../../gen/resource/definitions/enums/enums.js';
+} from '../../machinery/api/resource/config/config.js';
+import {MemberSpec as MemberSpecProto} from '../../machinery/api/resource/definitions/cluster/cluster.js';
+import {MachineType as EnumsMachineType, NetworkConfigLayer} from '../../machinery/api/resource/definitions/enums/enums.js';
 import {
   HostnameSpecSpec as HostnameSpecSpecProto,
   HostnameStatusSpec as HostnameStatusSpecProto,
-} from '../../gen/resource/definitions/network/network.js';
-import {VersionSpec as VersionSpecProto} from '../../gen/resource/definitions/runtime/runtime.js';
+} from '../../machinery/api/resource/definitions/network/network.js';
+import {VersionSpec as VersionSpecProto} from '../../machinery/api/resource/definitions/runtime/runtime.js';
 import {
   NamespaceSpec as NamespaceSpecProto,
   ResourceDefinitionSpec as ResourceDefinitionSpecProto,
   ResourceDefinitionSpec_Sensitivity,
-} from '../../gen/v1alpha1/meta.js';
-import type {MachineType} from '../../lib/machineconfig/accessors.js';
+} from '../../machinery/api/v1alpha1/meta.js';
+import type {MachineType} from '../../machinery/machineconfig/accessors.js';
 import {ipBytes} from '../net.js';
 import type {NamespaceSpec, ResourceDefinitionSpec} from '../store/definitions.js';
 import type {ResourceTypeDefinition} from '../store/resource.js';
@@ -187,7 +187,7 @@ export const versionType: ResourceTypeDefinition<VersionSpec> = {
   protoSpec: (spec) => VersionSpecProto.encode(spec).finish(),
 };
 
-// No protobuf schema for IdentitySpec in src/gen: proto_spec stays empty, yaml_spec carries it.
+// No protobuf schema for IdentitySpec in src/machinery/api: proto_spec stays empty, yaml_spec carries it.
 export const identityType: ResourceTypeDefinition<IdentitySpec> = {
   type: IDENTITY_TYPE,
   defaultNamespace: 'cluster',

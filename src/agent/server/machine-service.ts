@@ -2,10 +2,10 @@
 // envelope pattern: exactly one element in `messages`, its metadata unset (talos-api.md §3.2).
 import {status} from '@grpc/grpc-js';
 import * as yaml from 'js-yaml';
-import {MachineServiceService, type GenerateClientConfigurationRequest} from '../../gen/machine/machine.js';
-import type {Duration} from '../../gen/google/protobuf/duration.js';
-import {clusterName} from '../../lib/machineconfig/accessors.js';
-import type {MachineConfigDocument} from '../../lib/machineconfig/types.js';
+import {MachineServiceService, type GenerateClientConfigurationRequest} from '../../machinery/api/machine/machine.js';
+import type {Duration} from '../../machinery/api/google/protobuf/duration.js';
+import {clusterName} from '../../machinery/machineconfig/accessors.js';
+import type {MachineConfigDocument} from '../../machinery/machineconfig/types.js';
 import type {BuildInfo} from '../build-info.js';
 import {
   HOSTNAME_STATUS_TYPE,
@@ -93,7 +93,7 @@ async function generateClientConfiguration(
   }
   const ca = {crt: fromBase64(machineCA.crt), key: fromBase64(machineCA.key)};
   // @peculiar/x509 is heavy and only this method needs it.
-  const {issueClientCert} = await import('../../lib/pki.js');
+  const {issueClientCert} = await import('../../machinery/pki.js');
   const issued = await issueClientCert(ca, {roles, ttlMs});
 
   const cluster = clusterName(config);

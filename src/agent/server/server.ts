@@ -2,8 +2,8 @@
 // one-to-one forwarding to another node. Every method is registered with Buffer serializers so
 // that forwarded frames are never decoded.
 import * as grpc from '@grpc/grpc-js';
-import {MachineServiceService} from '../../gen/machine/machine.js';
-import {StateService} from '../../gen/v1alpha1/state.js';
+import {MachineServiceService} from '../../machinery/api/machine/machine.js';
+import {StateService} from '../../machinery/api/v1alpha1/state.js';
 import type {Logger} from '../log.js';
 import {authenticate, type Caller} from './auth.js';
 import {Forwarder, MAX_MESSAGE_BYTES, onCancelled, type AnyServerCall, type MethodKind} from './forward.js';

@@ -7,8 +7,8 @@ import {
   type LabelQuery,
   type Metadata as WireMetadata,
   type Resource as WireResource,
-} from '../../gen/v1alpha1/resource.js';
-import {EventType, StateService, type Event as WireEvent, type WatchResponse} from '../../gen/v1alpha1/state.js';
+} from '../../machinery/api/v1alpha1/resource.js';
+import {EventType, StateService, type Event as WireEvent, type WatchResponse} from '../../machinery/api/v1alpha1/state.js';
 import {META_NAMESPACE, RESOURCE_DEFINITION_TYPE, type ResourceDefinitionSpec} from '../store/definitions.js';
 import {isTombstone, type Resource, type ResourcePointer, type StoreEvent, type Tombstone} from '../store/resource.js';
 import type {ResourceStore} from '../store/store.js';

@@ -1,0 +1,19 @@
+import {existsSync} from 'node:fs';
+import type ConfigMerge from '../../commands/config/merge.js';
+import type {InvocationOf} from '../../base-command.js';
+import {CliError} from '../../errors.js';
+import type {RunContext} from '../../runtime.js';
+import {mergeTalosconfig, readTalosconfig, writeTalosconfig} from '../../talosconfig.js';
+
+export default async function merge({flags, args}: InvocationOf<typeof ConfigMerge>, ctx: RunContext) {
+  if (!existsSync(args.file)) throw new CliError(`talosconfig to merge "${args.file}" does not exist`);
+  const from = readTalosconfig(args.file);
+  const count = Object.keys(from.contexts ?? {}).length;
+  if (count === 0) throw new CliError(`talosconfig "${args.file}" has no contexts to merge`);
+  const {path, config} = await ctx.talosconfigFile(flags);
+  const merged = mergeTalosconfig(config, from);
+  writeTalosconfig(path, merged.config);
+  for (const r of merged.renamed) ctx.err.write(`renamed context "${r.from}" to "${r.to}": the name was taken\n`);
+  ctx.err.write(`merged ${count} context(s) into ${path}; current context: ${merged.config.context ?? '(none)'}\n`);
+  return {renamed: merged.renamed};
+}

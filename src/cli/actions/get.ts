@@ -1,0 +1,76 @@
+import type Get from '../commands/get.js';
+import type {InvocationOf} from '../base-command.js';
+import type {OsClient} from '../client.js';
+import {CliError} from '../errors.js';
+import {fanOut, NodeResult} from '../fanout.js';
+import type {ResourceWriter} from '../output/resource-writer.js';
+import type {ResourceRecord} from '../output/types.js';
+import type {WatchItem} from '../resource-client.js';
+import {ResourceDefinition, resolveResourceType} from '../resources.js';
+import type {RunContext} from '../runtime.js';
+
+export interface GetResult {
+  definition: ResourceDefinition;
+  namespace: string;
+  results: NodeResult<ResourceRecord[]>[];
+}
+
+export default async function get({flags, args}: InvocationOf<typeof Get>, ctx: RunContext): Promise<GetResult | void> {
+  const [{createResourceWriter, parseOutputFormat}, rc] = await Promise.all([
+    import('../output/resource-writer.js'),
+    import('../resource-client.js'),
+  ]);
+  const format = parseOutputFormat(flags.output);
+  const session = await ctx.session(flags);
+  const nodes = ctx.targetNodes(session);
+  return ctx.withClient(session, async (client) => {
+    const definition = resolveResourceType(await definitionsFromFirstAnswer(client, nodes, rc.listDefinitions), args.type);
+    const namespace = flags.namespace ?? definition.defaultNamespace;
+    const writer = createResourceWriter(format, ctx.out, {watch: flags.watch});
+    writer.writeHeader(definition);
+    if (flags.watch) {
+      await watch(ctx, nodes, (node) => rc.watchResources(client, node, namespace, definition.type, args.id), writer);
+      return;
+    }
+    const results = await fanOut(nodes, async (node) =>
+      args.id === undefined
+        ? rc.listResources(client, node, namespace, definition.type)
+        : [await rc.getResource(client, node, namespace, definition.type, args.id)],
+    );
+    for (const result of results) for (const record of result.value ?? []) writer.writeResource(record);
+    writer.flush();
+    ctx.reportNodeErrors(results);
+    return {definition, namespace, results};
+  });
+}
+
+/** Watches every node at once; output is flushed once a node's current state is in, then per event. */
+async function watch(ctx: RunContext, nodes: string[], open: (node: string) => AsyncGenerator<WatchItem>, writer: ResourceWriter) {
+  const results = await fanOut(nodes, async (node) => {
+    let bootstrapped = false;
+    for await (const item of open(node)) {
+      if (item.kind === 'bootstrapped') bootstrapped = true;
+      else writer.writeResource(item.record, item.event);
+      if (bootstrapped) writer.flush();
+    }
+  }, nodes.length);
+  ctx.reportNodeErrors(results);
+}
+
+/** Resource definitions from the first node that answers; a dead first node must not stop the rest. */
+async function definitionsFromFirstAnswer(
+  client: OsClient,
+  nodes: string[],
+  list: (client: OsClient, node: string) => Promise<ResourceDefinition[]>,
+): Promise<ResourceDefinition[]> {
+  let firstError: unknown;
+  for (const node of nodes) {
+    try {
+      return await list(client, node);
+    } catch (err) {
+      if (!(err instanceof CliError)) throw err;
+      firstError ??= err;
+    }
+  }
+  throw firstError;
+}

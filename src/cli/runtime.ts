@@ -1,0 +1,155 @@
+// Running a command's action: the part of every command after argument parsing. It is shared by
+// the oclif command classes and by the start-up fast path (src/cli/fast-path.ts), so it must not
+// import @oclif/core (≈70 ms). Actions live in src/cli/actions/<topic>/<name>.js, found by command id.
+import {homedir} from 'node:os';
+import {cancelSignal, EXIT_INTERRUPTED} from './cancel.js';
+import {durationFlag} from './duration.js';
+import {CliError, EXIT_FAILURE, EXIT_PARTIAL} from './errors.js';
+import type {NodeResult} from './fanout.js';
+import type {Sink} from './output/types.js';
+import type {OsClient} from './client.js';
+import type {ResolvedContext, TalosConfig} from './talosconfig.js';
+
+/** The global flags every command accepts, after parsing. */
+export interface GlobalFlagValues {
+  talosconfig?: string;
+  context?: string;
+  nodes?: string[];
+  endpoints?: string[];
+  timeout: string;
+}
+
+export interface Invocation<F = GlobalFlagValues, A = Record<string, string | undefined>> {
+  /** oclif command id, colon-separated (`config:info`) */
+  id: string;
+  flags: F;
+  args: A;
+  /** positional arguments in order, for commands that take any number */
+  argv: string[];
+  /** the CLI's own version */
+  version: string;
+}
+
+/** Everything resolved from talosconfig and flags before any connection is made. */
+export interface Session {
+  config: ResolvedContext;
+  endpoints: string[];
+  /** explicit -n, else the context's nodes (may be empty) */
+  nodes: string[];
+  timeoutMs: number;
+}
+
+export type Action<F = GlobalFlagValues, A = Record<string, string | undefined>> = (
+  invocation: Invocation<F, A>,
+  ctx: RunContext,
+) => Promise<unknown>;
+
+const stdoutSink: Sink = {write: (text: string) => void process.stdout.write(text)};
+const stderrSink: Sink = {write: (text: string) => void process.stderr.write(text)};
+
+/** What actions use besides their input: output sinks, talosconfig, the client and per-node error reporting. */
+export class RunContext {
+  readonly out: Sink = stdoutSink;
+  readonly err: Sink = stderrSink;
+
+  constructor(readonly commandName: string) {}
+
+  /** The talosconfig file these flags point at, and its content ({} when it doesn't exist yet). */
+  async talosconfigFile(flags: Pick<GlobalFlagValues, 'talosconfig'>): Promise<{path: string; config: TalosConfig}> {
+    const {readTalosconfig, resolveTalosconfigPath} = await import('./talosconfig.js');
+    const path = resolveTalosconfigPath(flags.talosconfig, process.env, homedir());
+    return {path, config: readTalosconfig(path)};
+  }
+
+  async session(flags: GlobalFlagValues): Promise<Session> {
+    const {normalizeEndpoint, selectContext} = await import('./talosconfig.js');
+    const file = await this.talosconfigFile(flags);
+    const config = selectContext(file.config, file.path, flags.context);
+    const timeoutMs = durationFlag('timeout', flags.timeout, EXIT_FAILURE);
+    const endpoints = (flags.endpoints?.length ? flags.endpoints : config.context.endpoints ?? []).map(normalizeEndpoint);
+    if (endpoints.length === 0) {
+      throw new CliError(`no endpoints to connect to: context "${config.name}" in ${config.path} has none`, EXIT_FAILURE, [
+        'pass -e <ip>, or save one with `osctl config endpoint <ip>`',
+      ]);
+    }
+    const nodes = flags.nodes?.length ? flags.nodes : config.context.nodes ?? [];
+    return {config, endpoints, nodes, timeoutMs};
+  }
+
+  /** The nodes a command targets; talosctl's error when there are none. */
+  targetNodes(session: Session): string[] {
+    if (session.nodes.length === 0) {
+      throw new CliError(
+        'nodes are not set for the command: please use `--nodes` flag or configuration file to set the nodes to run the command against',
+        EXIT_FAILURE,
+        [`set default nodes with \`osctl config node <ip>\` (context "${session.config.name}" in ${session.config.path})`],
+      );
+    }
+    return session.nodes;
+  }
+
+  singleNode(session: Session): string {
+    const nodes = this.targetNodes(session);
+    if (nodes.length !== 1) throw new CliError(`command "${this.commandName}" requires exactly one node (got ${nodes.length})`);
+    return nodes[0];
+  }
+
+  async connect(session: Session): Promise<OsClient> {
+    const [{OsClient}, {contextCredentials}] = await Promise.all([import('./client.js'), import('./talosconfig.js')]);
+    return OsClient.connect({
+      configPath: session.config.path,
+      contextName: session.config.name,
+      endpoints: session.endpoints,
+      ...contextCredentials(session.config),
+      timeoutMs: session.timeoutMs,
+      signal: cancelSignal,
+    });
+  }
+
+  async withClient<T>(session: Session, action: (client: OsClient) => Promise<T>): Promise<T> {
+    const client = await this.connect(session);
+    try {
+      return await action(client);
+    } finally {
+      client.close();
+    }
+  }
+
+  /**
+   * Prints each failed node as `error from node <n>: <reason>` on stderr (after the healthy
+   * nodes' output) and sets the exit code: 3 when some nodes succeeded, 1 when none did.
+   */
+  reportNodeErrors(results: readonly NodeResult<unknown>[]): void {
+    // After Ctrl-C every node "fails" with the cancellation; that is not news to the user.
+    if (cancelSignal.aborted) return;
+    const failed = results.filter((r) => r.error);
+    for (const r of failed) this.err.write(`error from node ${r.node}: ${r.error!.message}\n`);
+    if (failed.length > 0) process.exitCode = failed.length === results.length ? EXIT_FAILURE : EXIT_PARTIAL;
+  }
+}
+
+/** Loads the action for a command id and runs it; every failure becomes a message and an exit code. */
+export async function runAction(invocation: Invocation<unknown, unknown>): Promise<unknown> {
+  const ctx = new RunContext(invocation.id.replaceAll(':', ' '));
+  try {
+    const module = (await import(`./actions/${invocation.id.replaceAll(':', '/')}.js`)) as {default: Action<unknown, unknown>};
+    const result = await module.default(invocation, ctx);
+    if (cancelSignal.aborted) process.exitCode = EXIT_INTERRUPTED;
+    return result;
+  } catch (err) {
+    reportFailure(err, ctx);
+    return undefined;
+  }
+}
+
+function reportFailure(err: unknown, ctx: RunContext): void {
+  if (cancelSignal.aborted) {
+    process.exitCode = EXIT_INTERRUPTED;
+    return;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  ctx.err.write(`error: ${message}\n`);
+  if (err instanceof CliError) for (const hint of err.hints) ctx.err.write(`  hint: ${hint}\n`);
+  else if (!(err instanceof Error && err.name === 'TalosConfigError') && process.env.DEBUG) ctx.err.write(`${(err as Error).stack}\n`);
+  process.exitCode = err instanceof CliError ? err.exitCode : EXIT_FAILURE;
+}

@@ -1,0 +1,355 @@
+// The talosconfig file as talosctl reads and writes it (talos-api.md §6.2). Only node builtins
+// and js-yaml here: every command that talks to a node loads this at start-up.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as yaml from 'js-yaml';
+import {writeFileAtomic} from '../machinery/fs-atomic.js';
+import {normalizePrivateKeyPem} from '../machinery/pem.js';
+
+/** `ca`, `crt` and `key` hold base64 of the PEM text. */
+export interface TalosContext {
+  endpoints?: string[];
+  nodes?: string[];
+  ca?: string;
+  crt?: string;
+  key?: string;
+  cluster?: string;
+  auth?: unknown;
+  'proxy-url'?: string;
+}
+
+export interface TalosConfig {
+  context?: string;
+  contexts?: Record<string, TalosContext>;
+}
+
+export interface ResolvedContext {
+  name: string;
+  context: TalosContext;
+  path: string;
+}
+
+/** A problem with the user's talosconfig; the message names the file and says how to fix it. */
+export class TalosConfigError extends Error {
+  override name = 'TalosConfigError';
+}
+
+export const APID_PORT = 50000;
+const HTTPS_PORT = 443;
+/** Where Talos mounts a service account's talosconfig inside a pod (read-only). */
+const SERVICE_ACCOUNT_TALOSCONFIG = '/var/run/secrets/talos.dev/config';
+
+/** `$TALOS_HOME` when it is an absolute path, else `~/.talos`: where the talosconfig and local clusters live. */
+export function talosHome(env: NodeJS.ProcessEnv, home: string): string {
+  return env.TALOS_HOME && path.isAbsolute(env.TALOS_HOME) ? env.TALOS_HOME : path.join(home, '.talos');
+}
+
+/**
+ * An explicit --talosconfig always wins (it is created if missing). Otherwise the first existing
+ * candidate of $TALOSCONFIG, $TALOS_HOME/config (absolute TALOS_HOME only) or ~/.talos/config,
+ * and the service-account mount; if none exists, the first candidate, which is where we'd create one.
+ */
+export function resolveTalosconfigPath(flag: string | undefined, env: NodeJS.ProcessEnv, home: string): string {
+  if (flag) return flag;
+  const candidates = [env.TALOSCONFIG, path.join(talosHome(env, home), 'config'), SERVICE_ACCOUNT_TALOSCONFIG].filter(
+    (candidate): candidate is string => Boolean(candidate),
+  );
+  return candidates.find((candidate) => fs.existsSync(candidate)) ?? candidates[0];
+}
+
+/** Reads and checks a talosconfig. A missing or empty file is an empty config. */
+export function readTalosconfig(configPath: string): TalosConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(configPath, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new TalosConfigError(
+      `cannot read talosconfig "${configPath}": ${(error as Error).message}; check the path and its permissions, or point --talosconfig / $TALOSCONFIG at another file`,
+    );
+  }
+  let documents: unknown[];
+  try {
+    documents = yaml.loadAll(text, {filename: configPath});
+  } catch (error) {
+    throw invalidFile(configPath, `it is not valid YAML: ${describeYamlError(error)}`);
+  }
+  if (documents.length > 1) throw invalidFile(configPath, 'it holds more than one YAML document');
+  const document = documents[0] ?? {};
+  if (!isPlainObject(document)) throw invalidFile(configPath, `the top level must be a map (got ${describe(document)})`);
+  return checkConfig(document, configPath);
+}
+
+/**
+ * Writes atomically: a private temp file is fsynced and renamed over the target, so readers never
+ * see half a file. A symlinked config (e.g. from a dotfiles repo) is written through, not replaced.
+ */
+export function writeTalosconfig(configPath: string, cfg: TalosConfig): void {
+  try {
+    writeFileAtomic(resolveSymlink(configPath), yaml.dump(orderedForFile(cfg), {lineWidth: -1, noRefs: true}));
+  } catch (error) {
+    throw new TalosConfigError(
+      `cannot write talosconfig "${configPath}": ${(error as Error).message}; check that the directory is writable, or point --talosconfig / $TALOSCONFIG at another file`,
+    );
+  }
+}
+
+export function selectContext(cfg: TalosConfig, configPath: string, override?: string): ResolvedContext {
+  const name = currentContextName(cfg, override, configPath);
+  return {name, context: cfg.contexts![name], path: configPath};
+}
+
+/** The PEM texts of a context's credentials; the key is relabelled so node's TLS accepts Talos Ed25519 keys. */
+export function contextCredentials(resolved: ResolvedContext): {ca: string; crt: string; key: string} {
+  const fields = ['ca', 'crt', 'key'] as const;
+  const where = `context "${resolved.name}" in talosconfig "${resolved.path}"`;
+  const missing = fields.filter((field) => !resolved.context[field]);
+  if (missing.length > 0) {
+    throw new TalosConfigError(
+      `${where} has no ${missing.join(', ')}: generate a client config with \`osctl config new\` and merge it with \`osctl config merge\`, or select another context with --context`,
+    );
+  }
+  const [ca, crt, key] = fields.map((field) => {
+    const pem = Buffer.from(resolved.context[field]!, 'base64').toString('utf8');
+    if (!pem.includes('-----BEGIN ')) {
+      throw new TalosConfigError(`${where}: "${field}" is not base64-encoded PEM; re-create the context with \`osctl config new\``);
+    }
+    return pem;
+  });
+  return {ca, crt, key: normalizePrivateKeyPem(key)};
+}
+
+/** host → host:50000, [v6] and bare v6 → [v6]:50000, https://host → host:443; an explicit port is kept. */
+export function normalizeEndpoint(endpoint: string): string {
+  const trimmed = endpoint.trim();
+  const invalid = (reason: string) =>
+    new TalosConfigError(
+      `invalid endpoint "${endpoint}": ${reason}; use host, host:port, [ipv6]:port or https://host[:port]`,
+    );
+  if (trimmed === '') throw invalid('it is empty');
+  if (trimmed.includes('://')) {
+    let url: URL;
+    try {
+      url = new URL(trimmed);
+    } catch {
+      throw invalid('it is not a valid URL');
+    }
+    if (url.protocol !== 'https:') throw invalid(`scheme "${url.protocol.slice(0, -1)}" is not supported`);
+    return `${url.hostname}:${url.port || HTTPS_PORT}`;
+  }
+  // More than one colon outside brackets means a bare IPv6 address without a port.
+  if (!trimmed.startsWith('[') && trimmed.indexOf(':') !== trimmed.lastIndexOf(':')) return `[${trimmed}]:${APID_PORT}`;
+  const portMatch = /^(\[[^\]]+\]|[^:[\]]+)(?::(.*))?$/.exec(trimmed);
+  if (!portMatch) throw invalid('it is not a host or host:port');
+  const [, host, port] = portMatch;
+  if (port === undefined) return `${host}:${APID_PORT}`;
+  if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
+    throw invalid(`port "${port}" is not a number from 1 to 65535`);
+  }
+  return `${host}:${port}`;
+}
+
+/**
+ * talosctl `config merge`: contexts from `from` are added; a name already taken is renamed
+ * `<name>-1`, `<name>-2`, ...; the current context becomes the merged file's current context.
+ */
+export function mergeTalosconfig(
+  into: TalosConfig,
+  from: TalosConfig,
+): {config: TalosConfig; renamed: Array<{from: string; to: string}>} {
+  const contexts = {...into.contexts};
+  const renamed: Array<{from: string; to: string}> = [];
+  const mergedNames = new Map<string, string>();
+  for (const [name, context] of Object.entries(from.contexts ?? {})) {
+    let mergedName = name;
+    for (let suffix = 1; Object.hasOwn(contexts, mergedName); suffix++) mergedName = `${name}-${suffix}`;
+    if (mergedName !== name) renamed.push({from: name, to: mergedName});
+    mergedNames.set(name, mergedName);
+    contexts[mergedName] = context;
+  }
+  const current = (from.context === undefined ? undefined : mergedNames.get(from.context)) ?? into.context;
+  return {config: withCurrentContext({...into, contexts}, current), renamed};
+}
+
+export function addContext(cfg: TalosConfig, name: string, context: TalosContext): TalosConfig {
+  if (name === '') throw new TalosConfigError('context name is empty: give the new context a name');
+  if (cfg.contexts && Object.hasOwn(cfg.contexts, name)) {
+    throw new TalosConfigError(
+      `context "${name}" already exists in the talosconfig: remove it first with \`osctl config remove ${name}\` or choose another name`,
+    );
+  }
+  return {...cfg, contexts: {...cfg.contexts, [name]: context}};
+}
+
+/** Removing the current context leaves no current context; the next command then asks the user to choose one. */
+export function removeContext(cfg: TalosConfig, name: string): TalosConfig {
+  requireContext(cfg, name);
+  const {[name]: _removed, ...contexts} = cfg.contexts!;
+  return withCurrentContext({...cfg, contexts}, cfg.context === name ? undefined : cfg.context);
+}
+
+export function setCurrentContext(cfg: TalosConfig, name: string): TalosConfig {
+  requireContext(cfg, name);
+  return {...cfg, context: name};
+}
+
+/** Sets the endpoints of the current context, or of `contextName` when given (e.g. from --context). */
+export function setEndpoints(cfg: TalosConfig, endpoints: string[], contextName?: string): TalosConfig {
+  for (const endpoint of endpoints) normalizeEndpoint(endpoint); // reject unusable endpoints now, not at the next connect
+  return updateContext(cfg, contextName, {endpoints: [...endpoints]});
+}
+
+/** Sets the default target nodes of the current context, or of `contextName` when given. */
+export function setNodes(cfg: TalosConfig, nodes: string[], contextName?: string): TalosConfig {
+  return updateContext(cfg, contextName, {nodes: [...nodes]});
+}
+
+function withCurrentContext(cfg: TalosConfig, current: string | undefined): TalosConfig {
+  const {context: _previous, ...rest} = cfg;
+  return current === undefined ? rest : {...rest, context: current};
+}
+
+function updateContext(cfg: TalosConfig, contextName: string | undefined, changes: TalosContext): TalosConfig {
+  const name = currentContextName(cfg, contextName);
+  return {...cfg, contexts: {...cfg.contexts, [name]: {...cfg.contexts![name], ...changes}}};
+}
+
+/** The context to use: `override`, else the file's current one; it must exist. */
+function currentContextName(cfg: TalosConfig, override: string | undefined, configPath?: string): string {
+  const where = configPath === undefined ? 'the talosconfig' : `talosconfig "${configPath}"`;
+  const names = Object.keys(cfg.contexts ?? {});
+  if (names.length === 0) {
+    throw new TalosConfigError(
+      `${where} is empty or missing: create a cluster with \`osctl cluster create\`, or point --talosconfig / $TALOSCONFIG at a config file`,
+    );
+  }
+  const name = override || cfg.context;
+  if (!name) {
+    throw new TalosConfigError(
+      `no current context is set in ${where}: choose one with \`osctl config context <name>\` or pass --context; available contexts: ${names.join(', ')}`,
+    );
+  }
+  requireContext(cfg, name, configPath);
+  return name;
+}
+
+function requireContext(cfg: TalosConfig, name: string, configPath?: string): void {
+  if (cfg.contexts && Object.hasOwn(cfg.contexts, name)) return;
+  const where = configPath === undefined ? 'the talosconfig' : `talosconfig "${configPath}"`;
+  const names = Object.keys(cfg.contexts ?? {});
+  throw new TalosConfigError(
+    `context "${name}" not found in ${where}; available contexts: ${names.length > 0 ? names.join(', ') : '(none)'}`,
+  );
+}
+
+const CONTEXT_STRING_KEYS = ['ca', 'crt', 'key', 'cluster', 'proxy-url'] as const;
+const CONTEXT_LIST_KEYS = ['endpoints', 'nodes'] as const;
+
+// Checks the shape talosctl's Go structs would accept. Unknown keys are kept, so a file
+// written by a newer talosctl survives a round trip through us.
+function checkConfig(document: Record<string, unknown>, configPath: string): TalosConfig {
+  const config: Record<string, unknown> = {...document};
+  config.context = optionalString(document.context, 'context', configPath);
+  if (config.context === undefined) delete config.context;
+  if (document.contexts === undefined || document.contexts === null) {
+    delete config.contexts;
+    return config as TalosConfig;
+  }
+  if (!isPlainObject(document.contexts)) {
+    throw invalidFile(configPath, `"contexts" must be a map of context names (got ${describe(document.contexts)})`);
+  }
+  const contexts: Record<string, TalosContext> = {};
+  for (const [name, value] of Object.entries(document.contexts)) {
+    contexts[name] = checkContext(value ?? {}, `contexts.${name}`, configPath);
+  }
+  config.contexts = contexts;
+  return config as TalosConfig;
+}
+
+function checkContext(value: unknown, keyPath: string, configPath: string): TalosContext {
+  if (!isPlainObject(value)) throw invalidFile(configPath, `"${keyPath}" must be a map (got ${describe(value)})`);
+  const context: Record<string, unknown> = {...value};
+  for (const key of CONTEXT_STRING_KEYS) {
+    context[key] = optionalString(value[key], `${keyPath}.${key}`, configPath);
+  }
+  for (const key of CONTEXT_LIST_KEYS) {
+    context[key] = optionalStringList(value[key], `${keyPath}.${key}`, configPath);
+  }
+  if (value.auth !== undefined && value.auth !== null && !isPlainObject(value.auth)) {
+    throw invalidFile(configPath, `"${keyPath}.auth" must be a map (got ${describe(value.auth)})`);
+  }
+  // Deprecated `target` is read as one more endpoint, as talosctl does, and not written back.
+  const target = optionalString(value.target, `${keyPath}.target`, configPath);
+  delete context.target;
+  if (target) context.endpoints = [...((context.endpoints as string[] | undefined) ?? []), target];
+  for (const key of Object.keys(context)) if (context[key] === undefined || context[key] === null) delete context[key];
+  return context as TalosContext;
+}
+
+// Go's YAML decoder accepts any scalar for a string field, so `cluster: 123` is the string "123".
+function optionalString(value: unknown, keyPath: string, configPath: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw invalidFile(configPath, `"${keyPath}" must be a string (got ${describe(value)})`);
+}
+
+function optionalStringList(value: unknown, keyPath: string, configPath: string): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) {
+    throw invalidFile(configPath, `"${keyPath}" must be a list of strings (got ${describe(value)}); write it as [a, b] or one "- item" per line`);
+  }
+  return value.map((item, index) => {
+    const text = optionalString(item, `${keyPath}[${index}]`, configPath);
+    if (text === undefined) throw invalidFile(configPath, `"${keyPath}[${index}]" is empty`);
+    return text;
+  });
+}
+
+function invalidFile(configPath: string, problem: string): TalosConfigError {
+  return new TalosConfigError(
+    `talosconfig "${configPath}" is invalid: ${problem}; fix the file, or point --talosconfig / $TALOSCONFIG at another one`,
+  );
+}
+
+function describeYamlError(error: unknown): string {
+  if (!(error instanceof yaml.YAMLException) || !error.mark) return (error as Error).message;
+  return `${error.reason} at line ${error.mark.line + 1}, column ${error.mark.column + 1}`;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (value === null) return 'null';
+  return typeof value === 'object' ? 'a map' : `${typeof value} ${JSON.stringify(value)}`;
+}
+
+// Key order of talosctl's Go structs, so files we write read like the ones talosctl writes;
+// talosctl always writes `endpoints`, even when empty.
+const CONTEXT_KEY_ORDER = ['endpoints', 'nodes', 'ca', 'crt', 'key', 'auth', 'cluster', 'proxy-url'];
+
+function orderedForFile(cfg: TalosConfig): Record<string, unknown> {
+  const contexts: Record<string, Record<string, unknown>> = {};
+  for (const [name, context] of Object.entries(cfg.contexts ?? {})) {
+    const ordered: Record<string, unknown> = {endpoints: context.endpoints ?? []};
+    for (const key of [...CONTEXT_KEY_ORDER, ...Object.keys(context)]) {
+      const value = (context as Record<string, unknown>)[key];
+      if (value !== undefined && !(key in ordered)) ordered[key] = value;
+    }
+    contexts[name] = ordered;
+  }
+  const {context: current, contexts: _contexts, ...unknownKeys} = cfg;
+  return {...(current === undefined ? {} : {context: current}), contexts, ...unknownKeys};
+}
+
+function resolveSymlink(configPath: string): string {
+  try {
+    return fs.realpathSync(configPath);
+  } catch {
+    return configPath; // does not exist yet
+  }
+}
+

@@ -1,6 +1,0 @@
-import {BaseCommand} from '../../lib/base-command.js';
-
-export default class ConfigContexts extends BaseCommand {
-  static summary = 'List the contexts in the talosconfig';
-  static examples = ['<%= config.bin %> config contexts'];
-}
