@@ -11,7 +11,7 @@ import {
 } from '../talosconfig.js';
 import {consoleLogPath, consoleLogTail, ExitReasons, launchNode, NodeStartError, waitForNodes} from './launch.js';
 import {
-  ClusterDescription, ClusterPlan, DISCOVERY_DIR, listClusters, nextFreeRange, planCluster, readCluster, writeClusterFile,
+  ClusterDescription, ClusterPlan, creatingMarkerPath, DISCOVERY_DIR, listClusters, nextFreeRange, planCluster, readCluster, writeClusterFile,
 } from './layout.js';
 import {isListening, stopNodeProcesses} from './processes.js';
 import type {Progress} from './progress.js';
@@ -51,6 +51,8 @@ export async function createCluster(opts: CreateOptions): Promise<ClusterDescrip
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw alreadyExists();
     throw error;
   }
+  // Lets `cluster destroy` recognise this folder as ours even if we are killed before cluster.json exists.
+  fs.writeFileSync(creatingMarkerPath(plan.clusterDir), `${process.pid}\n`, {mode: 0o600});
 
   const description: ClusterDescription = {
     name: plan.name,
@@ -65,6 +67,7 @@ export async function createCluster(opts: CreateOptions): Promise<ClusterDescrip
     const credentials = await provisionCluster(plan);
     // Written before any process starts, so `cluster destroy` can always find what was started.
     writeClusterFile(plan.clusterDir, description);
+    fs.rmSync(creatingMarkerPath(plan.clusterDir), {force: true});
 
     progress.step(`starting osd on ${plan.nodes.map((n) => n.address).join(', ')}`);
     const exits: ExitReasons = new Map();

@@ -1,10 +1,9 @@
 // `cluster destroy`: stop the cluster's osd processes (ours only), drop its talosconfig context,
 // remove its state. The state goes last, so an interrupted destroy can simply be run again.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import {CliError} from '../errors.js';
+import {CliError, EXIT_FAILURE} from '../errors.js';
 import {readTalosconfig, removeContext, setCurrentContext, TalosConfig, writeTalosconfig} from '../talosconfig.js';
-import {ClusterDescription, clusterFilePath, readCluster} from './layout.js';
+import {ClusterDescription, clusterDirFor, clusterFilePath, creatingMarkerPath, readCluster} from './layout.js';
 import {StopOutcome, stopNodeProcesses} from './processes.js';
 import type {Progress} from './progress.js';
 
@@ -29,7 +28,8 @@ export async function destroyCluster(opts: {
   fallbackTalosconfig: string;
   progress: Progress;
 }): Promise<DestroyResult> {
-  const clusterDir = path.join(opts.root, opts.name);
+  const clusterDir = clusterDirFor(opts.root, opts.name);
+  refuseUnrecognisedFolder(clusterDir);
   const description = leftoverWithoutDescription(clusterDir, opts.name) ?? readCluster(opts.root, opts.name);
   const {progress} = opts;
 
@@ -69,10 +69,41 @@ function withoutContext(config: TalosConfig, name: string): TalosConfig {
 }
 
 /**
- * A cluster folder without cluster.json is what a create killed before it wrote one leaves:
- * no process was started yet, so there is only the folder (and maybe the context) to remove.
+ * Only folders osctl can prove it made are ever removed: a real directory (not a symlink) holding
+ * its own cluster.json, or the marker a create writes before anything else. A missing folder is
+ * left to readCluster, which names the clusters there are.
+ */
+function refuseUnrecognisedFolder(clusterDir: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.lstatSync(clusterDir);
+  } catch {
+    return;
+  }
+  const ours = stat.isDirectory() && (isRegularFile(clusterFilePath(clusterDir)) || isRegularFile(creatingMarkerPath(clusterDir)));
+  if (!ours) {
+    throw new CliError(
+      `${clusterDir} is not a local cluster osctl recognises (${stat.isDirectory() ? 'it has no cluster.json' : 'it is not a directory'}); nothing was removed`,
+      EXIT_FAILURE,
+      ['if it is left over from something else, inspect and remove it by hand'],
+    );
+  }
+}
+
+function isRegularFile(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A cluster folder with only the create marker is what a create killed before it wrote
+ * cluster.json leaves: no process was started yet, so there is only the folder (and maybe the
+ * context) to remove.
  */
 function leftoverWithoutDescription(clusterDir: string, name: string): ClusterDescription | undefined {
-  if (!fs.existsSync(clusterDir) || fs.existsSync(clusterFilePath(clusterDir))) return undefined;
+  if (isRegularFile(clusterFilePath(clusterDir)) || !isRegularFile(creatingMarkerPath(clusterDir))) return undefined;
   return {name, cidr: '', created: '', talosconfig: '', nodes: []};
 }

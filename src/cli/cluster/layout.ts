@@ -32,6 +32,8 @@ export interface ClusterDescription {
 export const DEFAULT_CLUSTER_NAME = 'osctl-default';
 export const DEFAULT_CIDR = '127.20.0.0/24';
 const CLUSTER_FILE = 'cluster.json';
+/** Written first by `cluster create`, before anything else in the folder: proof that osctl made it. */
+const CREATING_FILE = '.osctl-creating';
 export const DISCOVERY_DIR = 'discovery';
 
 /** The folders of a node's state dir, laid out like a node's filesystem. */
@@ -67,14 +69,23 @@ export function parseCount(flag: string, text: string): number {
   return Number(text);
 }
 
-/** Checks the user's choices and names every node and address; touches nothing. */
-export function planCluster(opts: {name: string; cidr: string; controlplanes: number; workers: number; root: string}): ClusterPlan {
-  if (!NAME_PATTERN.test(opts.name)) {
+/**
+ * The state folder of cluster `name`: always a direct child of `root`. Every command that takes
+ * --name goes through here, so a name like `..` or `` can never address anything else.
+ */
+export function clusterDirFor(root: string, name: string): string {
+  if (!NAME_PATTERN.test(name)) {
     throw new CliError(
-      `--name "${opts.name}" is not a valid cluster name: use lowercase letters, digits and "-", starting and ending with a letter or digit (e.g. lab-1)`,
+      `--name ${JSON.stringify(name)} is not a valid cluster name: use lowercase letters, digits and "-", starting and ending with a letter or digit (e.g. lab-1)`,
       EXIT_USAGE,
     );
   }
+  return path.join(path.resolve(root), name);
+}
+
+/** Checks the user's choices and names every node and address; touches nothing. */
+export function planCluster(opts: {name: string; cidr: string; controlplanes: number; workers: number; root: string}): ClusterPlan {
+  const clusterDir = clusterDirFor(opts.root, opts.name);
   if (!Number.isInteger(opts.controlplanes) || opts.controlplanes < 1) {
     throw new CliError(`--controlplanes ${opts.controlplanes}: a cluster needs at least 1 control plane node`, EXIT_USAGE);
   }
@@ -94,7 +105,6 @@ export function planCluster(opts: {name: string; cidr: string; controlplanes: nu
       EXIT_USAGE,
     );
   }
-  const clusterDir = path.resolve(opts.root, opts.name);
   const roles: NodeRole[] = [...Array<NodeRole>(opts.controlplanes).fill('controlplane'), ...Array<NodeRole>(opts.workers).fill('worker')];
   const nodes = roles.map((role, index) => {
     const ordinal = role === 'controlplane' ? index + 1 : index - opts.controlplanes + 1;
@@ -163,6 +173,10 @@ export function clusterFilePath(clusterDir: string): string {
   return path.join(clusterDir, CLUSTER_FILE);
 }
 
+export function creatingMarkerPath(clusterDir: string): string {
+  return path.join(clusterDir, CREATING_FILE);
+}
+
 /** Writes cluster.json atomically, so readers never see half a file. */
 export function writeClusterFile(clusterDir: string, description: ClusterDescription): void {
   writeFileAtomic(clusterFilePath(clusterDir), `${JSON.stringify(description, null, 2)}\n`);
@@ -184,7 +198,7 @@ export function listClusters(root: string): string[] {
 
 /** Reads a cluster's description; an unknown name is an error that lists the clusters there are. */
 export function readCluster(root: string, name: string): ClusterDescription {
-  const file = clusterFilePath(path.join(root, name));
+  const file = clusterFilePath(clusterDirFor(root, name));
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
