@@ -6,7 +6,7 @@ import {MachineConfigParseError} from '../machinery/machineconfig/errors.js';
 import {parseMachineConfig} from '../machinery/machineconfig/parse.js';
 import type {MachineConfigDocument} from '../machinery/machineconfig/types.js';
 import {validateMachineConfig} from '../machinery/machineconfig/validate.js';
-import {normalizePrivateKeyPem} from '../machinery/pem.js';
+import {certificateProblem, keyPairProblem, normalizePrivateKeyPem, privateKeyProblem} from '../machinery/pem.js';
 import {readBuildInfo} from './build-info.js';
 import {writeFileAtomic} from './files.js';
 import {publishMachineConfig} from './controllers/config.js';
@@ -47,10 +47,11 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const paths = statePaths(options.stateDir);
   const {log} = options;
   const config = await loadMachineConfig(paths.config, log);
-  const [serverCert, serverKey, forwardingCert, forwardingKey] = await Promise.all(
-    [paths.serverCert, paths.serverKey, paths.forwardingClientCert, paths.forwardingClientKey].map(readSecret),
-  );
-  const clusterCA = trustedCAs(config);
+  const clusterCA = trustedCAs(config, paths.config);
+  const [serving, forwarding] = await Promise.all([
+    readKeyPair(paths.serverCert, paths.serverKey),
+    readKeyPair(paths.forwardingClientCert, paths.forwardingClientKey),
+  ]);
   const build = await readBuildInfo();
   const nodeId = await loadOrCreateNodeId(paths.nodeIdentity).catch((error: Error) => {
     throw new NodeSetupError(`cannot set up the node identity: ${error.message}`);
@@ -84,10 +85,10 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     server = await AgentServer.start({
       address: options.address,
       port: options.port,
-      serverCert,
-      serverKey: normalizePrivateKeyPem(serverKey),
+      serverCert: serving.cert,
+      serverKey: serving.key,
       clientCAs: clusterCA.trusted,
-      forwarding: {ca: clusterCA.issuing, cert: forwardingCert, key: normalizePrivateKeyPem(forwardingKey)},
+      forwarding: {ca: clusterCA.issuing, ...forwarding},
       store,
       build,
       machineConfig: () => config,
@@ -147,20 +148,53 @@ async function loadMachineConfig(path: string, log: Logger): Promise<MachineConf
   return config;
 }
 
-/** The CAs from the config: `machine.ca` issues the nodes' certificates; accepted CAs are trusted for clients too. */
-function trustedCAs(config: MachineConfigDocument): {issuing: string; trusted: string} {
+/**
+ * The CAs from the config: `machine.ca` issues the nodes' certificates; accepted CAs are trusted for
+ * clients too. Checked here because a CA that does not parse would fail every handshake later.
+ */
+function trustedCAs(config: MachineConfigDocument, configPath: string): {issuing: string; trusted: string} {
   const machine = config.v1alpha1?.machine;
   if (machine?.ca?.crt === undefined || machine.ca.crt === '') {
     throw new NodeSetupError('the machine config has no machine.ca.crt: osd needs the Talos API CA to verify clients');
   }
-  const issuing = pemFromBase64(machine.ca.crt);
-  const accepted = (machine.acceptedCAs ?? []).flatMap((ca) => (ca.crt === undefined || ca.crt === '' ? [] : [pemFromBase64(ca.crt)]));
+  const invalid = (field: string, problem: string): NodeSetupError =>
+    new NodeSetupError(`invalid machine config ${configPath}: ${field}: ${problem}; fix the field and start osd again`);
+  const certificate = (field: string, base64: string): string => {
+    const pem = pemFromBase64(base64);
+    const problem = certificateProblem(pem);
+    if (problem !== undefined) throw invalid(field, `${problem} (the field holds base64 of the PEM text)`);
+    return pem;
+  };
+  const issuing = certificate('machine.ca.crt', machine.ca.crt);
+  // GenerateClientConfiguration signs with the key.
+  if (machine.ca.key !== undefined && machine.ca.key !== '') {
+    const key = pemFromBase64(machine.ca.key);
+    const keyError = privateKeyProblem(key);
+    if (keyError !== undefined) throw invalid('machine.ca.key', `${keyError} (the field holds base64 of the PEM text)`);
+    if (keyPairProblem(issuing, key) !== undefined) throw invalid('machine.ca.key', 'this private key does not belong to machine.ca.crt');
+  }
+  const accepted = (machine.acceptedCAs ?? []).flatMap((ca, index) =>
+    ca.crt === undefined || ca.crt === '' ? [] : [certificate(`machine.acceptedCAs[${index}].crt`, ca.crt)],
+  );
   return {issuing, trusted: [issuing, ...accepted].join('')};
 }
 
 function pemFromBase64(text: string): string {
   const pem = Buffer.from(text, 'base64').toString('utf8');
   return pem.endsWith('\n') ? pem : `${pem}\n`;
+}
+
+/** A certificate and its key from the state dir (PEM), checked so that a bad file is named now rather than as a failure to listen. */
+async function readKeyPair(certPath: string, keyPath: string): Promise<{cert: string; key: string}> {
+  const [cert, key] = await Promise.all([readSecret(certPath), readSecret(keyPath)]);
+  const problem = (path: string, text: string): NodeSetupError =>
+    new NodeSetupError(`${path}: ${text}; osctl cluster create writes the node certificates there`);
+  const certError = certificateProblem(cert);
+  if (certError !== undefined) throw problem(certPath, certError);
+  const keyError = privateKeyProblem(key);
+  if (keyError !== undefined) throw problem(keyPath, keyError);
+  if (keyPairProblem(cert, key) !== undefined) throw problem(keyPath, `this private key does not belong to the certificate ${certPath}`);
+  return {cert, key: normalizePrivateKeyPem(key)};
 }
 
 async function readSecret(path: string): Promise<string> {

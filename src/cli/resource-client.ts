@@ -1,8 +1,8 @@
 // COSI State calls (Get/List/Watch) and their translation into plain records for printers.
 // Loaded lazily with the client: it pulls in generated protobuf code.
-import * as yaml from 'js-yaml';
 import {ResourceDefinitionSpec, ResourceDefinitionSpec_Sensitivity} from '../machinery/api/v1alpha1/meta.js';
 import {Resource} from '../machinery/api/v1alpha1/resource.js';
+import {loadYaml} from '../machinery/yaml.js';
 import {EventType, GetRequest, ListRequest, StateService, WatchRequest} from '../machinery/api/v1alpha1/state.js';
 import type {OsClient} from './client.js';
 import type {ResourceRecord, WatchEventKind} from './output/types.js';
@@ -123,5 +123,5 @@ function decodeYamlSpec(resource: Resource): unknown {
   if (resource.metadata?.type === 'MachineConfigs.config.talos.dev' && !resource.metadata.annotations['talos.dev/yaml-spec']) {
     return text;
   }
-  return yaml.load(text);
+  return loadYaml(text);
 }

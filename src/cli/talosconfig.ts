@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as yaml from 'js-yaml';
 import {writeFileAtomic} from '../machinery/fs-atomic.js';
+import {loadYamlDocuments} from '../machinery/yaml.js';
 import {normalizePrivateKeyPem} from '../machinery/pem.js';
 
 /** `ca`, `crt` and `key` hold base64 of the PEM text. */
@@ -70,7 +71,7 @@ export function readTalosconfig(configPath: string): TalosConfig {
   }
   let documents: unknown[];
   try {
-    documents = yaml.loadAll(text, {filename: configPath});
+    documents = loadYamlDocuments(text, {filename: configPath});
   } catch (error) {
     throw invalidFile(configPath, `it is not valid YAML: ${describeYamlError(error)}`);
   }

@@ -6,6 +6,7 @@ import {watch, type FSWatcher} from 'node:fs';
 import {readdir, readFile, rm, stat} from 'node:fs/promises';
 import {join} from 'node:path';
 import * as yaml from 'js-yaml';
+import {loadYaml} from '../../machinery/yaml.js';
 import {writeFileAtomic} from '../files.js';
 import type {Logger} from '../log.js';
 import type {ResourceStore} from '../store/store.js';
@@ -54,7 +55,7 @@ export function syncMembers(store: ResourceStore, affiliates: Affiliate[]): void
 export function parseAffiliate(text: string): Affiliate | string {
   let value: unknown;
   try {
-    value = yaml.load(text);
+    value = loadYaml(text);
   } catch (error) {
     return `not YAML: ${(error as Error).message}`;
   }

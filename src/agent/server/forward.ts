@@ -2,7 +2,7 @@
 // Frames pass through as opaque Buffers: nothing is decoded or re-encoded on the way.
 import * as grpc from '@grpc/grpc-js';
 import type {Logger} from '../log.js';
-import {ROLE_METADATA_KEY} from './auth.js';
+import {ROLE_METADATA_KEY, setForwardedRoles} from './auth.js';
 
 export const NODE_METADATA_KEY = 'node';
 export const NODES_METADATA_KEY = 'nodes';
@@ -62,7 +62,7 @@ export class Forwarder {
     const path = call.getPath();
     const metadata = copyMetadata(call.metadata, ROUTING_HEADERS);
     metadata.set(PROXY_FROM_METADATA_KEY, call.getHost() || 'unknown');
-    for (const role of roles) metadata.add(ROLE_METADATA_KEY, role);
+    setForwardedRoles(metadata, roles);
     const deadline = call.getDeadline();
     const options: grpc.CallOptions = isFinite(deadlineMs(deadline)) ? {deadline} : {};
 

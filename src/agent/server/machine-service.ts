@@ -6,6 +6,7 @@ import {MachineServiceService, type GenerateClientConfigurationRequest} from '..
 import type {Duration} from '../../machinery/api/google/protobuf/duration.js';
 import {clusterName} from '../../machinery/machineconfig/accessors.js';
 import type {MachineConfigDocument} from '../../machinery/machineconfig/types.js';
+import {KNOWN_ROLES, parseRoles} from '../../machinery/roles.js';
 import type {BuildInfo} from '../build-info.js';
 import {
   HOSTNAME_STATUS_TYPE,
@@ -15,7 +16,6 @@ import {
 } from '../controllers/resource-types.js';
 import {OS_NAME} from '../controllers/version.js';
 import type {ResourceStore} from '../store/store.js';
-import {cleanRoles} from './auth.js';
 import {unaryMethod, type LocalMethod} from './methods.js';
 import {RpcError} from './rpc-error.js';
 
@@ -82,7 +82,16 @@ async function generateClientConfiguration(
   }
   const ttlMs = durationMs(request.crtTtl);
   if (ttlMs <= 0) throw new RpcError(status.INVALID_ARGUMENT, 'crt_ttl should be positive');
-  const roles = [...new Set(cleanRoles(request.roles))].sort();
+  const {known: roles, unknown} = parseRoles(request.roles);
+  // Talos would issue a certificate holding them; such a role grants nothing, and one with a comma
+  // (`x,os:admin`) reads like two to anything that splits role lists.
+  if (unknown.length > 0) {
+    const named = unknown.map((role) => JSON.stringify(role)).join(', ');
+    throw new RpcError(
+      status.INVALID_ARGUMENT,
+      `${unknown.length === 1 ? 'unknown role' : 'unknown roles'} ${named}: valid roles are ${KNOWN_ROLES.join(', ')}`,
+    );
+  }
 
   const machineCA = config.v1alpha1?.machine?.ca;
   if (machineCA?.crt === undefined || machineCA.crt === '' || machineCA.key === undefined || machineCA.key === '') {

@@ -1,13 +1,9 @@
 // Who may call what (talos-api.md §6.3, §6.4). The table is data: a method that is not listed
 // needs os:admin. A caller is allowed when it holds any of the listed roles.
 
-export const Role = {
-  admin: 'os:admin',
-  operator: 'os:operator',
-  reader: 'os:reader',
-  etcdBackup: 'os:etcd:backup',
-  impersonator: 'os:impersonator',
-} as const;
+import {Role} from '../../machinery/roles.js';
+
+export {Role};
 
 const {admin, operator, reader, etcdBackup} = Role;
 

@@ -1,3 +1,4 @@
+import { isKnownRole } from '../roles.js';
 import { parseMachineType } from './accessors.js';
 import type { Problem, ProblemNode } from './errors.js';
 import {
@@ -53,7 +54,6 @@ const protectedKubeletFields = [
   'seccompDefault',
 ];
 
-const talosRoles = new Set(['os:admin', 'os:operator', 'os:reader', 'os:etcd:backup', 'os:impersonator']);
 const reservedAnnotations = new Set(['talos.dev/owned-labels', 'talos.dev/owned-annotations', 'talos.dev/owned-taints']);
 const taintEffects = new Set(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
 
@@ -557,7 +557,7 @@ export function validateV1Alpha1(config: V1Alpha1Config, options: ValidationOpti
     const path = 'machine.features.kubernetesTalosAPIAccess';
     if (!isControlPlane) add(`${path}.enabled`, 'feature Kubernetes Talos API Access can only be enabled on control plane machines');
     for (const [i, role] of (apiAccess.allowedRoles ?? []).entries()) {
-      if (!talosRoles.has(role)) add(`${path}.allowedRoles[${i}]`, `invalid role ${quote(role)} in allowed roles for Kubernetes Talos API Access`);
+      if (!isKnownRole(role)) add(`${path}.allowedRoles[${i}]`, `invalid role ${quote(role)} in allowed roles for Kubernetes Talos API Access`);
     }
   }
 

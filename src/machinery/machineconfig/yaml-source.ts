@@ -1,4 +1,5 @@
 import * as yaml from 'js-yaml';
+import { parseYamlEvents } from '../yaml.js';
 import { MachineConfigParseError } from './errors.js';
 
 // Splits a YAML stream into documents and keeps, next to each document's
@@ -103,7 +104,7 @@ export function readDocuments(text: string): SourceDocument[] {
   const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
   const lineOf = lineIndex(source);
   try {
-    const events = yaml.parseEvents(source, {});
+    const events = parseYamlEvents(source);
     const builder = new SourceTreeBuilder(events, source, lineOf);
     const documents: SourceDocument[] = [];
     let position = 0;

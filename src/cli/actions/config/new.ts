@@ -1,13 +1,12 @@
 import {existsSync} from 'node:fs';
-import * as yaml from 'js-yaml';
 import type ConfigNew from '../../commands/config/new.js';
 import type {InvocationOf} from '../../base-command.js';
 import {durationFlag} from '../../duration.js';
 import {CliError, EXIT_USAGE} from '../../errors.js';
 import type {RunContext} from '../../runtime.js';
 import {TalosConfig, writeTalosconfig} from '../../talosconfig.js';
-
-const KNOWN_ROLES = ['os:admin', 'os:operator', 'os:reader', 'os:etcd:backup', 'os:image:verifier', 'os:meta:writer', 'os:impersonator'];
+import {KNOWN_ROLES} from '../../../machinery/roles.js';
+import {loadYaml} from '../../../machinery/yaml.js';
 
 export default async function newConfig({flags, args}: InvocationOf<typeof ConfigNew>, ctx: RunContext) {
   if (existsSync(args.path)) throw new CliError(`talosconfig file already exists: "${args.path}"`, 1, ['choose another path or remove the file']);
@@ -19,7 +18,7 @@ export default async function newConfig({flags, args}: InvocationOf<typeof Confi
   const node = ctx.singleNode(session);
   const {generateClientConfiguration} = await import('../../machine-client.js');
   const generated = await ctx.withClient(session, (client) => generateClientConfiguration(client, node, roles, ttlMs));
-  const config = yaml.load(generated.talosconfig) as TalosConfig;
+  const config = loadYaml(generated.talosconfig) as TalosConfig;
   // The node leaves endpoints empty: it cannot know how this client reaches the cluster.
   const endpoints = flags.endpoints?.length ? flags.endpoints : session.config.context.endpoints ?? [];
   for (const context of Object.values(config.contexts ?? {})) context.endpoints = [...endpoints];
