@@ -48,10 +48,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const {log} = options;
   const config = await loadMachineConfig(paths.config, log);
   const clusterCA = trustedCAs(config, paths.config);
-  const [serving, forwarding] = await Promise.all([
-    readKeyPair(paths.serverCert, paths.serverKey),
-    readKeyPair(paths.forwardingClientCert, paths.forwardingClientKey),
-  ]);
+  const serving = await readKeyPair(paths.serverCert, paths.serverKey);
+  const forwarding = await readKeyPair(paths.forwardingClientCert, paths.forwardingClientKey);
   const build = await readBuildInfo();
   const nodeId = await loadOrCreateNodeId(paths.nodeIdentity).catch((error: Error) => {
     throw new NodeSetupError(`cannot set up the node identity: ${error.message}`);
@@ -157,12 +155,12 @@ function trustedCAs(config: MachineConfigDocument, configPath: string): {issuing
   if (machine?.ca?.crt === undefined || machine.ca.crt === '') {
     throw new NodeSetupError('the machine config has no machine.ca.crt: osd needs the Talos API CA to verify clients');
   }
-  const invalid = (field: string, problem: string): NodeSetupError =>
-    new NodeSetupError(`invalid machine config ${configPath}: ${field}: ${problem}; fix the field and start osd again`);
+  const invalid = (field: string, problem: string, holds: string): NodeSetupError =>
+    new NodeSetupError(`invalid machine config ${configPath}: ${field}: ${problem}; the field must hold the base64 of ${holds} (PEM text)`);
   const certificate = (field: string, base64: string): string => {
     const pem = pemFromBase64(base64);
     const problem = certificateProblem(pem);
-    if (problem !== undefined) throw invalid(field, `${problem} (the field holds base64 of the PEM text)`);
+    if (problem !== undefined) throw invalid(field, problem, 'a CA certificate');
     return pem;
   };
   const issuing = certificate('machine.ca.crt', machine.ca.crt);
@@ -170,8 +168,9 @@ function trustedCAs(config: MachineConfigDocument, configPath: string): {issuing
   if (machine.ca.key !== undefined && machine.ca.key !== '') {
     const key = pemFromBase64(machine.ca.key);
     const keyError = privateKeyProblem(key);
-    if (keyError !== undefined) throw invalid('machine.ca.key', `${keyError} (the field holds base64 of the PEM text)`);
-    if (keyPairProblem(issuing, key) !== undefined) throw invalid('machine.ca.key', 'this private key does not belong to machine.ca.crt');
+    const holds = 'the private key of machine.ca.crt';
+    if (keyError !== undefined) throw invalid('machine.ca.key', keyError, holds);
+    if (keyPairProblem(issuing, key) !== undefined) throw invalid('machine.ca.key', 'this private key does not belong to machine.ca.crt', holds);
   }
   const accepted = (machine.acceptedCAs ?? []).flatMap((ca, index) =>
     ca.crt === undefined || ca.crt === '' ? [] : [certificate(`machine.acceptedCAs[${index}].crt`, ca.crt)],
