@@ -96,25 +96,27 @@ describe('ResourceStore', () => {
         'displayType: ResourceDefinition',
         'defaultNamespace: meta',
         'aliases:',
-        '  - api-resources',
-        '  - resourcedefinition',
-        '  - rd',
-        '  - rds',
+        '    - api-resources',
+        '    - resourcedefinition',
+        '    - rd',
+        '    - rds',
         'allAliases:',
-        '  - resourcedefinitions',
-        '  - resourcedefinitions.meta',
-        '  - resourcedefinitions.meta.cosi',
-        '  - api-resources',
-        '  - resourcedefinition',
-        '  - rd',
-        '  - rds',
+        '    - resourcedefinitions',
+        '    - resourcedefinitions.meta',
+        '    - resourcedefinitions.meta.cosi',
+        '    - api-resources',
+        '    - resourcedefinition',
+        '    - rd',
+        '    - rds',
         'printColumns:',
-        '  - name: Aliases',
-        "    jsonPath: '{.aliases[:]}'",
+        '    - name: Aliases',
+        "      jsonPath: '{.aliases[:]}'",
         '',
       ].join('\n'),
     );
     assert.match(store.yamlSpec(store.get({namespace: 'meta', type: RD, id: 'widgets.test.osd.dev'})), /^printColumns: \[\]$/m);
+    // COSI's registries own the meta resources.
+    assert.deepEqual([...new Set([...store.list('meta', RD), ...store.list('meta', NS)].map((r) => r.metadata.owner))], ['meta']);
   });
 
   it('versions resources: 1 on create, +1 only when spec, labels or annotations change', () => {

@@ -12,6 +12,14 @@ import {
 const MAX_LABEL = 63;
 const MAX_FQDN = 253;
 
+/**
+ * Talos's generic network merge controllers are named after the type they merge, "Spec" replaced
+ * by "MergeController": HostnameSpecs.net.talos.dev → HostnameMergeControllers.net.talos.dev.
+ */
+export function mergeControllerName(specType: string): string {
+  return specType.replaceAll('Spec', 'MergeController');
+}
+
 /** Talos's address-derived default: `talos-10-5-0-2` (dots to dashes, colons dropped). */
 export function defaultHostname(address: string): string {
   return `talos-${address.replaceAll('.', '-').replaceAll(':', '')}`;
@@ -58,7 +66,7 @@ export function publishHostname(
     type: HOSTNAME_SPEC_TYPE,
     namespace: 'network',
     id: 'hostname',
-    owner: 'network.HostnameMergeController',
+    owner: mergeControllerName(HOSTNAME_SPEC_TYPE),
     spec: {...effective, layer: winningLayer},
   });
   store.put<HostnameStatusSpec>({

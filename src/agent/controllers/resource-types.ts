@@ -6,7 +6,10 @@ import {
   MachineTypeSpec as MachineTypeSpecProto,
   MachineType as ConfigMachineType,
 } from '../../machinery/api/resource/config/config.js';
-import {MemberSpec as MemberSpecProto} from '../../machinery/api/resource/definitions/cluster/cluster.js';
+import {
+  IdentitySpec as IdentitySpecProto,
+  MemberSpec as MemberSpecProto,
+} from '../../machinery/api/resource/definitions/cluster/cluster.js';
 import {MachineType as EnumsMachineType, NetworkConfigLayer} from '../../machinery/api/resource/definitions/enums/enums.js';
 import {
   HostnameSpecSpec as HostnameSpecSpecProto,
@@ -19,10 +22,11 @@ import {
   ResourceDefinitionSpec_Sensitivity,
 } from '../../machinery/api/v1alpha1/meta.js';
 import type {MachineType} from '../../machinery/machineconfig/accessors.js';
+import {toGoYaml} from '../../machinery/yaml-emit.js';
 import {ipBytes} from '../net.js';
 import type {NamespaceSpec, ResourceDefinitionSpec} from '../store/definitions.js';
 import type {ResourceTypeDefinition} from '../store/resource.js';
-import {dumpYaml, ResourceStore} from '../store/store.js';
+import {ResourceStore} from '../store/store.js';
 
 export type MachineTypeName = MachineType;
 
@@ -52,9 +56,10 @@ export interface MemberSpec {
   controlPlane?: {port: number};
 }
 
+/** Key order is the YAML key order (Go struct field order). */
 export interface VersionSpec {
-  version: string;
   name: string;
+  version: string;
 }
 
 export interface IdentitySpec {
@@ -120,7 +125,7 @@ export const machineConfigType: ResourceTypeDefinition<MachineConfigSpec> = {
   defaultNamespace: 'config',
   sensitive: true,
   // A YAML string scalar holding the config text (a literal block), not the parsed documents.
-  yamlSpec: (text) => dumpYaml(text),
+  yamlSpec: (text) => toGoYaml(text),
   protoSpec: (text) => MachineConfigSpecProto.encode({yamlMarshalled: utf8.encode(text)}).finish(),
 };
 
@@ -128,7 +133,7 @@ export const machineTypeType: ResourceTypeDefinition<MachineTypeSpec> = {
   type: MACHINE_TYPE_TYPE,
   defaultNamespace: 'config',
   printColumns: [{name: 'Type', jsonPath: '{@}'}],
-  yamlSpec: (machineType) => dumpYaml(machineType),
+  yamlSpec: (machineType) => toGoYaml(machineType),
   protoSpec: (machineType) => MachineTypeSpecProto.encode({machineType: MACHINE_TYPE_CONFIG_ENUM[machineType]}).finish(),
 };
 
@@ -187,11 +192,11 @@ export const versionType: ResourceTypeDefinition<VersionSpec> = {
   protoSpec: (spec) => VersionSpecProto.encode(spec).finish(),
 };
 
-// No protobuf schema for IdentitySpec in src/machinery/api: proto_spec stays empty, yaml_spec carries it.
 export const identityType: ResourceTypeDefinition<IdentitySpec> = {
   type: IDENTITY_TYPE,
   defaultNamespace: 'cluster',
   printColumns: [{name: 'ID', jsonPath: '{.nodeId}'}],
+  protoSpec: (spec) => IdentitySpecProto.encode(spec).finish(),
 };
 
 function resourceDefinitionProtoSpec(spec: ResourceDefinitionSpec): Uint8Array {

@@ -5,5 +5,5 @@ import {VERSION_TYPE, type VersionSpec} from './resource-types.js';
 export const OS_NAME = 'osd';
 
 export function publishVersion(store: ResourceStore, tag: string): void {
-  store.put<VersionSpec>({type: VERSION_TYPE, id: 'version', owner: 'runtime.VersionController', spec: {version: tag, name: OS_NAME}});
+  store.put<VersionSpec>({type: VERSION_TYPE, id: 'version', owner: 'runtime.VersionController', spec: {name: OS_NAME, version: tag}});
 }

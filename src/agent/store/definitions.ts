@@ -3,6 +3,8 @@
 import type {PrintColumn, ResourceTypeDefinition} from './resource.js';
 
 export const META_NAMESPACE = 'meta';
+/** COSI's registries create every ResourceDefinition and Namespace with this owner. */
+export const META_OWNER = 'meta';
 export const RESOURCE_DEFINITION_TYPE = 'ResourceDefinitions.meta.cosi.dev';
 export const NAMESPACE_TYPE = 'Namespaces.meta.cosi.dev';
 

@@ -1,11 +1,11 @@
 // The versioned in-memory resource store (COSI's in-memory state, reduced to what osd needs).
 // Listeners run synchronously inside put/destroy, so every watcher sees events in store order.
 import {isDeepStrictEqual} from 'node:util';
-import * as yaml from 'js-yaml';
 import {
   fillResourceDefinition,
   META_NAMESPACE,
   META_NAMESPACE_DESCRIPTION,
+  META_OWNER,
   NAMESPACE_TYPE,
   namespacesType,
   RESOURCE_DEFINITION_TYPE,
@@ -13,6 +13,7 @@ import {
   type NamespaceSpec,
   type ResourceDefinitionSpec,
 } from './definitions.js';
+import {toGoYaml} from '../../machinery/yaml-emit.js';
 import type {
   Resource,
   ResourceMetadata,
@@ -84,11 +85,11 @@ export class ResourceStore {
   registerType<Spec>(definition: ResourceTypeDefinition<Spec>): Resource<ResourceDefinitionSpec> {
     const spec = fillResourceDefinition(definition);
     this.definitions.set(definition.type, definition);
-    return this.put({type: RESOURCE_DEFINITION_TYPE, id: definition.type.toLowerCase(), spec});
+    return this.put({type: RESOURCE_DEFINITION_TYPE, id: definition.type.toLowerCase(), owner: META_OWNER, spec});
   }
 
   registerNamespace(name: string, description: string): Resource<NamespaceSpec> {
-    return this.put({type: NAMESPACE_TYPE, id: name, spec: {description}});
+    return this.put({type: NAMESPACE_TYPE, id: name, owner: META_OWNER, spec: {description}});
   }
 
   /**
@@ -99,7 +100,7 @@ export class ResourceStore {
     const rendered = this.rendered(resource);
     if (rendered.yaml === undefined) {
       const render = this.requireDefinition(resource.metadata.type).yamlSpec;
-      rendered.yaml = render === undefined ? dumpYaml(resource.spec) : render(resource.spec);
+      rendered.yaml = render === undefined ? toGoYaml(resource.spec) : render(resource.spec);
     }
     return rendered.yaml;
   }
@@ -285,9 +286,4 @@ function compareIds(a: string, b: string): number {
 
 function describe(pointer: ResourcePointer): string {
   return `${pointer.namespace}/${pointer.type}/${pointer.id}`;
-}
-
-/** A spec object as a YAML document body, the default yaml_spec rendering. */
-export function dumpYaml(value: unknown): string {
-  return yaml.dump(value, {lineWidth: -1, noRefs: true});
 }

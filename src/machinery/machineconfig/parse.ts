@@ -3,7 +3,7 @@ import { MachineConfigParseError } from './errors.js';
 import { decodeBase64Length } from './net.js';
 import { v1alpha1Shape, type Shape } from './schema.js';
 import type { ConfigDocument, MachineConfigDocument, V1Alpha1Config } from './types.js';
-import { toGoYAML } from './yaml-emit.js';
+import { toGoYaml } from '../yaml-emit.js';
 import { decodeText, readDocuments, type SourceNode } from './yaml-source.js';
 
 // Decoding follows Talos' configloader: documents are detected by their keys,
@@ -217,7 +217,7 @@ function decodeDocument(shape: Shape, goType: string, kind: string, value: unkno
   }
   if (decoded.unknown !== undefined) {
     return {
-      error: `unknown keys found during decoding:\n${toGoYAML(decoded.unknown as Record<string, unknown>)}`,
+      error: `unknown keys found during decoding:\n${toGoYaml(decoded.unknown as Record<string, unknown>)}`,
       location: decoder.firstUnknownKey,
     };
   }

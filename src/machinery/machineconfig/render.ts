@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { MachineConfigDocument, V1Alpha1Config } from './types.js';
-import { toGoYAML } from './yaml-emit.js';
+import { toGoYaml } from '../yaml-emit.js';
 
 /** Renders a configuration as Talos does: the v1alpha1 document first, the others after, `---` separated. */
 export function renderMachineConfig(cfg: Pick<MachineConfigDocument, 'v1alpha1' | 'documents'>): string {
   const parts: Array<Record<string, unknown>> = [];
   if (cfg.v1alpha1) parts.push(cfg.v1alpha1 as Record<string, unknown>);
   parts.push(...(cfg.documents as unknown as Array<Record<string, unknown>>));
-  return parts.map(toGoYAML).join('---\n');
+  return parts.map((part) => toGoYaml(part)).join('---\n');
 }
 
 export interface NewMachineConfigOptions {

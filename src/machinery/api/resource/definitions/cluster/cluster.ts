@@ -14,7 +14,7 @@ export const protobufPackage = "talos.resource.definitions.cluster";
 export const protobufFileName = "resource/definitions/cluster/cluster.proto";
 
 /**
- * Spec of Members.cluster.talos.dev (package
+ * Specs of Members.cluster.talos.dev and Identities.cluster.talos.dev (package
  * `talos.resource.definitions.cluster`).
  */
 
@@ -32,6 +32,11 @@ export interface MemberSpec {
   operatingSystem: string;
   /** Unset on workers. */
   controlPlane?: ControlPlane | undefined;
+}
+
+export interface IdentitySpec {
+  /** base62 of 32 random bytes. */
+  nodeId: string;
 }
 
 function createBaseControlPlane(): ControlPlane {
@@ -275,6 +280,79 @@ export const MemberSpec: MessageFns<MemberSpec> = {
     message.controlPlane = (object.controlPlane !== undefined && object.controlPlane !== null)
       ? ControlPlane.fromPartial(object.controlPlane)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseIdentitySpec(): IdentitySpec {
+  return { nodeId: "" };
+}
+
+export const IdentitySpec: MessageFns<IdentitySpec> = {
+  encode(message: IdentitySpec, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IdentitySpec {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIdentitySpec();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IdentitySpec {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+    };
+  },
+
+  toJSON(message: IdentitySpec): unknown {
+    const obj: any = {};
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<IdentitySpec>, I>>(base?: I): IdentitySpec {
+    return IdentitySpec.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<IdentitySpec>, I>>(object: I): IdentitySpec {
+    const message = createBaseIdentitySpec();
+    message.nodeId = object.nodeId ?? "";
     return message;
   },
 };
