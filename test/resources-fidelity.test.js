@@ -114,9 +114,16 @@ describe('resource controllers', () => {
     assert.equal(merged.metadata.owner, 'HostnameMergeControllers.net.talos.dev');
   });
 
-  it('writes Version spec keys in Go field order', () => {
+  it('writes spec keys in Go field order, whatever order a spec was built in', () => {
     const store = nodeStore();
     assert.equal(store.yamlSpec(store.get({namespace: 'runtime', type: 'Versions.runtime.talos.dev', id: 'version'})), 'name: osd\nversion: v1.2.3\n');
+    const built = (type, namespace, spec) => store.yamlSpec(store.put({type, namespace, id: 'x', owner: 'test', spec}));
+    assert.equal(built('Versions.runtime.talos.dev', 'runtime', {version: 'v1', name: 'osd'}), 'name: osd\nversion: v1\n');
+    assert.equal(built('HostnameSpecs.net.talos.dev', 'network', {layer: 'default', domainname: 'lab', hostname: 'a'}), 'hostname: a\ndomainname: lab\nlayer: default\n');
+    assert.equal(
+      built('Members.cluster.talos.dev', 'cluster', {operatingSystem: 'osd', machineType: 'worker', hostname: 'w', addresses: [], nodeId: 'id1'}),
+      'nodeId: id1\naddresses: []\nhostname: w\nmachineType: worker\noperatingSystem: osd\n',
+    );
   });
 
   it('fills Identity proto_spec with talos.resource.definitions.cluster.IdentitySpec', () => {

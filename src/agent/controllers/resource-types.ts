@@ -56,7 +56,6 @@ export interface MemberSpec {
   controlPlane?: {port: number};
 }
 
-/** Key order is the YAML key order (Go struct field order). */
 export interface VersionSpec {
   name: string;
   version: string;
@@ -137,6 +136,8 @@ export const machineTypeType: ResourceTypeDefinition<MachineTypeSpec> = {
   protoSpec: (machineType) => MachineTypeSpecProto.encode({machineType: MACHINE_TYPE_CONFIG_ENUM[machineType]}).finish(),
 };
 
+// Each yamlSpec lists the keys in the Go struct's field order, whatever order a spec was built in.
+
 export const hostnameStatusType: ResourceTypeDefinition<HostnameStatusSpec> = {
   type: HOSTNAME_STATUS_TYPE,
   defaultNamespace: 'network',
@@ -145,12 +146,14 @@ export const hostnameStatusType: ResourceTypeDefinition<HostnameStatusSpec> = {
     {name: 'Hostname', jsonPath: '{.hostname}'},
     {name: 'Domainname', jsonPath: '{.domainname}'},
   ],
+  yamlSpec: ({hostname, domainname}) => toGoYaml({hostname, domainname}),
   protoSpec: (spec) => HostnameStatusSpecProto.encode(spec).finish(),
 };
 
 export const hostnameSpecType: ResourceTypeDefinition<HostnameSpecSpec> = {
   type: HOSTNAME_SPEC_TYPE,
   defaultNamespace: 'network',
+  yamlSpec: ({hostname, domainname, layer}) => toGoYaml({hostname, domainname, layer}),
   protoSpec: (spec) =>
     HostnameSpecSpecProto.encode({
       hostname: spec.hostname,
@@ -168,6 +171,8 @@ export const memberType: ResourceTypeDefinition<MemberSpec> = {
     {name: 'OS', jsonPath: '{.operatingSystem}'},
     {name: 'Addresses', jsonPath: '{.addresses}'},
   ],
+  yamlSpec: ({nodeId, addresses, hostname, machineType, operatingSystem, controlPlane}) =>
+    toGoYaml({nodeId, addresses, hostname, machineType, operatingSystem, controlPlane}),
   protoSpec: (spec) =>
     MemberSpecProto.encode({
       nodeId: spec.nodeId,
@@ -189,6 +194,7 @@ export const versionType: ResourceTypeDefinition<VersionSpec> = {
     {name: 'Name', jsonPath: '{.name}'},
     {name: 'Version', jsonPath: '{.version}'},
   ],
+  yamlSpec: ({name, version}) => toGoYaml({name, version}),
   protoSpec: (spec) => VersionSpecProto.encode(spec).finish(),
 };
 
@@ -196,6 +202,7 @@ export const identityType: ResourceTypeDefinition<IdentitySpec> = {
   type: IDENTITY_TYPE,
   defaultNamespace: 'cluster',
   printColumns: [{name: 'ID', jsonPath: '{.nodeId}'}],
+  yamlSpec: ({nodeId}) => toGoYaml({nodeId}),
   protoSpec: (spec) => IdentitySpecProto.encode(spec).finish(),
 };
 
