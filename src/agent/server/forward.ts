@@ -1,8 +1,10 @@
-// One-to-one proxying to another node (apid's `node` metadata routing, talos-api.md §4.1).
-// Frames pass through as opaque Buffers: nothing is decoded or re-encoded on the way.
+// Calls to other nodes (apid's proxying, talos-api.md §4): one-to-one relaying here, one-to-many
+// in one-to-many.ts. Frames pass through as opaque Buffers: nothing is decoded on the way. Every
+// call to a node is bounded: connecting always, unary calls always, streams by the caller only.
 import * as grpc from '@grpc/grpc-js';
 import type {Logger} from '../log.js';
 import {ROLE_METADATA_KEY, setForwardedRoles} from './auth.js';
+import type {Downstream, RequestSink} from './downstream.js';
 
 export const NODE_METADATA_KEY = 'node';
 export const NODES_METADATA_KEY = 'nodes';
@@ -11,20 +13,45 @@ export const PROXY_FROM_METADATA_KEY = 'proxyfrom';
 /** 32 MiB, apid's limit. */
 export const MAX_MESSAGE_BYTES = 32 << 20;
 
-export type MethodKind = 'unary' | 'clientStream' | 'serverStream' | 'bidi';
-
 export interface ForwardTarget {
-  /** The `node` value as the caller gave it, for messages. */
+  /** The node as the caller named it, for messages (and `metadata.hostname` in one-to-many). */
   node: string;
   /** host:port to dial. */
   address: string;
 }
 
-export type AnyServerCall =
-  | grpc.ServerUnaryCall<Buffer, Buffer>
-  | grpc.ServerReadableStream<Buffer, Buffer>
-  | grpc.ServerWritableStream<Buffer, Buffer>
-  | grpc.ServerDuplexStream<Buffer, Buffer>;
+/** How long a call may wait for another node. */
+export interface ForwardingLimits {
+  /** TCP, TLS and HTTP/2 set-up with the node must finish within this. */
+  connectMs: number;
+  /** The deadline of a unary call whose caller gave none; streams get none, so they last while healthy. */
+  unaryMs: number;
+}
+
+export const DEFAULT_FORWARDING_LIMITS: ForwardingLimits = {
+  // Set-up takes milliseconds on a cluster network; a node that accepts TCP and then says nothing must not hold calls.
+  connectMs: 10_000,
+  // Far above any healthy unary call (image pulls and etcd defragmentation included).
+  unaryMs: 5 * 60_000,
+};
+
+/** A forwarded call ends this much before the caller's deadline (at most), so its failure, naming the node, reaches the caller first. */
+const DEADLINE_HEADROOM_MS = 500;
+
+/** Receives what a node answers. */
+export interface UpstreamListener {
+  metadata?(headers: grpc.Metadata): void;
+  message(message: Buffer): void;
+  /** Called once, when the call is over. `error` names the node when the node itself could not be reached in time. */
+  done(error: grpc.ServiceError | undefined, trailers: grpc.Metadata): void;
+}
+
+/** One call to another node: requests in (RequestSink), responses out through its listener. */
+export interface Upstream extends RequestSink {
+  pause(): void;
+  resume(): void;
+  cancel(): void;
+}
 
 const identity = (value: Buffer): Buffer => value;
 
@@ -35,14 +62,20 @@ const ROUTING_HEADERS: ReadonlySet<string> = new Set([NODE_METADATA_KEY, NODES_M
 
 export class Forwarder {
   private readonly clients = new Map<string, grpc.Client>();
+  /** Why a connection that did not become ready in time was closed: every call still waiting on it fails for that reason. */
+  private readonly abandoned = new WeakMap<grpc.Client, string>();
   private readonly credentials: grpc.ChannelCredentials;
 
   /** `ca` verifies the target's server certificate; cert/key (O=os:impersonator) identify this node. */
   constructor(
     tls: {ca: string; cert: string; key: string},
     private readonly log: Logger,
+    private readonly limits: ForwardingLimits = DEFAULT_FORWARDING_LIMITS,
   ) {
-    this.credentials = grpc.credentials.createSsl(Buffer.from(tls.ca), Buffer.from(tls.key), Buffer.from(tls.cert));
+    this.credentials = withHandshakeTimeout(
+      grpc.credentials.createSsl(Buffer.from(tls.ca), Buffer.from(tls.key), Buffer.from(tls.cert)),
+      limits.connectMs,
+    );
   }
 
   close(): void {
@@ -50,84 +83,105 @@ export class Forwarder {
     this.clients.clear();
   }
 
-  /** Proxies one call to `target` with the caller's roles; the response comes back untouched. */
-  forward(
-    kind: MethodKind,
-    call: AnyServerCall,
-    callback: grpc.sendUnaryData<Buffer> | undefined,
-    target: ForwardTarget,
-    roles: readonly string[],
-  ): void {
+  /** Proxies the call one-to-one to `target` with the caller's roles; the response comes back untouched. */
+  forward(downstream: Downstream, target: ForwardTarget, roles: readonly string[]): void {
+    const upstream = this.open(downstream, target, roles, {
+      metadata: (headers) => downstream.sendMetadata(headers),
+      message: (message) => {
+        if (!downstream.send(message)) {
+          upstream.pause();
+          downstream.onceDrain(() => upstream.resume());
+        }
+      },
+      done: (error, trailers) => (error === undefined ? downstream.finish(trailers) : downstream.fail(error)),
+    });
+    downstream.onCancelled(() => upstream.cancel());
+    downstream.pipeRequests(upstream);
+  }
+
+  /**
+   * Starts the call of `downstream` on `target`, as a bidirectional stream whatever the method's
+   * kind (the frames on the wire are the same), so that any method can be relayed.
+   */
+  open(downstream: Downstream, target: ForwardTarget, roles: readonly string[], listener: UpstreamListener): Upstream {
     const client = this.client(target.address);
-    const path = call.getPath();
-    const metadata = copyMetadata(call.metadata, ROUTING_HEADERS);
-    metadata.set(PROXY_FROM_METADATA_KEY, call.getHost() || 'unknown');
+    const metadata = copyMetadata(downstream.metadata, ROUTING_HEADERS);
+    metadata.set(PROXY_FROM_METADATA_KEY, downstream.call.getHost() || 'unknown');
     setForwardedRoles(metadata, roles);
-    const deadline = call.getDeadline();
-    const options: grpc.CallOptions = isFinite(deadlineMs(deadline)) ? {deadline} : {};
+    const deadline = this.deadline(downstream);
+    const stream = client.makeBidiStreamRequest(downstream.path, identity, identity, metadata, deadline === undefined ? {} : {deadline});
+
+    let connectTimedOut = false;
+    const stopBounding = this.boundConnecting(client, deadline, () => {
+      connectTimedOut = true;
+      stream.cancel();
+      this.drop(target.address, client, `no connection within ${seconds(this.limits.connectMs)}`);
+    });
 
     let failure: grpc.ServiceError | undefined;
-    const explain = (error: grpc.ServiceError): grpc.ServerErrorResponse => this.explain(error, client, target);
+    let ended = false;
+    let trailers: grpc.Metadata | undefined;
+    const drainWaiters: Array<() => void> = [];
+    const finish = (): void => {
+      if (!ended || trailers === undefined) return;
+      stopBounding();
+      for (const waiter of drainWaiters.splice(0)) waiter();
+      const error = failure === undefined ? undefined : this.explain(failure, client, target, {connectTimedOut, deadline});
+      listener.done(error, trailers);
+    };
+    stream.on('metadata', (headers: grpc.Metadata) => listener.metadata?.(copyMetadata(headers)));
+    stream.on('data', (message: Buffer) => listener.message(message));
+    stream.on('error', (error: grpc.ServiceError) => (failure = error));
+    // Done once every message was delivered ('end') and the status is known ('status').
+    stream.on('end', () => {
+      ended = true;
+      finish();
+    });
+    stream.on('status', (status: grpc.StatusObject) => {
+      trailers = copyMetadata(status.metadata);
+      finish();
+    });
+    stream.on('drain', () => {
+      for (const waiter of drainWaiters.splice(0)) waiter();
+    });
 
-    switch (kind) {
-      case 'unary':
-      case 'clientStream': {
-        const reply = callback as grpc.sendUnaryData<Buffer>;
-        let response: Buffer | undefined;
-        const onResponse = (error: grpc.ServiceError | null, value?: Buffer): void => {
-          failure = error ?? undefined;
-          response = value;
-        };
-        const upstream =
-          kind === 'unary'
-            ? client.makeUnaryRequest(path, identity, identity, (call as grpc.ServerUnaryCall<Buffer, Buffer>).request, metadata, options, onResponse)
-            : client.makeClientStreamRequest(path, identity, identity, metadata, options, onResponse);
-        upstream.on('metadata', (headers: grpc.Metadata) => call.sendMetadata(copyMetadata(headers)));
-        // The status (with trailers) arrives after the response callback: answer only then.
-        upstream.on('status', (status: grpc.StatusObject) => {
-          if (failure !== undefined) reply(explain(failure));
-          else reply(null, response, copyMetadata(status.metadata));
-        });
-        onCancelled(call, () => upstream.cancel());
-        if (kind === 'clientStream') pipeRequests(call as grpc.ServerReadableStream<Buffer, Buffer>, upstream as grpc.ClientWritableStream<Buffer>);
-        return;
-      }
-      case 'serverStream':
-      case 'bidi': {
-        const downstream = call as grpc.ServerWritableStream<Buffer, Buffer> | grpc.ServerDuplexStream<Buffer, Buffer>;
-        const upstream =
-          kind === 'serverStream'
-            ? client.makeServerStreamRequest(path, identity, identity, (call as grpc.ServerWritableStream<Buffer, Buffer>).request, metadata, options)
-            : client.makeBidiStreamRequest(path, identity, identity, metadata, options);
-        upstream.on('metadata', (headers: grpc.Metadata) => downstream.sendMetadata(copyMetadata(headers)));
-        upstream.on('data', (message: Buffer) => {
-          if (!downstream.write(message)) {
-            upstream.pause();
-            downstream.once('drain', () => upstream.resume());
-          }
-        });
-        upstream.on('error', (error: grpc.ServiceError) => (failure = error));
-        // Finish once every message was relayed ('end') and the status is known ('status').
-        let ended = false;
-        let trailers: grpc.Metadata | undefined;
-        const finish = (): void => {
-          if (!ended || trailers === undefined || downstream.cancelled) return;
-          if (failure !== undefined) downstream.emit('error', explain(failure));
-          else downstream.end(trailers);
-        };
-        upstream.on('end', () => {
-          ended = true;
-          finish();
-        });
-        upstream.on('status', (status: grpc.StatusObject) => {
-          trailers = copyMetadata(status.metadata);
-          finish();
-        });
-        onCancelled(call, () => upstream.cancel());
-        if (kind === 'bidi') pipeRequests(call as grpc.ServerDuplexStream<Buffer, Buffer>, upstream as grpc.ClientDuplexStream<Buffer, Buffer>);
-        return;
-      }
-    }
+    return {
+      write: (message) => trailers !== undefined || stream.write(message),
+      end: () => stream.end(),
+      onceDrain: (waiter) => (trailers === undefined ? drainWaiters.push(waiter) : waiter()),
+      pause: () => stream.pause(),
+      resume: () => stream.resume(),
+      cancel: () => stream.cancel(),
+    };
+  }
+
+  /** The caller's deadline less some headroom; a unary call without one gets its own. */
+  private deadline(downstream: Downstream): number | undefined {
+    const callerDeadline = deadlineMs(downstream.call.getDeadline());
+    const now = Date.now();
+    if (Number.isFinite(callerDeadline)) return callerDeadline - Math.min(DEADLINE_HEADROOM_MS, Math.max(0, callerDeadline - now) / 10);
+    return downstream.kind === 'unary' ? now + this.limits.unaryMs : undefined;
+  }
+
+  /**
+   * Calls `onTimeout` when the connection to the node is not ready within the connect limit (and
+   * before the call's deadline, which grpc-js enforces itself). grpc-js has no connect timeout: a
+   * node that accepts TCP and never completes TLS would keep the channel connecting for ever.
+   */
+  private boundConnecting(client: grpc.Client, deadline: number | undefined, onTimeout: () => void): () => void {
+    const channel = client.getChannel();
+    const limit = Date.now() + this.limits.connectMs;
+    if (deadline !== undefined && deadline <= limit) return () => {};
+    let stopped = false;
+    const check = (): void => {
+      if (stopped) return;
+      const state = channel.getConnectivityState(true);
+      if (state === grpc.connectivityState.READY || state === grpc.connectivityState.SHUTDOWN) return;
+      if (Date.now() >= limit) onTimeout();
+      else channel.watchConnectivityState(state, limit, check);
+    };
+    check();
+    return () => (stopped = true);
   }
 
   private client(address: string): grpc.Client {
@@ -137,26 +191,54 @@ export class Forwarder {
         'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
         'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
         'grpc.enable_http_proxy': 0,
+        // As apid: a node that was down (rebooting) is dialled again within 15 s, not grpc-js's 2 min.
+        'grpc.max_reconnect_backoff_ms': 15_000,
       });
       this.clients.set(address, client);
     }
     return client;
   }
 
-  /** A transport failure (the node never answered) names the node; the node's own errors pass as they are. */
-  private explain(error: grpc.ServiceError, client: grpc.Client, target: ForwardTarget): grpc.ServerErrorResponse {
-    const unreachable =
-      error.code === grpc.status.UNAVAILABLE &&
-      client.getChannel().getConnectivityState(false) !== grpc.connectivityState.READY;
-    if (!unreachable) return Object.assign(error, {metadata: copyMetadata(error.metadata)});
-    const details = `node ${target.node} (${target.address}) is unreachable: ${error.details}`;
-    this.log.warn(`forwarding failed: ${details}`);
-    return Object.assign(new Error(details), {code: grpc.status.UNAVAILABLE, details});
+  /** Forgets a connection that never became ready, so the next call dials the node afresh. */
+  private drop(address: string, client: grpc.Client, reason: string): void {
+    if (this.clients.get(address) === client) this.clients.delete(address);
+    this.abandoned.set(client, reason);
+    client.close();
+  }
+
+  /** Failures to reach the node in time name the node; the node's own errors pass as they are. */
+  private explain(
+    error: grpc.ServiceError,
+    client: grpc.Client,
+    target: ForwardTarget,
+    call: {connectTimedOut: boolean; deadline: number | undefined},
+  ): grpc.ServiceError {
+    const where = `node ${target.node} (${target.address})`;
+    const state = client.getChannel().getConnectivityState(false);
+    const connected = state === grpc.connectivityState.READY;
+    let code: grpc.status;
+    let details: string;
+    if (call.connectTimedOut) {
+      code = grpc.status.UNAVAILABLE;
+      details = `${where} is unreachable: ${this.abandoned.get(client)}`;
+    } else if (error.code === grpc.status.DEADLINE_EXCEEDED) {
+      code = grpc.status.DEADLINE_EXCEEDED;
+      details = connected ? `${where} did not answer before the deadline` : `${where} is unreachable: no connection before the deadline`;
+      // A handshake that never ends would keep the channel connecting for every later call.
+      if (state === grpc.connectivityState.CONNECTING) this.drop(target.address, client, 'no connection before the deadline');
+    } else if (error.code === grpc.status.UNAVAILABLE && !connected) {
+      code = grpc.status.UNAVAILABLE;
+      details = `${where} is unreachable: ${this.abandoned.get(client) ?? error.details}`;
+    } else {
+      return Object.assign(error, {metadata: copyMetadata(error.metadata)});
+    }
+    this.log.warn(`forwarding failed: ${details} (${error.details})`);
+    return Object.assign(new Error(details), {code, details, metadata: new grpc.Metadata()});
   }
 }
 
 /** The application metadata of one hop, ready for the next. */
-function copyMetadata(source: grpc.Metadata, skip: ReadonlySet<string> = new Set()): grpc.Metadata {
+export function copyMetadata(source: grpc.Metadata, skip: ReadonlySet<string> = new Set()): grpc.Metadata {
   const copy = new grpc.Metadata();
   for (const key of Object.keys(source.getMap())) {
     if (TRANSPORT_HEADERS.has(key) || skip.has(key) || key.startsWith('grpc-')) continue;
@@ -165,25 +247,36 @@ function copyMetadata(source: grpc.Metadata, skip: ReadonlySet<string> = new Set
   return copy;
 }
 
-/** Client-to-server messages of a streaming request, with backpressure and half-close. */
-function pipeRequests(
-  downstream: grpc.ServerReadableStream<Buffer, Buffer> | grpc.ServerDuplexStream<Buffer, Buffer>,
-  upstream: grpc.ClientWritableStream<Buffer> | grpc.ClientDuplexStream<Buffer, Buffer>,
-): void {
-  downstream.on('data', (message: Buffer) => {
-    if (!upstream.write(message)) {
-      downstream.pause();
-      upstream.once('drain', () => downstream.resume());
-    }
-  });
-  downstream.on('end', () => upstream.end());
-}
-
-/** `cancelled`: the client went away or the deadline passed. */
-export function onCancelled(call: AnyServerCall, listener: () => void): void {
-  (call as grpc.ServerUnaryCall<Buffer, Buffer>).on('cancelled', listener);
+/**
+ * `credentials` whose TLS handshakes give up after `ms` without progress. grpc-js waits for a
+ * handshake for ever, and keeps the socket even after its channel is closed, so a node that accepts
+ * TCP and then says nothing would keep the channel connecting and hold a socket per attempt.
+ */
+function withHandshakeTimeout(credentials: grpc.ChannelCredentials, ms: number): grpc.ChannelCredentials {
+  type CreateConnector = grpc.ChannelCredentials['_createSecureConnector'];
+  const createSecureConnector = (...args: Parameters<CreateConnector>): ReturnType<CreateConnector> => {
+    const connector = credentials._createSecureConnector(...args);
+    return {
+      connect: async (socket) => {
+        socket.setTimeout(ms, () => socket.destroy(new Error(`no TLS handshake within ${seconds(ms)}`)));
+        try {
+          return await connector.connect(socket);
+        } finally {
+          socket.setTimeout(0);
+        }
+      },
+      waitForReady: () => connector.waitForReady(),
+      getCallCredentials: () => connector.getCallCredentials(),
+      destroy: () => connector.destroy(),
+    };
+  };
+  return Object.assign(Object.create(credentials) as grpc.ChannelCredentials, {_createSecureConnector: createSecureConnector});
 }
 
 function deadlineMs(deadline: grpc.Deadline): number {
   return deadline instanceof Date ? deadline.getTime() : deadline;
+}
+
+function seconds(ms: number): string {
+  return `${ms / 1000}s`;
 }

@@ -1,13 +1,15 @@
-// Where a call is handled: here, or forwarded to the node named by the `node` metadata.
+// Where a call is handled: here, forwarded to the node named by `node`, or fanned out to the `nodes`.
 import {status, type Metadata} from '@grpc/grpc-js';
 import {fqdn} from '../controllers/hostname.js';
 import {HOSTNAME_STATUS_TYPE, MEMBER_TYPE, type HostnameStatusSpec, type MemberSpec} from '../controllers/resource-types.js';
 import {canonicalIp} from '../net.js';
 import type {ResourceStore} from '../store/store.js';
 import {NODE_METADATA_KEY, NODES_METADATA_KEY, PROXY_FROM_METADATA_KEY, type ForwardTarget} from './forward.js';
+import {allowsOneToMany} from './one-to-many.js';
 import {RpcError} from './rpc-error.js';
 
-export type Route = {local: true} | {local: false; target: ForwardTarget};
+/** Where a call goes: handled here, forwarded to one node (`node`), or fanned out to several (`nodes`, one-to-many.ts). */
+export type Route = {kind: 'local'} | {kind: 'one'; target: ForwardTarget} | {kind: 'many'; targets: ForwardTarget[]};
 
 const HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
@@ -21,22 +23,24 @@ export class Router {
     this.ownIp = canonicalIp(options.address) ?? options.address;
   }
 
-  route(metadata: Metadata): Route {
+  /** apid's director (talos-api.md §4.1): `proxyfrom` first, then `node` validity, then `nodes` over `node`. */
+  route(metadata: Metadata, path: string): Route {
     // Another node already routed this call here.
-    if (metadata.get(PROXY_FROM_METADATA_KEY).length > 0) return {local: true};
-    if (metadata.get(NODES_METADATA_KEY).length > 0) {
-      throw new RpcError(status.INVALID_ARGUMENT, 'one-2-many proxying is not supported; use the node metadata');
+    if (metadata.get(PROXY_FROM_METADATA_KEY).length > 0) return {kind: 'local'};
+    const node = nodeValues(metadata, NODE_METADATA_KEY);
+    if (node.length > 1) throw new RpcError(status.INVALID_ARGUMENT, 'node metadata must be single-valued');
+    const nodes = nodeValues(metadata, NODES_METADATA_KEY);
+    if (nodes.length > 0) {
+      if (!allowsOneToMany(path)) throw new RpcError(status.INVALID_ARGUMENT, `one-2-many proxying is not supported for method ${path}`);
+      return {kind: 'many', targets: nodes.map((name) => this.target(name))};
     }
-    // HTTP/2 folds repeated headers into one comma-separated value; node names never contain commas.
-    const nodes = metadata
-      .get(NODE_METADATA_KEY)
-      .flatMap((value) => String(value).split(','))
-      .map((value) => value.trim())
-      .filter((value) => value !== '');
-    if (nodes.length === 0) return {local: true};
-    if (nodes.length > 1) throw new RpcError(status.INVALID_ARGUMENT, 'node metadata must be single-valued');
+    if (node.length === 0) return {kind: 'local'};
+    const target = this.target(node[0]);
+    return target.address === this.ownAddress ? {kind: 'local'} : {kind: 'one', target};
+  }
 
-    const node = nodes[0];
+  /** Where to dial `node`: an IP, a cluster member's name or this node's own name, else a DNS name. */
+  private target(node: string): ForwardTarget {
     const ip = canonicalIp(node);
     if (ip === undefined && !HOST_NAME.test(node)) {
       throw new RpcError(
@@ -44,14 +48,13 @@ export class Router {
         `node metadata "${node}" is neither an IP address nor a host name; give the node's address without a port`,
       );
     }
-    const resolved = ip ?? this.memberAddress(node);
-    if (resolved === this.ownIp || (ip === undefined && this.ownNames().includes(node.toLowerCase()))) {
-      return {local: true};
-    }
+    const own = ip === undefined && this.ownNames().includes(node.toLowerCase());
+    const host = own ? this.ownIp : (ip ?? this.memberAddress(node) ?? node);
+    return {node, address: dialAddress(host, this.options.port)};
+  }
 
-    const host = resolved ?? node;
-    const dialHost = host.includes(':') ? `[${host}]` : host;
-    return {local: false, target: {node, address: `${dialHost}:${this.options.port}`}};
+  private get ownAddress(): string {
+    return dialAddress(this.ownIp, this.options.port);
   }
 
   private ownNames(): string[] {
@@ -67,4 +70,17 @@ export class Router {
       .find((candidate) => candidate.metadata.id.toLowerCase() === lower || candidate.spec.hostname.toLowerCase() === lower);
     return member?.spec.addresses.map(canonicalIp).find((address) => address !== undefined);
   }
+}
+
+/** The node names of one metadata key. HTTP/2 folds repeated headers into one comma-separated value; node names never contain commas. */
+function nodeValues(metadata: Metadata, key: string): string[] {
+  return metadata
+    .get(key)
+    .flatMap((value) => String(value).split(','))
+    .map((value) => value.trim())
+    .filter((value) => value !== '');
+}
+
+function dialAddress(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

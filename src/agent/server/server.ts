@@ -1,17 +1,20 @@
-// The gRPC server: mTLS, caller roles, authorization, then either local handling or
-// one-to-one forwarding to another node. Every method is registered with Buffer serializers so
-// that forwarded frames are never decoded.
+// The gRPC server: mTLS, caller roles, authorization, then local handling, one-to-one forwarding
+// or one-to-many fan-out. Every method is registered with Buffer serializers so that forwarded
+// frames are never decoded, and methods osd does not know are routed too (as apid does), so a
+// node that implements them can answer.
 import * as grpc from '@grpc/grpc-js';
 import {MachineServiceService} from '../../machinery/api/machine/machine.js';
 import {StateService} from '../../machinery/api/v1alpha1/state.js';
 import type {Logger} from '../log.js';
 import {authenticate, type Caller} from './auth.js';
-import {Forwarder, MAX_MESSAGE_BYTES, onCancelled, type AnyServerCall, type MethodKind} from './forward.js';
+import {Downstream, methodKind, type AnyServerCall, type MethodKind} from './downstream.js';
+import {DEFAULT_FORWARDING_LIMITS, Forwarder, MAX_MESSAGE_BYTES, type ForwardingLimits} from './forward.js';
 import {machineMethods, notImplemented, type MachineServiceContext} from './machine-service.js';
 import type {LocalMethod} from './methods.js';
+import {fanOut} from './one-to-many.js';
 import {isAuthorized} from './roles.js';
 import {Router, type Route} from './router.js';
-import {RpcError, toServerError} from './rpc-error.js';
+import {RpcError} from './rpc-error.js';
 import {stateMethods} from './state-service.js';
 
 export interface AgentServerOptions extends MachineServiceContext {
@@ -24,10 +27,12 @@ export interface AgentServerOptions extends MachineServiceContext {
   clientCAs: string;
   /** Used to forward calls: the cluster CA that signed the other nodes' server certificates, and this node's os:impersonator client certificate. */
   forwarding: {ca: string; cert: string; key: string};
+  /** How long forwarded calls may wait for another node (defaults: DEFAULT_FORWARDING_LIMITS). */
+  forwardingLimits?: ForwardingLimits;
   log: Logger;
 }
 
-/** The services osd registers; each method of them is reachable locally or through forwarding. */
+/** The services whose method kinds osd knows; any other path is handled as a bidirectional stream. */
 const SERVICES: ReadonlyArray<Record<string, {path: string; requestStream: boolean; responseStream: boolean}>> = [
   MachineServiceService,
   StateService,
@@ -48,32 +53,41 @@ export class AgentServer {
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
     });
-    const forwarder = new Forwarder(options.forwarding, options.log);
+    const forwarder = new Forwarder(options.forwarding, options.log, options.forwardingLimits ?? DEFAULT_FORWARDING_LIMITS);
     const router = new Router({address: options.address, port: options.port, store: options.store});
     const local = new Map<string, LocalMethod>([...machineMethods(options), ...stateMethods(options.store)]);
 
+    const dispatcher = (kind: MethodKind) => (call: AnyServerCall, callback?: grpc.sendUnaryData<Buffer>): void => {
+      const path = call.getPath();
+      let caller: Caller;
+      let route: Route;
+      try {
+        caller = authenticate(call);
+        if (!isAuthorized(path, caller.roles)) throw new RpcError(grpc.status.PERMISSION_DENIED, 'not authorized');
+        route = router.route(call.metadata, path);
+      } catch (error) {
+        fail(kind, call, callback, error, options.log);
+        return;
+      }
+      switch (route.kind) {
+        case 'local':
+          handleLocally(kind, call, callback, local.get(path), caller, options.log);
+          return;
+        case 'one':
+          forwarder.forward(new Downstream(kind, call, callback), route.target, caller.roles);
+          return;
+        case 'many':
+          fanOut(forwarder, new Downstream(kind, call, callback), route.targets, caller.roles);
+          return;
+      }
+    };
     for (const service of SERVICES) {
       for (const method of Object.values(service)) {
-        const kind: MethodKind = method.requestStream
-          ? method.responseStream ? 'bidi' : 'clientStream'
-          : method.responseStream ? 'serverStream' : 'unary';
-        const handler = (call: AnyServerCall, callback?: grpc.sendUnaryData<Buffer>): void => {
-          let caller: Caller;
-          let route: Route;
-          try {
-            caller = authenticate(call);
-            if (!isAuthorized(method.path, caller.roles)) throw new RpcError(grpc.status.PERMISSION_DENIED, 'not authorized');
-            route = router.route(call.metadata);
-          } catch (error) {
-            fail(kind, call, callback, error, options.log);
-            return;
-          }
-          if (route.local) handleLocally(kind, call, callback, local.get(method.path), caller, options.log);
-          else forwarder.forward(kind, call, callback, route.target, caller.roles);
-        };
-        server.register(method.path, handler as grpc.UntypedHandleCall, identity, identity, kind);
+        const kind = methodKind(method);
+        server.register(method.path, dispatcher(kind) as grpc.UntypedHandleCall, identity, identity, kind);
       }
     }
+    routeUnknownMethods(server, dispatcher('bidi'));
 
     const credentials = grpc.ServerCredentials.createSsl(
       Buffer.from(options.clientCAs),
@@ -109,7 +123,7 @@ function handleLocally(
     return;
   }
   const abort = new AbortController();
-  onCancelled(call, () => abort.abort());
+  (call as grpc.ServerUnaryCall<Buffer, Buffer>).on('cancelled', () => abort.abort());
   const context = {caller, signal: abort.signal};
 
   if (method.kind === 'unary') {
@@ -137,8 +151,20 @@ function fail(
   error: unknown,
   log: Logger,
 ): void {
-  const serverError = toServerError(error);
+  const serverError = new Downstream(kind, call, callback).fail(error);
   if (serverError.code === grpc.status.INTERNAL) log.error(`${call.getPath()} failed: ${serverError.details}`);
-  if (kind === 'unary' || kind === 'clientStream') callback?.(serverError);
-  else (call as grpc.ServerWritableStream<Buffer, Buffer>).emit('error', serverError);
+}
+
+/**
+ * Hands every path without a registered handler to `handle`, as a bidirectional stream (the one
+ * kind whose frames fit any method). grpc-js, unlike grpc-go (apid's UnknownServiceHandler), has
+ * no hook for unknown methods and answers them Unimplemented itself; its handler table is a Map
+ * it consults with `get(path)` for each call, so the fallback goes there. @grpc/grpc-js is pinned
+ * to an exact version, and test/agent-routing.test.js shows the routing works.
+ */
+function routeUnknownMethods(server: grpc.Server, handle: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => void): void {
+  const table: unknown = (server as unknown as {handlers?: unknown}).handlers;
+  if (!(table instanceof Map)) throw new Error('this @grpc/grpc-js version keeps no handler table osd can extend: unknown methods cannot be routed');
+  const registered = table.get.bind(table) as (path: string) => unknown;
+  table.get = (path: string) => registered(path) ?? {func: handle, serialize: identity, deserialize: identity, type: 'bidi', path};
 }
