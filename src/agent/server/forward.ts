@@ -223,7 +223,7 @@ export class Forwarder {
       details = `${where} is unreachable: ${this.abandoned.get(client)}`;
     } else if (error.code === grpc.status.DEADLINE_EXCEEDED) {
       code = grpc.status.DEADLINE_EXCEEDED;
-      details = connected ? `${where} did not answer before the deadline` : `${where} is unreachable: no connection before the deadline`;
+      details = connected ? `${where} did not complete the call before the deadline` : `${where} is unreachable: no connection before the deadline`;
       // A handshake that never ends would keep the channel connecting for every later call.
       if (state === grpc.connectivityState.CONNECTING) this.drop(target.address, client, 'no connection before the deadline');
     } else if (error.code === grpc.status.UNAVAILABLE && !connected) {

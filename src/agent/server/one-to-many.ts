@@ -50,13 +50,16 @@ export function fanOut(forwarder: Forwarder, downstream: Downstream, targets: re
     pause: () => upstreams.forEach((upstream) => upstream.pause()),
     resume: () => upstreams.forEach((upstream) => upstream.resume()),
   };
-  const merge = isStreamed(downstream.path) ? streamedMerge(downstream, targets.length, flow) : unaryMerge(downstream, targets.length);
+  const streamed = isStreamed(downstream.path);
+  const merge = streamed ? streamedMerge(downstream, targets.length, flow) : unaryMerge(downstream, targets.length);
   targets.forEach((target, index) => {
     const node = target.node;
     const metadataField = Empty.encode({metadata: {hostname: node, error: ''}}).finish();
+    let received = 0;
     let malformed: {code: grpc.status; details: string} | undefined;
     const upstream = forwarder.open(downstream, target, roles, {
       message: (message) => {
+        received++;
         if (malformed !== undefined) return;
         try {
           merge.message(index, message, metadataField);
@@ -67,7 +70,9 @@ export function fanOut(forwarder: Forwarder, downstream: Downstream, targets: re
         }
       },
       done: (error, trailers) => {
-        const failure = malformed ?? error;
+        // A node must not vanish from a merged answer: one that answered nothing is reported.
+        const silent = !streamed && error === undefined && received === 0 ? {code: grpc.status.INTERNAL, details: `node ${node} answered ${downstream.path} with no message`} : undefined;
+        const failure = malformed ?? error ?? silent;
         merge.done(index, failure === undefined ? undefined : errorMetadata(node, failure), trailers);
       },
     });
