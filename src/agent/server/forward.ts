@@ -114,8 +114,8 @@ export class Forwarder {
     let connectTimedOut = false;
     const stopBounding = this.boundConnecting(client, deadline, () => {
       connectTimedOut = true;
-      stream.cancel();
       this.drop(target.address, client, `no connection within ${seconds(this.limits.connectMs)}`);
+      stream.cancel();
     });
 
     let failure: grpc.ServiceError | undefined;
@@ -164,9 +164,10 @@ export class Forwarder {
   }
 
   /**
-   * Calls `onTimeout` when the connection to the node is not ready within the connect limit (and
-   * before the call's deadline, which grpc-js enforces itself). grpc-js has no connect timeout: a
-   * node that accepts TCP and never completes TLS would keep the channel connecting for ever.
+   * Calls `onTimeout` when the connection to the node is not ready within the connect limit (unless
+   * the call's deadline, which grpc-js enforces itself, comes first). grpc-js has no connect
+   * timeout; withHandshakeTimeout ends a stalled TLS handshake, this bounds the rest of connecting
+   * (a TCP connect to a host that drops packets, an HTTP/2 preface that never comes).
    */
   private boundConnecting(client: grpc.Client, deadline: number | undefined, onTimeout: () => void): () => void {
     const channel = client.getChannel();
