@@ -2,7 +2,7 @@
 // `node` metadata key (Talos's one-to-one proxying). Loaded lazily: grpc-js costs ~40 ms to import.
 // Transport code never prints; failures are returned as NodeCallError for the command to explain.
 import * as grpc from '@grpc/grpc-js';
-import {CallSite, CliError, explainRpcError, isRpcError, RpcErrorLike} from './errors.js';
+import {CallSite, ClientCertificateFacts, CliError, explainRpcError, isRpcError, RpcErrorLike} from './errors.js';
 
 /** 32 MiB, apid's receive limit and the Go client's. */
 const MAX_MESSAGE_BYTES = 32 << 20;
@@ -15,6 +15,7 @@ export interface ClientTarget {
   ca: string;
   crt: string;
   key: string;
+  clientCertificate?: ClientCertificateFacts;
   /** per-call deadline for unary calls and for connecting */
   timeoutMs: number;
   signal: AbortSignal;
@@ -127,7 +128,7 @@ export class OsClient {
 }
 
 function siteOf(target: ClientTarget, endpoint: string): CallSite {
-  return {configPath: target.configPath, contextName: target.contextName, endpoint, timeoutMs: target.timeoutMs};
+  return {configPath: target.configPath, contextName: target.contextName, endpoint, timeoutMs: target.timeoutMs, clientCertificate: target.clientCertificate};
 }
 
 /** Whether the channel reaches READY before it fails, the deadline passes or the user cancels. */

@@ -1,32 +1,121 @@
-// Go-style durations (`30s`, `1m30s`, `8760h`, `500ms`), the syntax talosctl users already type.
+// Go's time.Duration in text: ParseDuration's syntax (`30s`, `1m30s`, `1.5h`, `500ms`, `1µs`), which
+// talosctl users already type, and Duration.String's output (`1m0s`, `2h0m0s`, `1ns`), which they
+// already read. The one parser and formatter for every duration the CLI reads or prints.
 import {CliError, EXIT_USAGE} from './errors.js';
 
-const UNIT_MS: Record<string, number> = {ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000};
+const NS_PER_MS = 1_000_000n;
+// Both micro signs, as Go accepts them: U+00B5 (micro sign) and U+03BC (Greek small mu).
+const UNIT_NS: Record<string, bigint> = {
+  ns: 1n,
+  us: 1_000n,
+  '\u00b5s': 1_000n,
+  '\u03bcs': 1_000n,
+  ms: NS_PER_MS,
+  s: 1_000n * NS_PER_MS,
+  m: 60_000n * NS_PER_MS,
+  h: 3_600_000n * NS_PER_MS,
+};
+/** Go's Duration is an int64 of nanoseconds. */
+const MAX_NS = (1n << 63n) - 1n;
+const EXAMPLES = 'use a number with a unit, e.g. 30s, 1m30s, 8760h';
 
-export function parseDuration(text: string): number {
-  const trimmed = text.trim();
-  if (trimmed === '0') return 0;
-  const part = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/y;
-  let total = 0;
-  let consumed = 0;
-  while (consumed < trimmed.length) {
-    part.lastIndex = consumed;
-    const match = part.exec(trimmed);
-    if (!match) break;
-    total += Number(match[1]) * UNIT_MS[match[2]];
-    consumed = part.lastIndex;
-  }
-  if (consumed === 0 || consumed !== trimmed.length) {
-    throw new Error(`invalid duration "${text}": use a number with a unit, e.g. 30s, 1m30s, 8760h`);
-  }
-  return total;
+/**
+ * The longest wait a timer can take: Node's setTimeout (and so grpc-js's deadline timers and
+ * connection waits) treats anything above 2^31-1 ms (24.8 days) as 1 ms.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export class DurationSyntaxError extends Error {
+  override name = 'DurationSyntaxError';
 }
 
-/** A duration flag's value; a bad one is a user error that names the flag. */
-export function durationFlag(flag: string, text: string, exitCode = EXIT_USAGE): number {
-  try {
-    return parseDuration(text);
-  } catch (err) {
-    throw new CliError(`--${flag}: ${(err as Error).message}`, exitCode);
+/** Valid syntax, but beyond what Go's int64 of nanoseconds holds. */
+export class DurationRangeError extends DurationSyntaxError {
+  override name = 'DurationRangeError';
+}
+
+/** Go's time.ParseDuration, to exact nanoseconds: `[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+`, or `0`. */
+export function parseDurationNs(text: string): bigint {
+  const invalid = (why: string) => new DurationSyntaxError(`invalid duration "${text}": ${why}`);
+  let rest = text.trim();
+  let negative = false;
+  if (rest.startsWith('-') || rest.startsWith('+')) {
+    negative = rest.startsWith('-');
+    rest = rest.slice(1);
   }
+  if (rest === '0') return 0n;
+  if (rest === '') throw invalid(EXAMPLES);
+  let total = 0n;
+  const part = /^(\d*)(?:\.(\d*))?([^\d.]*)/;
+  while (rest !== '') {
+    const [whole, integer, fraction, unit] = part.exec(rest)!;
+    if (integer === '' && !fraction) throw invalid(EXAMPLES);
+    if (unit === '') throw invalid(`missing unit; ${EXAMPLES}`);
+    const unitNs = UNIT_NS[unit];
+    if (unitNs === undefined) throw invalid(`unknown unit "${unit}"; valid units are ns, us (or µs), ms, s, m, h`);
+    const digits = fraction ?? '';
+    total += BigInt(integer || '0') * unitNs + (BigInt(digits || '0') * unitNs) / 10n ** BigInt(digits.length);
+    if (total > MAX_NS + (negative ? 1n : 0n)) {
+      throw new DurationRangeError(`invalid duration "${text}": it is longer than the longest duration, ${formatNs(MAX_NS)}`);
+    }
+    rest = rest.slice(whole.length);
+  }
+  return negative ? -total : total;
+}
+
+/** A Go duration in milliseconds (fractional below 1 ms: `1ns` is 1e-6). */
+export function parseDuration(text: string): number {
+  return Number(parseDurationNs(text)) / 1e6;
+}
+
+/** Go's Duration.String for a number of milliseconds: `1m0s`, `1.5s`, `500ms`, `1µs`, `1ns`, `0s`. */
+export function formatDuration(ms: number): string {
+  const whole = Math.trunc(ms);
+  return formatNs(BigInt(whole) * NS_PER_MS + BigInt(Math.round((ms - whole) * 1e6)));
+}
+
+function formatNs(ns: bigint): string {
+  const sign = ns < 0n ? '-' : '';
+  const u = ns < 0n ? -ns : ns;
+  if (u === 0n) return '0s';
+  if (u < 1_000n) return `${sign}${u}ns`;
+  if (u < NS_PER_MS) return `${sign}${decimal(u, 3)}µs`;
+  if (u < 1_000n * NS_PER_MS) return `${sign}${decimal(u, 6)}ms`;
+  const seconds = u / 1_000_000_000n;
+  const secondsText = `${decimal((seconds % 60n) * 1_000_000_000n + (u % 1_000_000_000n), 9)}s`;
+  const minutes = seconds / 60n;
+  if (minutes === 0n) return `${sign}${secondsText}`;
+  const hours = minutes / 60n;
+  return `${sign}${hours > 0n ? `${hours}h` : ''}${minutes % 60n}m${secondsText}`;
+}
+
+/** value / 10^places with the fraction's trailing zeros (and a bare point) dropped, as Go's fmtFrac. */
+function decimal(value: bigint, places: number): string {
+  const scale = 10n ** BigInt(places);
+  const fraction = (value % scale).toString().padStart(places, '0').replace(/0+$/, '');
+  return `${value / scale}${fraction === '' ? '' : `.${fraction}`}`;
+}
+
+/**
+ * A duration flag's value in milliseconds: valid Go syntax, positive, and at most `maxMs`.
+ * A bad one is a usage error that names the flag.
+ */
+export function durationFlag(flag: string, text: string, maxMs = Number(MAX_NS) / 1e6): number {
+  const tooLong = () => new CliError(`--${flag} ${text}: the duration must be at most ${formatDuration(maxMs)}`, EXIT_USAGE);
+  let ms: number;
+  try {
+    ms = parseDuration(text);
+  } catch (err) {
+    if (err instanceof DurationRangeError) throw tooLong();
+    if (err instanceof DurationSyntaxError) throw new CliError(`--${flag}: ${err.message}`, EXIT_USAGE);
+    throw err;
+  }
+  if (ms <= 0) throw new CliError(`--${flag} ${text}: the duration must be positive, e.g. 30s`, EXIT_USAGE);
+  if (ms > maxMs) throw tooLong();
+  return ms;
+}
+
+/** A flag that bounds a wait (a deadline, a connection timeout): a duration a timer can wait for. */
+export function timeoutFlag(flag: string, text: string): number {
+  return durationFlag(flag, text, MAX_TIMER_MS);
 }

@@ -3,8 +3,8 @@
 // import @oclif/core (≈70 ms). Actions live in src/cli/actions/<topic>/<name>.js, found by command id.
 import {homedir} from 'node:os';
 import {cancelSignal, EXIT_INTERRUPTED} from './cancel.js';
-import {durationFlag} from './duration.js';
-import {CliError, EXIT_FAILURE, EXIT_PARTIAL} from './errors.js';
+import {timeoutFlag} from './duration.js';
+import {CliError, EXIT_FAILURE, EXIT_PARTIAL, EXIT_USAGE} from './errors.js';
 import type {NodeResult} from './fanout.js';
 import type {Sink} from './output/types.js';
 import type {OsClient} from './client.js';
@@ -62,17 +62,17 @@ export class RunContext {
   }
 
   async session(flags: GlobalFlagValues): Promise<Session> {
-    const {normalizeEndpoint, selectContext} = await import('./talosconfig.js');
+    const {contextEndpoints, contextNodes, normalizeEndpoint, normalizeNode, selectContext} = await import('./talosconfig.js');
     const file = await this.talosconfigFile(flags);
     const config = selectContext(file.config, file.path, flags.context);
-    const timeoutMs = durationFlag('timeout', flags.timeout, EXIT_FAILURE);
-    const endpoints = (flags.endpoints?.length ? flags.endpoints : config.context.endpoints ?? []).map(normalizeEndpoint);
+    const timeoutMs = timeoutFlag('timeout', flags.timeout);
+    const endpoints = flags.endpoints?.length ? flagList('endpoints', flags.endpoints, normalizeEndpoint) : contextEndpoints(config);
     if (endpoints.length === 0) {
       throw new CliError(`no endpoints to connect to: context "${config.name}" in ${config.path} has none`, EXIT_FAILURE, [
         'pass -e <ip>, or save one with `osctl config endpoint <ip>`',
       ]);
     }
-    const nodes = flags.nodes?.length ? flags.nodes : config.context.nodes ?? [];
+    const nodes = flags.nodes?.length ? flagList('nodes', flags.nodes, normalizeNode) : contextNodes(config);
     return {config, endpoints, nodes, timeoutMs};
   }
 
@@ -95,12 +95,12 @@ export class RunContext {
   }
 
   async connect(session: Session): Promise<OsClient> {
-    const [{OsClient}, {contextCredentials}] = await Promise.all([import('./client.js'), import('./talosconfig.js')]);
+    const [{OsClient}, {connectionCredentials}] = await Promise.all([import('./client.js'), import('./talosconfig.js')]);
     return OsClient.connect({
       configPath: session.config.path,
       contextName: session.config.name,
       endpoints: session.endpoints,
-      ...contextCredentials(session.config),
+      ...connectionCredentials(session.config),
       timeoutMs: session.timeoutMs,
       signal: cancelSignal,
     });
@@ -126,6 +126,17 @@ export class RunContext {
     for (const r of failed) this.err.write(`error from node ${r.node}: ${r.error!.message}\n`);
     if (failed.length > 0) process.exitCode = failed.length === results.length ? EXIT_FAILURE : EXIT_PARTIAL;
   }
+}
+
+/** A list flag's values (-n, -e), each checked by `normalize`; a bad one is a usage error naming the flag. */
+function flagList(flag: 'nodes' | 'endpoints', values: string[], normalize: (value: string) => string): string[] {
+  return values.map((value) => {
+    try {
+      return normalize(value);
+    } catch (err) {
+      throw new CliError(`-${flag[0]}/--${flag} "${values.join(',')}": ${(err as Error).message}`, EXIT_USAGE);
+    }
+  });
 }
 
 /** Loads the action for a command id and runs it; every failure becomes a message and an exit code. */

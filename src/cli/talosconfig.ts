@@ -1,11 +1,14 @@
 // The talosconfig file as talosctl reads and writes it (talos-api.md §6.2). Only node builtins
 // and js-yaml here: every command that talks to a node loads this at start-up.
+import type {X509Certificate} from 'node:crypto';
 import * as fs from 'node:fs';
+import {isIPv4, isIPv6} from 'node:net';
 import * as path from 'node:path';
 import * as yaml from 'js-yaml';
 import {writeFileAtomic} from '../machinery/fs-atomic.js';
+import {certificateInfo, issuedByOneOf, normalizePrivateKeyPem, PemError, pemCertificates, pemPrivateKey} from '../machinery/pem.js';
 import {loadYamlDocuments} from '../machinery/yaml.js';
-import {normalizePrivateKeyPem} from '../machinery/pem.js';
+import type {ClientCertificateFacts} from './errors.js';
 
 /** `ca`, `crt` and `key` hold base64 of the PEM text. */
 export interface TalosContext {
@@ -62,8 +65,9 @@ export function resolveTalosconfigPath(flag: string | undefined, env: NodeJS.Pro
 export function readTalosconfig(configPath: string): TalosConfig {
   let text: string;
   try {
-    text = fs.readFileSync(configPath, 'utf8');
+    text = readRegularFile(configPath);
   } catch (error) {
+    if (error instanceof TalosConfigError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw new TalosConfigError(
       `cannot read talosconfig "${configPath}": ${(error as Error).message}; check the path and its permissions, or point --talosconfig / $TALOSCONFIG at another file`,
@@ -79,6 +83,32 @@ export function readTalosconfig(configPath: string): TalosConfig {
   const document = documents[0] ?? {};
   if (!isPlainObject(document)) throw invalidFile(configPath, `the top level must be a map (got ${describe(document)})`);
   return checkConfig(document, configPath);
+}
+
+/** A regular file's text. Anything else (a FIFO, /dev/zero, a directory) is refused before reading: it could block or never end. */
+function readRegularFile(configPath: string): string {
+  // O_NONBLOCK: opening a FIFO waits for a writer otherwise, forever and deaf to Ctrl-C. It changes nothing for regular files.
+  const fd = fs.openSync(configPath, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) {
+      throw new TalosConfigError(
+        `talosconfig "${configPath}" is ${fileKind(stat)}, not a regular file; point --talosconfig / $TALOSCONFIG at a talosconfig file`,
+      );
+    }
+    return fs.readFileSync(fd, 'utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function fileKind(stat: fs.Stats): string {
+  if (stat.isDirectory()) return 'a directory';
+  if (stat.isFIFO()) return 'a named pipe (FIFO)';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  if (stat.isSocket()) return 'a socket';
+  return 'a special file';
 }
 
 /**
@@ -100,34 +130,98 @@ export function selectContext(cfg: TalosConfig, configPath: string, override?: s
   return {name, context: cfg.contexts![name], path: configPath};
 }
 
-/** The PEM texts of a context's credentials; the key is relabelled so node's TLS accepts Talos Ed25519 keys. */
-export function contextCredentials(resolved: ResolvedContext): {ca: string; crt: string; key: string} {
-  const fields = ['ca', 'crt', 'key'] as const;
-  const where = `context "${resolved.name}" in talosconfig "${resolved.path}"`;
-  const missing = fields.filter((field) => !resolved.context[field]);
+export interface Credentials {
+  /** PEM: the CA (or CAs) that the endpoints' certificates must chain to */
+  ca: string;
+  /** PEM: the client certificate */
+  crt: string;
+  /** PEM: its private key, relabelled so node's TLS accepts Talos Ed25519 keys */
+  key: string;
+}
+
+const CREDENTIAL_FIELDS = {ca: 'CA certificate', crt: 'client certificate', key: 'client key'} as const;
+type CredentialField = keyof typeof CREDENTIAL_FIELDS;
+const NEW_CREDENTIALS_HINT =
+  'get a new talosconfig for this cluster (`osctl config new <file>` with a working admin context, then `osctl config merge <file>`), or select another context with --context';
+
+/**
+ * The PEM texts of a context's credentials, checked here so that a damaged field is named
+ * instead of surfacing later as OpenSSL's text (`DECODER routines::unsupported`, `key values mismatch`).
+ */
+export function contextCredentials(resolved: ResolvedContext): Credentials {
+  return checkedCredentials(resolved).credentials;
+}
+
+/**
+ * contextCredentials for connecting: the client certificate must be valid now (every node refuses an
+ * expired one), and what it says comes along to explain a refusal.
+ */
+export function connectionCredentials(
+  resolved: ResolvedContext,
+  now = new Date(),
+): Credentials & {clientCertificate: ClientCertificateFacts} {
+  const {credentials, certificate, cas} = checkedCredentials(resolved);
+  const notAfter = new Date(certificate.validTo);
+  if (notAfter < now) {
+    throw new TalosConfigError(
+      `the client certificate ("crt") in ${contextWhere(resolved)} expired on ${notAfter.toISOString()}, so nodes refuse it; ${NEW_CREDENTIALS_HINT}`,
+    );
+  }
+  const {roles} = certificateInfo(certificate);
+  return {...credentials, clientCertificate: {roles, issuer: certificate.issuer.replaceAll('\n', ', '), signedByContextCa: issuedByOneOf(certificate, cas)}};
+}
+
+function contextWhere(resolved: ResolvedContext): string {
+  return `context "${resolved.name}" of talosconfig "${resolved.path}"`;
+}
+
+function checkedCredentials(resolved: ResolvedContext): {credentials: Credentials; certificate: X509Certificate; cas: X509Certificate[]} {
+  const where = contextWhere(resolved);
+  const missing = (Object.keys(CREDENTIAL_FIELDS) as CredentialField[]).filter((field) => !resolved.context[field]);
   if (missing.length > 0) {
     throw new TalosConfigError(
       `${where} has no ${missing.join(', ')}: generate a client config with \`osctl config new\` and merge it with \`osctl config merge\`, or select another context with --context`,
     );
   }
-  const [ca, crt, key] = fields.map((field) => {
-    const pem = Buffer.from(resolved.context[field]!, 'base64').toString('utf8');
-    if (!pem.includes('-----BEGIN ')) {
-      throw new TalosConfigError(`${where}: "${field}" is not base64-encoded PEM; re-create the context with \`osctl config new\``);
+  const unusable = (field: CredentialField, problem: string) =>
+    new TalosConfigError(`the ${CREDENTIAL_FIELDS[field]} ("${field}") in ${where} ${problem}; ${NEW_CREDENTIALS_HINT}`);
+  const pemOf = (field: CredentialField): string => {
+    // Go's base64 decoder (talosctl's) skips line breaks and nothing else.
+    const encoded = resolved.context[field]!.replace(/[\r\n]/g, '');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(encoded) || encoded.length % 4 === 1) {
+      throw unusable(field, 'is not base64 (the field holds the base64 encoding of the PEM text)');
     }
-    return pem;
-  });
-  return {ca, crt, key: normalizePrivateKeyPem(key)};
+    return Buffer.from(encoded, 'base64').toString('utf8');
+  };
+  const read = <T>(field: CredentialField, parse: (pem: string) => T): {pem: string; value: T} => {
+    const pem = pemOf(field);
+    try {
+      return {pem, value: parse(pem)};
+    } catch (error) {
+      if (error instanceof PemError) throw unusable(field, `is ${error.message}`);
+      throw error;
+    }
+  };
+  const ca = read('ca', pemCertificates);
+  const crt = read('crt', pemCertificates);
+  const key = read('key', pemPrivateKey);
+  const [certificate] = crt.value;
+  if (!certificate.checkPrivateKey(key.value)) {
+    throw new TalosConfigError(
+      `the client key ("key") in ${where} does not match its client certificate ("crt"): the two come from different configs; ${NEW_CREDENTIALS_HINT}`,
+    );
+  }
+  return {credentials: {ca: ca.pem, crt: crt.pem, key: normalizePrivateKeyPem(key.pem)}, certificate, cas: ca.value};
 }
 
 /** host → host:50000, [v6] and bare v6 → [v6]:50000, https://host → host:443; an explicit port is kept. */
 export function normalizeEndpoint(endpoint: string): string {
   const trimmed = endpoint.trim();
   const invalid = (reason: string) =>
-    new TalosConfigError(
-      `invalid endpoint "${endpoint}": ${reason}; use host, host:port, [ipv6]:port or https://host[:port]`,
-    );
+    new TalosConfigError(`invalid endpoint "${endpoint}": ${reason}; use host, host:port, [ipv6]:port or https://host[:port]`);
   if (trimmed === '') throw invalid('it is empty');
+  let host: string;
+  let port: string | undefined;
   if (trimmed.includes('://')) {
     let url: URL;
     try {
@@ -136,18 +230,75 @@ export function normalizeEndpoint(endpoint: string): string {
       throw invalid('it is not a valid URL');
     }
     if (url.protocol !== 'https:') throw invalid(`scheme "${url.protocol.slice(0, -1)}" is not supported`);
-    return `${url.hostname}:${url.port || HTTPS_PORT}`;
+    host = url.hostname;
+    port = url.port || String(HTTPS_PORT);
+  } else if (!trimmed.startsWith('[') && trimmed.indexOf(':') !== trimmed.lastIndexOf(':')) {
+    // More than one colon outside brackets means a bare IPv6 address without a port.
+    host = `[${trimmed}]`;
+  } else {
+    const portMatch = /^(\[[^\]]+\]|[^:[\]]+)(?::(.*))?$/.exec(trimmed);
+    if (!portMatch) throw invalid('it is not a host or host:port');
+    [, host, port] = portMatch;
   }
-  // More than one colon outside brackets means a bare IPv6 address without a port.
-  if (!trimmed.startsWith('[') && trimmed.indexOf(':') !== trimmed.lastIndexOf(':')) return `[${trimmed}]:${APID_PORT}`;
-  const portMatch = /^(\[[^\]]+\]|[^:[\]]+)(?::(.*))?$/.exec(trimmed);
-  if (!portMatch) throw invalid('it is not a host or host:port');
-  const [, host, port] = portMatch;
+  const problem = hostProblem(host.startsWith('[') ? host.slice(1, -1) : host, host.startsWith('['));
+  if (problem) throw invalid(problem);
   if (port === undefined) return `${host}:${APID_PORT}`;
   if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
     throw invalid(`port "${port}" is not a number from 1 to 65535`);
   }
   return `${host}:${port}`;
+}
+
+/** A target node as the `node` metadata carries it: an IP address or a host name, without a port. */
+export function normalizeNode(node: string): string {
+  const trimmed = node.trim();
+  const problem = trimmed === '' ? 'it is empty' : hostProblem(trimmed, false);
+  if (problem) throw new TalosConfigError(`invalid node "${node}": ${problem}; use an IP address or a host name`);
+  return trimmed;
+}
+
+/**
+ * Why `host` cannot be dialled as the user meant it, if it cannot. The resolver reads short numeric
+ * forms as IPv4 (`1` is 0.0.0.1, `127.1` is 127.0.0.1), so those are refused rather than guessed at.
+ */
+function hostProblem(host: string, bracketed: boolean): string | undefined {
+  if (bracketed || host.includes(':')) return isIPv6(host) ? undefined : `"${host}" is not an IPv6 address`;
+  if (isIPv4(host)) return undefined;
+  const labels = host.replace(/\.$/, '').split('.');
+  if (/^(\d+|0x[\da-f]*)$/i.test(labels.at(-1)!)) {
+    return `"${host}" is neither a full IPv4 address (a.b.c.d) nor a host name`;
+  }
+  const validLabel = /^[a-z\d_]([a-z\d_-]{0,61}[a-z\d_])?$/i;
+  if (host.length > 253 || !labels.every((label) => validLabel.test(label))) return `"${host}" is not a valid host name`;
+  return undefined;
+}
+
+/** The context's endpoints, normalized; a bad one is named with the file and the context. */
+export function contextEndpoints(resolved: ResolvedContext): string[] {
+  return contextList(resolved, 'endpoints', normalizeEndpoint, '`osctl config endpoint <ip>`');
+}
+
+/** The context's default target nodes; a bad one is named with the file and the context. */
+export function contextNodes(resolved: ResolvedContext): string[] {
+  return contextList(resolved, 'nodes', normalizeNode, '`osctl config node <ip>`');
+}
+
+function contextList(
+  resolved: ResolvedContext,
+  key: 'endpoints' | 'nodes',
+  normalize: (value: string) => string,
+  fix: string,
+): string[] {
+  return (resolved.context[key] ?? []).map((value, index) => {
+    try {
+      return normalize(value);
+    } catch (error) {
+      if (!(error instanceof TalosConfigError)) throw error;
+      throw new TalosConfigError(
+        `${key}[${index}] of ${contextWhere(resolved)} is unusable: ${error.message}. Fix the file, or set the ${key} with ${fix}`,
+      );
+    }
+  });
 }
 
 /**
@@ -202,6 +353,7 @@ export function setEndpoints(cfg: TalosConfig, endpoints: string[], contextName?
 
 /** Sets the default target nodes of the current context, or of `contextName` when given. */
 export function setNodes(cfg: TalosConfig, nodes: string[], contextName?: string): TalosConfig {
+  for (const node of nodes) normalizeNode(node);
   return updateContext(cfg, contextName, {nodes: [...nodes]});
 }
 
