@@ -122,10 +122,12 @@ describe('explainRpcError', () => {
   const site = {configPath: '/home/u/.talos/config', contextName: 'lab', endpoint: '10.0.0.1:50000', node: '10.0.0.7'};
   it('names the talosconfig, context, endpoint and node', () => {
     const refused = explainRpcError({code: 14, details: 'No connection established. Last error: connect ECONNREFUSED 10.0.0.1:50000'}, site);
-    assert.match(refused, /10\.0\.0\.7 via endpoint 10\.0\.0\.1:50000/);
-    assert.match(refused, /context "lab" in \/home\/u\/\.talos\/config/);
-    const tls = explainRpcError({code: 14, details: 'unable to verify the first certificate'}, site);
-    assert.match(tls, /TLS handshake with 10\.0\.0\.1:50000 failed/);
+    assert.match(refused, /endpoint 10\.0\.0\.1:50000 \(connection refused\)/);
+    assert.match(refused, /context "lab" of talosconfig "\/home\/u\/\.talos\/config"/);
+    const tls = explainRpcError({code: 14, details: 'No connection established. Last error: Error: unable to verify the first certificate. Resolution note: '}, site);
+    assert.match(tls, /certificate of endpoint 10\.0\.0\.1:50000 is not signed by the CA in context "lab"/);
+    const forwarded = explainRpcError({code: 14, details: 'node 10.0.0.7 is unreachable: connect ECONNREFUSED'}, site);
+    assert.match(forwarded, /^node 10\.0\.0\.7 is unreachable through endpoint 10\.0\.0\.1:50000/);
     const denied = explainRpcError({code: 7, details: 'not authorized'}, site);
     assert.match(denied, /not authorized/);
     assert.match(denied, /os:admin/);

@@ -82,7 +82,7 @@ describe('osctl config', () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /context "nope".*lab-1/);
     r = await osctl(['version', '--timeout', 'soon'], {env});
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2);
     assert.match(r.stderr, /--timeout: invalid duration "soon"/);
     r = await osctl(['get', 'members', '-o', 'bogus'], {env});
     assert.equal(r.code, 2);

@@ -185,24 +185,21 @@ test('selectContext: unknown context, the current one and --context override', (
   assert.equal(selectContext(cfg, '/c', 'b').name, 'b');
 });
 
-test('contextCredentials decodes PEMs and relabels the Talos Ed25519 key', () => {
-  const ca = '-----BEGIN CERTIFICATE-----\nQ0E=\n-----END CERTIFICATE-----\n';
-  const crt = '-----BEGIN CERTIFICATE-----\nQ1JU\n-----END CERTIFICATE-----\n';
-  const key = '-----BEGIN ED25519 PRIVATE KEY-----\nS0VZ\n-----END ED25519 PRIVATE KEY-----\n';
-  const resolved = {name: 'a', path: '/c', context: {ca: b64(ca), crt: b64(crt), key: b64(key)}};
-  assert.deepEqual(contextCredentials(resolved), {
-    ca,
-    crt,
-    key: '-----BEGIN PRIVATE KEY-----\nS0VZ\n-----END PRIVATE KEY-----\n',
-  });
+test('contextCredentials decodes PEMs and relabels the Talos Ed25519 key', async () => {
+  const {generateCA, issueClientCert} = await import('../dist/machinery/pki.js');
+  const ca = await generateCA({organization: 'talos', ttlMs: 3600_000});
+  const {crt, key} = await issueClientCert(ca, {roles: ['os:admin'], ttlMs: 3600_000});
+  assert.match(key, /^-----BEGIN ED25519 PRIVATE KEY-----\n/);
+  const resolved = {name: 'a', path: '/c', context: {ca: b64(ca.crt), crt: b64(crt), key: b64(key)}};
+  assert.deepEqual(contextCredentials(resolved), {ca: ca.crt, crt, key: key.replaceAll('ED25519 PRIVATE KEY', 'PRIVATE KEY')});
 
-  assert.throws(() => contextCredentials({name: 'a', path: '/c', context: {ca: b64(ca)}}), {
+  assert.throws(() => contextCredentials({name: 'a', path: '/c', context: {ca: b64(ca.crt)}}), {
     name: 'TalosConfigError',
-    message: /^context "a" in talosconfig "\/c" has no crt, key: .*osctl config new/,
+    message: /^context "a" of talosconfig "\/c" has no crt, key: .*osctl config new/,
   });
   assert.throws(
-    () => contextCredentials({name: 'a', path: '/c', context: {ca: b64(ca), crt: 'bm90IHBlbQ==', key: b64(key)}}),
-    /context "a" in talosconfig "\/c": "crt" is not base64-encoded PEM/,
+    () => contextCredentials({name: 'a', path: '/c', context: {ca: b64(ca.crt), crt: 'bm90IHBlbQ==', key: b64(key)}}),
+    /the client certificate \("crt"\) in context "a" of talosconfig "\/c" is unusable: it is not PEM/,
   );
 });
 

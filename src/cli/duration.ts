@@ -97,25 +97,25 @@ function decimal(value: bigint, places: number): string {
 }
 
 /**
- * A duration flag's value in milliseconds: valid Go syntax, positive, and at most `maxMs`.
+ * A duration flag's value in milliseconds: valid Go syntax, positive, and at most `maxNs`.
  * A bad one is a usage error that names the flag.
  */
-export function durationFlag(flag: string, text: string, maxMs = Number(MAX_NS) / 1e6): number {
-  const tooLong = () => new CliError(`--${flag} ${text}: the duration must be at most ${formatDuration(maxMs)}`, EXIT_USAGE);
-  let ms: number;
+export function durationFlag(flag: string, text: string, maxNs = MAX_NS): number {
+  const tooLong = () => new CliError(`--${flag} ${text}: the duration must be at most ${formatNs(maxNs)}`, EXIT_USAGE);
+  let ns: bigint;
   try {
-    ms = parseDuration(text);
+    ns = parseDurationNs(text);
   } catch (err) {
     if (err instanceof DurationRangeError) throw tooLong();
     if (err instanceof DurationSyntaxError) throw new CliError(`--${flag}: ${err.message}`, EXIT_USAGE);
     throw err;
   }
-  if (ms <= 0) throw new CliError(`--${flag} ${text}: the duration must be positive, e.g. 30s`, EXIT_USAGE);
-  if (ms > maxMs) throw tooLong();
-  return ms;
+  if (ns <= 0n) throw new CliError(`--${flag} ${text}: the duration must be positive, e.g. 30s`, EXIT_USAGE);
+  if (ns > maxNs) throw tooLong();
+  return Number(ns) / 1e6;
 }
 
 /** A flag that bounds a wait (a deadline, a connection timeout): a duration a timer can wait for. */
 export function timeoutFlag(flag: string, text: string): number {
-  return durationFlag(flag, text, MAX_TIMER_MS);
+  return durationFlag(flag, text, BigInt(MAX_TIMER_MS) * NS_PER_MS);
 }

@@ -37,8 +37,8 @@ const CODE_NAMES: Record<number, string> = {
 
 /** What the talosconfig's client certificate says, for explaining a refusal (computed where credentials are checked). */
 export interface ClientCertificateFacts {
-  /** the Subject Organization values: the caller's Talos roles */
-  roles: string[];
+  /** the Subject Organization values: the caller's Talos roles (a function: reading them costs ~20 ms, and only a refusal needs them) */
+  roles: () => string[];
   /** the issuer's distinguished name */
   issuer: string;
   /** whether the context's CA (or one of its CAs) signed it */
@@ -105,7 +105,7 @@ function explainPermissionDenied(details: string, site: CallSite, target: string
   const type = /^resource type "(.*)" is not supported$/.exec(details);
   if (type) return `${target} does not serve resource type "${type[1]}"; list the types with \`osctl get rd\`.`;
   if (details !== ROLE_DENIAL) return `${target} refused the call: ${details}.`;
-  const roles = site.clientCertificate?.roles;
+  const roles = site.clientCertificate?.roles();
   const held = roles === undefined ? '' : ` (it has ${roles.length > 0 ? `role${roles.length > 1 ? 's' : ''} ${roles.join(', ')}` : 'no roles'})`;
   return `${target} refused the call: ${details}. The client certificate of ${where}${held} lacks the role this needs; ` +
     'use an os:admin talosconfig, or ask an admin for one (`osctl config new --roles ...`).';
@@ -119,7 +119,7 @@ function explainPermissionDenied(details: string, site: CallSite, target: string
  */
 export function connectionFailureCause(details: string): string | undefined {
   if (/^Name resolution failed for target /.test(details)) return 'name resolution failed';
-  const framed = /^No connection established(?:\. Last error: ([\s\S]*?)\. Resolution note: ?[\s\S]*)?$/.exec(details.trim());
+  const framed = /^No connection established(?:\. Last error: ([\s\S]*?)(?:\. Resolution note: ?[\s\S]*)?)?$/.exec(details.trim());
   if (!framed) return undefined;
   let cause = (framed[1] ?? '').trim();
   cause = cause.replace(/\s*\(\d{4}-\d\d-\d\dT[\d:.]+Z\)$/, '').replace(/^(Error: )+/, '');

@@ -167,8 +167,12 @@ export function connectionCredentials(
       `the client certificate ("crt") in ${contextWhere(resolved)} expired on ${notAfter.toISOString()}, so nodes refuse it; ${NEW_CREDENTIALS_HINT}`,
     );
   }
-  const {roles} = certificateInfo(certificate);
-  return {...credentials, clientCertificate: {roles, issuer: certificate.issuer.replaceAll('\n', ', '), signedByContextCa: issuedByOneOf(certificate, cas)}};
+  const clientCertificate: ClientCertificateFacts = {
+    roles: () => certificateInfo(certificate).roles,
+    issuer: certificate.issuer.replaceAll('\n', ', '),
+    signedByContextCa: issuedByOneOf(certificate, cas),
+  };
+  return {...credentials, clientCertificate};
 }
 
 function contextWhere(resolved: ResolvedContext): string {
