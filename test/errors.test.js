@@ -202,6 +202,8 @@ describe('talosconfig credentials are checked before connecting, naming the fiel
     assert.deepEqual(facts, {issuer: 'O=talos', signedByContextCa: true});
     assert.deepEqual(roles(), ['os:admin']);
     assert.equal(connectionCredentials(resolved({crt: b64(other.crt), key: b64(other.key)})).clientCertificate.signedByContextCa, false);
+    // Blocks of other kinds are skipped, as Go's and OpenSSL's PEM readers skip them.
+    assert.doesNotThrow(() => contextCredentials(resolved({crt: b64(admin.key + admin.crt), key: b64(admin.crt + admin.key)})));
     // Line-wrapped base64, as some editors leave it, is still base64 to Go.
     assert.equal(contextCredentials(resolved({ca: b64(ca.crt).replace(/(.{64})/g, '$1\n')})).ca, ca.crt);
   });
@@ -211,10 +213,10 @@ describe('talosconfig credentials are checked before connecting, naming the fiel
       [{crt: '!!!not base64'}, /^the client certificate \("crt"\) .* is not base64/],
       [{ca: b64('hello')}, /^the CA certificate \("ca"\) .* is unusable: it is not PEM/],
       [{crt: b64(admin.crt.replace('-----END CERTIFICATE-----', '-----END CERTIFICATX-----'))}, /^the client certificate \("crt"\) .* is unusable: its PEM block "CERTIFICATE" has no "-----END CERTIFICATE-----" line/],
-      [{crt: b64(admin.key)}, /^the client certificate \("crt"\) .* is unusable: it holds a "ED25519 PRIVATE KEY" PEM block, not a certificate/],
+      [{crt: b64(admin.key)}, /^the client certificate \("crt"\) .* is unusable: it holds no certificate, only a "ED25519 PRIVATE KEY" PEM block/],
       [{crt: b64('-----BEGIN CERTIFICATE-----\nQ1JU\n-----END CERTIFICATE-----\n')}, /^the client certificate \("crt"\) .* is unusable: its CERTIFICATE block is not a valid X\.509 certificate/],
       [{key: b64('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n')}, /^the client key \("key"\) .* is unusable: its "PRIVATE KEY" block is not a private key/],
-      [{key: b64(admin.crt)}, /^the client key \("key"\) .* is unusable: it holds a "CERTIFICATE" PEM block, not a private key/],
+      [{key: b64(admin.crt)}, /^the client key \("key"\) .* is unusable: it holds no private key, only a "CERTIFICATE" PEM block/],
       [{key: b64(other.key)}, /^the client key \("key"\) .* does not match its client certificate \("crt"\)/],
     ];
     for (const [fields, message] of cases) {
