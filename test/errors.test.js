@@ -211,12 +211,12 @@ describe('talosconfig credentials are checked before connecting, naming the fiel
   it('names the field and the problem instead of OpenSSL text', () => {
     const cases = [
       [{crt: '!!!not base64'}, /^the client certificate \("crt"\) .* is not base64/],
-      [{ca: b64('hello')}, /^the CA certificate \("ca"\) .* is unusable: it is not PEM/],
-      [{crt: b64(admin.crt.replace('-----END CERTIFICATE-----', '-----END CERTIFICATX-----'))}, /^the client certificate \("crt"\) .* is unusable: its PEM block "CERTIFICATE" has no "-----END CERTIFICATE-----" line/],
-      [{crt: b64(admin.key)}, /^the client certificate \("crt"\) .* is unusable: it holds no certificate, only a "ED25519 PRIVATE KEY" PEM block/],
-      [{crt: b64('-----BEGIN CERTIFICATE-----\nQ1JU\n-----END CERTIFICATE-----\n')}, /^the client certificate \("crt"\) .* is unusable: its CERTIFICATE block is not a valid X\.509 certificate/],
-      [{key: b64('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n')}, /^the client key \("key"\) .* is unusable: its "PRIVATE KEY" block is not a private key/],
-      [{key: b64(admin.crt)}, /^the client key \("key"\) .* is unusable: it holds no private key, only a "CERTIFICATE" PEM block/],
+      [{ca: b64('hello')}, /^the CA certificate \("ca"\) .* is not a PEM certificate \(no "-----BEGIN \.\.\.-----" line\)/],
+      [{crt: b64(admin.crt.replace('-----END CERTIFICATE-----', '-----END CERTIFICATX-----'))}, /^the client certificate \("crt"\) .* is not a PEM certificate \(its "CERTIFICATE" block has no "-----END CERTIFICATE-----" line/],
+      [{crt: b64(admin.key)}, /^the client certificate \("crt"\) .* is not a PEM certificate \(it holds only a "ED25519 PRIVATE KEY" block, no "-----BEGIN CERTIFICATE-----" block\)/],
+      [{crt: b64('-----BEGIN CERTIFICATE-----\nQ1JU\n-----END CERTIFICATE-----\n')}, /^the client certificate \("crt"\) .* is not a PEM certificate \(its CERTIFICATE block is damaged or holds no X\.509 certificate\)/],
+      [{key: b64('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n')}, /^the client key \("key"\) .* is not a PEM private key \(its "PRIVATE KEY" block is damaged/],
+      [{key: b64(admin.crt)}, /^the client key \("key"\) .* is not a PEM private key \(it holds only a "CERTIFICATE" block/],
       [{key: b64(other.key)}, /^the client key \("key"\) .* does not match its client certificate \("crt"\)/],
     ];
     for (const [fields, message] of cases) {
@@ -337,7 +337,7 @@ describe('osctl against osd agents with bad input', () => {
     const other = await issueClientCert(clusterCa(), {roles: ['os:admin'], ttlMs: 3600_000});
     const cases = [
       ['mismatch', {key: b64(other.key)}, /the client key \("key"\) in context "errs" of talosconfig ".*mismatch\.yaml" does not match its client certificate/],
-      ['garbage-key', {key: b64('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n')}, /the client key \("key"\) .* is unusable/],
+      ['garbage-key', {key: b64('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n')}, /the client key \("key"\) .* is not a PEM private key/],
       ['bad-end', {crt: b64(unb64(context.crt).replace('-----END CERTIFICATE-----', '-----END CERTIFICATX-----'))}, /the client certificate \("crt"\) .* has no "-----END CERTIFICATE-----" line/],
     ];
     for (const [name, fields, message] of cases) {

@@ -199,7 +199,7 @@ test('contextCredentials decodes PEMs and relabels the Talos Ed25519 key', async
   });
   assert.throws(
     () => contextCredentials({name: 'a', path: '/c', context: {ca: b64(ca.crt), crt: 'bm90IHBlbQ==', key: b64(key)}}),
-    /the client certificate \("crt"\) in context "a" of talosconfig "\/c" is unusable: it is not PEM/,
+    /the client certificate \("crt"\) in context "a" of talosconfig "\/c" is not a PEM certificate \(no "-----BEGIN/,
   );
 });
 
