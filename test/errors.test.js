@@ -367,6 +367,10 @@ describe('osctl against osd agents with bad input', () => {
       assert.match(r.stderr, /^error: -n\/--nodes ".*": invalid node "": it is empty/);
       assert.doesNotMatch(r.stdout, /Server:|HostnameStatus/);
     }
+    // oclif's parser (used when the fast path steps aside) hands the same values to the same check.
+    const viaOclif = await osctl(['-n', ',,,', 'version'], {env: {...env, OSCTL_NO_FAST_PATH: '1'}});
+    assert.equal(viaOclif.code, 2, viaOclif.stderr);
+    assert.match(viaOclif.stderr, /^error: -n\/--nodes ",,,": invalid node "": it is empty/);
     const r = await osctl(['-e', '', 'version'], {env});
     assert.equal(r.code, 2);
     assert.match(r.stderr, /^error: -e\/--endpoints "": invalid endpoint "": it is empty/);
@@ -390,6 +394,9 @@ describe('osctl against osd agents with bad input', () => {
       assert.match(r.stderr, /is (a named pipe \(FIFO\)|a character device), not a regular file/);
       assert.ok(Date.now() - started < 5000);
     }
+    const r = await osctl(['version'], {env: {...env, TALOSCONFIG: fifo}, timeoutMs: 10_000});
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /talosconfig ".*fifo" is a named pipe \(FIFO\), not a regular file/);
   });
 
   it('--timeout: a bad value is a usage error, the longest one works, and 1ns prints as 1ns', async () => {
