@@ -6,6 +6,9 @@ const root = new URL('..', import.meta.url).pathname;
 const {hoistGlobalFlags} = await import('../dist/cli/argv.js');
 const {installInterruptHandler} = await import('../dist/cli/cancel.js');
 installInterruptHandler();
+// A closed or failing stdout ends osctl quietly (see src/cli/output/stdio.ts), oclif's help included.
+const {guardStandardStreams} = await import('../dist/cli/output/stdio.js');
+guardStandardStreams();
 const argv = hoistGlobalFlags(process.argv.slice(2));
 
 // Well-formed invocations of known commands skip booting oclif (see src/cli/fast-path.ts).

@@ -1,5 +1,7 @@
-// Global flags typed before the command id (`osctl -n 10.5.0.2 logs kubelet`), as talosctl users do.
-// oclif only parses flags after the command id, so the entry point moves them behind it.
+// argv before a parser sees it: global flags typed before the command moved behind it, and
+// repeated scalar flags reduced to their last value. The flag scanner here is the one the start-up
+// fast path (src/cli/fast-path.ts) parses with, so both parsers and this rewriting agree on
+// which token is a flag and which token is its value.
 
 /** Global flags that take a value, by every spelling a user may type. */
 const VALUE_FLAGS = new Set(['--talosconfig', '--context', '--nodes', '-n', '--endpoints', '-e', '--timeout']);
@@ -14,9 +16,11 @@ function isGlobalFlag(token: string): {consumesNext: boolean} | undefined {
 }
 
 /**
- * Returns argv with leading global flags moved after the command words.
- * Stops at the first token that is not a global flag; everything from there keeps its order,
- * and the hoisted flags go before a `--` separator if there is one.
+ * Global flags typed before the command id (`osctl -n 10.5.0.2 logs kubelet`), as talosctl users
+ * do: oclif only parses flags after the command id, so they move behind it. They go right after
+ * the leading words (command id and any arguments before the first flag), ahead of every flag
+ * typed after the command, so the order of repeated flags — and so which value wins — is kept.
+ * Stops at the first token that is not a global flag; everything from there keeps its order.
  */
 export function hoistGlobalFlags(argv: readonly string[]): string[] {
   const hoisted: string[] = [];
@@ -30,7 +34,100 @@ export function hoistGlobalFlags(argv: readonly string[]): string[] {
   }
   if (hoisted.length === 0) return [...argv];
   const rest = argv.slice(i);
-  const separator = rest.indexOf('--');
-  if (separator === -1) return [...rest, ...hoisted];
-  return [...rest.slice(0, separator), ...hoisted, ...rest.slice(separator)];
+  let words = 0;
+  while (words < rest.length && !rest[words].startsWith('-')) words++;
+  // Nothing names a command before a flag (`osctl -n a --help`): oclif must see the flag first.
+  if (words === 0) return [...rest, ...hoisted];
+  return [...rest.slice(0, words), ...hoisted, ...rest.slice(words)];
+}
+
+/** What scanning argv needs to know of a flag; oclif's definitions and its manifest both have these fields. */
+export interface FlagShape {
+  name: string;
+  type: 'boolean' | 'option';
+  char?: string;
+  aliases?: string[];
+  multiple?: boolean;
+}
+
+/**
+ * One piece of argv. `flag` spans tokens [start, end) (`--x=v`, `-xv`: one token; `--x v`,
+ * `-x v`: two). `other` is what only oclif can judge: help, an unknown flag, a boolean given a
+ * value, an option without one.
+ */
+export type ArgvItem<F extends FlagShape = FlagShape> =
+  | {kind: 'flag'; flag: F; value: string | undefined; start: number; end: number}
+  | {kind: 'positional'; value: string}
+  | {kind: 'other'; token: string};
+
+/** Splits the tokens after the command id into flags (by these definitions) and arguments. */
+export function scanArgv<F extends FlagShape>(tokens: readonly string[], flags: readonly F[]): ArgvItem<F>[] {
+  const byLong = new Map<string, F>();
+  const byChar = new Map<string, F>();
+  for (const flag of flags) {
+    for (const name of [flag.name, ...(flag.aliases ?? [])]) byLong.set(name, flag);
+    if (flag.char) byChar.set(flag.char, flag);
+  }
+  const items: ArgvItem<F>[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i];
+    if (token === '--') {
+      for (const value of tokens.slice(i + 1)) items.push({kind: 'positional', value});
+      break;
+    }
+    if (token === '-h' || token === '--help') {
+      items.push({kind: 'other', token});
+      continue;
+    }
+    if (token === '-' || !token.startsWith('-')) {
+      items.push({kind: 'positional', value: token});
+      continue;
+    }
+    let flag: F | undefined;
+    let inline: string | undefined;
+    if (token.startsWith('--')) {
+      const eq = token.indexOf('=');
+      flag = byLong.get(eq === -1 ? token.slice(2) : token.slice(2, eq));
+      if (eq !== -1) inline = token.slice(eq + 1);
+    } else {
+      flag = byChar.get(token[1]);
+      if (token.length > 2) inline = token[2] === '=' ? token.slice(3) : token.slice(2);
+    }
+    if (!flag || (flag.type === 'boolean' && inline !== undefined)) {
+      items.push({kind: 'other', token});
+      continue;
+    }
+    if (flag.type === 'boolean' || inline !== undefined) {
+      items.push({kind: 'flag', flag, value: inline, start: i, end: i + 1});
+      continue;
+    }
+    if (i + 1 >= tokens.length) {
+      items.push({kind: 'other', token});
+      continue;
+    }
+    items.push({kind: 'flag', flag, value: tokens[i + 1], start: i, end: i + 2});
+    i++;
+  }
+  return items;
+}
+
+/**
+ * The tokens with every earlier occurrence of a scalar (not `multiple`) flag removed, so the last
+ * value wins, as with talosctl (pflag): `--talosconfig a ... --talosconfig b` reads b. oclif
+ * refuses a repeated scalar flag, so its input goes through this first. Repeatable flags
+ * (-n, -e, --roles) keep every occurrence and accumulate, as pflag's slices do.
+ */
+export function lastValueWins(tokens: readonly string[], flags: readonly FlagShape[]): string[] {
+  const items = scanArgv(tokens, flags);
+  const last = new Map<string, number>();
+  items.forEach((item, index) => {
+    if (item.kind === 'flag' && !item.flag.multiple) last.set(item.flag.name, index);
+  });
+  const drop = new Set<number>();
+  items.forEach((item, index) => {
+    if (item.kind === 'flag' && !item.flag.multiple && last.get(item.flag.name) !== index) {
+      for (let t = item.start; t < item.end; t++) drop.add(t);
+    }
+  });
+  return tokens.filter((_, t) => !drop.has(t));
 }

@@ -6,14 +6,10 @@
 // action module) returns undefined, and oclif handles it with its own messages.
 import {existsSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
+import {scanArgv, type FlagShape} from './argv.js';
 import type {Invocation} from './runtime.js';
 
-interface ManifestFlag {
-  name: string;
-  type: 'boolean' | 'option';
-  char?: string;
-  aliases?: string[];
-  multiple?: boolean;
+interface ManifestFlag extends FlagShape {
   delimiter?: string;
   options?: string[];
   default?: unknown;
@@ -70,44 +66,13 @@ function findCommand(manifest: Manifest, argv: readonly string[]): {command: Man
 function parseArgv(command: ManifestCommand, tokens: readonly string[]): Pick<Invocation<unknown, unknown>, 'flags' | 'args' | 'argv'> | undefined {
   const flagDefs = Object.values(command.flags);
   if (flagDefs.some((f) => f.exclusive?.length || f.dependsOn?.length || f.relationships?.length)) return undefined;
-  const byLong = new Map<string, ManifestFlag>();
-  const byChar = new Map<string, ManifestFlag>();
-  for (const flag of flagDefs) {
-    for (const name of [flag.name, ...(flag.aliases ?? [])]) byLong.set(name, flag);
-    if (flag.char) byChar.set(flag.char, flag);
-  }
   const flags: FlagValues = {};
   const positional: string[] = [];
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i];
-    if (token === '--') {
-      positional.push(...tokens.slice(i + 1));
-      break;
-    }
-    if (token === '-h' || token === '--help' || token === '-' || !token.startsWith('-')) {
-      if (token === '-h' || token === '--help') return undefined;
-      positional.push(token);
-      continue;
-    }
-    let flag: ManifestFlag | undefined;
-    let inline: string | undefined;
-    if (token.startsWith('--')) {
-      const eq = token.indexOf('=');
-      flag = byLong.get(eq === -1 ? token.slice(2) : token.slice(2, eq));
-      if (eq !== -1) inline = token.slice(eq + 1);
-    } else {
-      flag = byChar.get(token[1]);
-      if (token.length > 2) inline = token[2] === '=' ? token.slice(3) : token.slice(2);
-    }
-    if (!flag) return undefined;
-    if (flag.type === 'boolean') {
-      if (inline !== undefined || flags[flag.name] !== undefined) return undefined;
-      flags[flag.name] = true;
-      continue;
-    }
-    const value = inline ?? tokens[++i];
-    if (value === undefined) return undefined;
-    if (!setOption(flags, flag, value)) return undefined;
+  for (const item of scanArgv(tokens, flagDefs)) {
+    if (item.kind === 'other') return undefined;
+    if (item.kind === 'positional') positional.push(item.value);
+    else if (item.flag.type === 'boolean') flags[item.flag.name] = true;
+    else if (!setOption(flags, item.flag, item.value!)) return undefined;
   }
   for (const flag of flagDefs) {
     if (flags[flag.name] === undefined && flag.default !== undefined) flags[flag.name] = flag.default;
@@ -124,14 +89,10 @@ function parseArgv(command: ManifestCommand, tokens: readonly string[]): Pick<In
   return {flags, args, argv: positional};
 }
 
+/** Repeatable flags accumulate; for a scalar flag the last value wins (see lastValueWins in argv.ts). */
 function setOption(flags: FlagValues, flag: ManifestFlag, value: string): boolean {
   const values = flag.multiple && flag.delimiter ? value.split(flag.delimiter).map((v) => v.trim()) : [value];
   if (flag.options && !values.every((v) => flag.options!.includes(v))) return false;
-  if (flag.multiple) {
-    flags[flag.name] = [...((flags[flag.name] as string[] | undefined) ?? []), ...values];
-    return true;
-  }
-  if (flags[flag.name] !== undefined) return false;
-  flags[flag.name] = value;
+  flags[flag.name] = flag.multiple ? [...((flags[flag.name] as string[] | undefined) ?? []), ...values] : value;
   return true;
 }

@@ -1,36 +1,19 @@
 // MachineService calls used by commands, returning plain data. Loaded lazily with the client.
-import {MachineServiceService} from '../machinery/api/machine/machine.js';
+import {MachineServiceService, Version} from '../machinery/api/machine/machine.js';
 import type {OsClient} from './client.js';
 
-export interface BuildInfo {
-  tag: string;
-  sha: string;
-  built: string;
-  /** the server's toolchain (Talos: Go; osd: Node.js) */
-  runtime: string;
-  os: string;
-  arch: string;
+/** One Version message as protojson writes it: lowerCamelCase names, empty fields left out. */
+export interface VersionMessage {
+  metadata?: {hostname?: string; error?: string};
+  version?: {tag?: string; sha?: string; built?: string; goVersion?: string; os?: string; arch?: string};
+  platform?: {name?: string; mode?: string};
+  features?: {rbac?: boolean};
 }
 
-export interface ServerVersion extends BuildInfo {
-  platform?: {name: string; mode: string};
-  features?: {rbac: boolean};
-}
-
-export async function serverVersion(client: OsClient, node: string): Promise<ServerVersion> {
+/** The node's Version answer: one message, or one per node when apid merges a one-to-many call. */
+export async function serverVersion(client: OsClient, node: string): Promise<VersionMessage[]> {
   const response = await client.unary(MachineServiceService.version, {}, node);
-  const message = response.messages[0];
-  const v = message?.version;
-  return {
-    tag: v?.tag ?? '',
-    sha: v?.sha ?? '',
-    built: v?.built ?? '',
-    runtime: v?.goVersion ?? '',
-    os: v?.os ?? '',
-    arch: v?.arch ?? '',
-    platform: message?.platform && {name: message.platform.name, mode: message.platform.mode},
-    features: message?.features && {rbac: message.features.rbac},
-  };
+  return response.messages.map((message) => Version.toJSON(message) as VersionMessage);
 }
 
 export async function generateClientConfiguration(

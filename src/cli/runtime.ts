@@ -6,6 +6,7 @@ import {cancelSignal, EXIT_INTERRUPTED} from './cancel.js';
 import {timeoutFlag} from './duration.js';
 import {CliError, EXIT_FAILURE, EXIT_PARTIAL, EXIT_USAGE} from './errors.js';
 import type {NodeResult} from './fanout.js';
+import {stderrSink, stdoutSink} from './output/stdio.js';
 import type {Sink} from './output/types.js';
 import type {OsClient} from './client.js';
 import type {ResolvedContext, TalosConfig} from './talosconfig.js';
@@ -43,9 +44,6 @@ export type Action<F = GlobalFlagValues, A = Record<string, string | undefined>>
   invocation: Invocation<F, A>,
   ctx: RunContext,
 ) => Promise<unknown>;
-
-const stdoutSink: Sink = {write: (text: string) => void process.stdout.write(text)};
-const stderrSink: Sink = {write: (text: string) => void process.stderr.write(text)};
 
 /** What actions use besides their input: output sinks, talosconfig, the client and per-node error reporting. */
 export class RunContext {

@@ -1,31 +1,47 @@
 import type VersionCommand from '../commands/version.js';
 import type {InvocationOf} from '../base-command.js';
 import {fanOut} from '../fanout.js';
-import type {BuildInfo, ServerVersion} from '../machine-client.js';
-import type {Sink} from '../output/types.js';
+import type {VersionMessage} from '../machine-client.js';
 import type {RunContext} from '../runtime.js';
 import {writeFormatted} from '../output/write-formatted.js';
 
+type VersionInfo = NonNullable<VersionMessage['version']>;
+
 export interface VersionResult {
-  client: BuildInfo;
-  servers: {node: string; version?: ServerVersion; error?: string}[];
+  client: VersionInfo;
+  /** every targeted node, in order: its Version messages, or why it failed */
+  servers: {node: string; messages?: VersionMessage[]; error?: string}[];
 }
 
+/** talosctl's version.Name; `--short` prints it with the tag. */
+const CLIENT_NAME = 'osctl';
+
+const GO_ARCH: Record<string, string> = {x64: 'amd64', ia32: '386'};
+
 export default async function version({flags, version}: InvocationOf<typeof VersionCommand>, ctx: RunContext): Promise<VersionResult> {
-  const client: BuildInfo = {
+  const client: VersionInfo = {
     tag: `v${version}`,
     sha: process.env.OSCTL_BUILD_SHA ?? 'unknown',
-    built: '',
-    runtime: `node ${process.version}`,
+    // no build time, as talosctl's (its Built is never set); absent, as protojson leaves out ""
+    goVersion: `node ${process.version}`,
     os: process.platform,
-    arch: process.arch === 'x64' ? 'amd64' : process.arch,
+    arch: GO_ARCH[process.arch] ?? process.arch,
   };
+  const text = !flags.json && flags.output === 'table';
+  // Like talosctl, the client part is printed before any node is asked.
+  if (text) ctx.out.write('Client:\n' + (flags.short ? `${CLIENT_NAME} ${client.tag}\n` : versionBlock(client)) + (flags.client ? '' : 'Server:\n'));
   const results = flags.client ? [] : await serverVersions(flags, ctx);
   const result: VersionResult = {
     client,
-    servers: results.map((r) => (r.error ? {node: r.node, error: r.error.message} : {node: r.node, version: r.value})),
+    servers: results.map((r) => (r.error ? {node: r.node, error: r.error.message} : {node: r.node, messages: r.value})),
   };
-  await writeFormatted(flags.output, ctx.out, [result], () => printVersionText(ctx.out, result));
+  if (flags.json) {
+    const {encodeJson} = await import('../output/json.js');
+    const messages = flags.client ? [{version: client}] : result.servers.flatMap((s) => s.messages ?? []);
+    for (const message of messages) ctx.out.write(encodeJson(message, '', 'insertion') + '\n');
+  } else {
+    await writeFormatted(flags.output, ctx.out, [result], () => ctx.out.write(serverEntries(result)));
+  }
   ctx.reportNodeErrors(results);
   return result;
 }
@@ -37,18 +53,20 @@ async function serverVersions(flags: InvocationOf<typeof VersionCommand>['flags'
   return ctx.withClient(session, (c) => fanOut(nodes, (node) => serverVersion(c, node)));
 }
 
-/** talosctl's layout: a Client block, then a Server block with one entry per node that answered. */
-function printVersionText(out: Sink, result: VersionResult): void {
-  const block = (info: BuildInfo, runtimeLabel: string) =>
-    `\tTag:         ${info.tag}\n\tSHA:         ${info.sha}\n\tBuilt:       ${info.built}\n` +
-    `\t${runtimeLabel.padEnd(13)}${info.runtime}\n\tOS/Arch:     ${info.os}/${info.arch}\n`;
-  let text = 'Client:\n' + block(result.client, 'Runtime:');
-  const answered = result.servers.filter((s) => s.version);
-  if (answered.length > 0) text += 'Server:\n';
-  for (const server of answered) {
-    const v = server.version!;
-    text += `\tNODE:        ${server.node}\n` + block(v, 'Go version:');
-    if (v.features?.rbac) text += '\tEnabled:     RBAC\n';
+/** talosctl's version template (pkg/machinery/version), for the client and for each node. */
+function versionBlock(info: VersionInfo): string {
+  return `\tTag:         ${info.tag ?? ''}\n\tSHA:         ${info.sha ?? ''}\n\tBuilt:       ${info.built ?? ''}\n` +
+    `\tGo version:  ${info.goVersion ?? ''}\n\tOS/Arch:     ${info.os ?? ''}/${info.arch ?? ''}\n`;
+}
+
+/** One entry per message of each node that answered; `Enabled:` is printed even when empty, as talosctl does. */
+function serverEntries(result: VersionResult): string {
+  let text = '';
+  for (const server of result.servers) {
+    for (const message of server.messages ?? []) {
+      const enabled = message.features?.rbac ? ['RBAC'] : [];
+      text += `\tNODE:        ${server.node}\n` + versionBlock(message.version ?? {}) + `\tEnabled:     ${enabled.join(', ')}\n`;
+    }
   }
-  out.write(text);
+  return text;
 }

@@ -35,10 +35,16 @@ export function sortedEntries(object: object): [string, unknown][] {
 }
 
 /**
+ * How object keys are ordered: `sorted` as Go writes a map (resources' specs, which talosctl
+ * decodes into maps), `insertion` as Go writes a struct or protojson a message (declaration order).
+ */
+export type KeyOrder = 'sorted' | 'insertion';
+
+/**
  * Encodes `value` like Go's json.Marshal (indent '') or json.MarshalIndent(value, '', indent).
  * Numbers that aren't finite have no JSON form and are written as null.
  */
-export function encodeJson(value: unknown, indent = ''): string {
+export function encodeJson(value: unknown, indent = '', keyOrder: KeyOrder = 'sorted'): string {
   const newline = indent === '' ? '' : '\n';
   const colon = indent === '' ? ':' : ': ';
   const encode = (v: unknown, depth: string): string => {
@@ -64,7 +70,7 @@ export function encodeJson(value: unknown, indent = ''): string {
       const items = v.map((item) => newline + inner + encode(item, inner));
       return `[${items.join(',')}${newline}${depth}]`;
     }
-    const entries = sortedEntries(v as object);
+    const entries = keyOrder === 'sorted' ? sortedEntries(v as object) : Object.entries(v as object).filter(([, item]) => item !== undefined);
     if (entries.length === 0) return '{}';
     const members = entries.map(([key, item]) => newline + inner + encodeString(key) + colon + encode(item, inner));
     return `{${members.join(',')}${newline}${depth}}`;
