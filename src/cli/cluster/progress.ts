@@ -1,5 +1,6 @@
-// Progress of a long cluster operation: an ora spinner on an interactive terminal, plain
-// one-line-per-step messages on stderr otherwise (logs, CI, pipes).
+// Progress of a long cluster operation, for people watching a terminal: an ora spinner, or plain
+// one-line-per-step messages where a spinner does not fit. Without a terminal on stderr (scripts,
+// CI, logs) nothing is shown: a successful command prints nothing on stderr, as talosctl's.
 import type {Sink} from '../output/types.js';
 
 export interface Progress {
@@ -15,8 +16,9 @@ export function wantsSpinner(env: NodeJS.ProcessEnv = process.env): boolean {
   return Boolean(process.stdout.isTTY && process.stderr.isTTY) && !env.NO_COLOR && !env.CI && env.TERM !== 'dumb';
 }
 
-/** Progress on `err` (stderr); a spinner only when `wantsSpinner()`. */
+/** Progress on `err` (stderr) when stderr is a terminal; a spinner only when `wantsSpinner()`. */
 export async function createProgress(err: Sink): Promise<Progress> {
+  if (!process.stderr.isTTY) return plainProgress(() => undefined);
   if (!wantsSpinner()) return plainProgress((line) => err.write(`${line}\n`));
   // ora is loaded only here: it costs start-up time that non-interactive runs should not pay.
   const {default: ora} = await import('ora');

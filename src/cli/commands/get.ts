@@ -9,7 +9,7 @@ export default class Get extends BaseCommand {
     '<%= config.bin %> get members',
     '<%= config.bin %> -n 127.20.0.3 get hostname',
     '<%= config.bin %> get mc v1alpha1 -o yaml',
-    '<%= config.bin %> get svc -w -o ndjson',
+    '<%= config.bin %> get members -w -o ndjson',
     "<%= config.bin %> get members -o jsonpath='{.spec.hostname}'",
   ];
   static args = {

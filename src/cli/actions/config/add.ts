@@ -14,5 +14,4 @@ export default async function add({flags, args}: InvocationOf<typeof ConfigAdd>,
   const {path, config} = await ctx.talosconfigFile(flags);
   const context = {endpoints: flags.endpoints ?? [], nodes: flags.nodes ?? [], ca: pem('ca'), crt: pem('crt'), key: pem('key')};
   writeTalosconfig(path, addContext(config, args.name, context));
-  ctx.err.write(`added context "${args.name}" to ${path}\n`);
 }

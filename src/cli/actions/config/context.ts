@@ -6,5 +6,4 @@ import {setCurrentContext, writeTalosconfig} from '../../talosconfig.js';
 export default async function context({flags, args}: InvocationOf<typeof ConfigContext>, ctx: RunContext) {
   const {path, config} = await ctx.talosconfigFile(flags);
   writeTalosconfig(path, setCurrentContext(config, args.name));
-  ctx.err.write(`context "${args.name}" is now current in ${path}\n`);
 }

@@ -13,7 +13,7 @@ export default async function merge({flags, args}: InvocationOf<typeof ConfigMer
   const {path, config} = await ctx.talosconfigFile(flags);
   const merged = mergeTalosconfig(config, from);
   writeTalosconfig(path, merged.config);
-  for (const r of merged.renamed) ctx.err.write(`renamed context "${r.from}" to "${r.to}": the name was taken\n`);
-  ctx.err.write(`merged ${count} context(s) into ${path}; current context: ${merged.config.context ?? '(none)'}\n`);
+  // talosctl's one notice on success: a merged context is known by another name from now on.
+  for (const r of merged.renamed) ctx.err.write(`renamed talosconfig context "${r.from}" -> "${r.to}"\n`);
   return {renamed: merged.renamed};
 }

@@ -23,6 +23,5 @@ export default async function newConfig({flags, args}: InvocationOf<typeof Confi
   const endpoints = flags.endpoints?.length ? flags.endpoints : session.config.context.endpoints ?? [];
   for (const context of Object.values(config.contexts ?? {})) context.endpoints = [...endpoints];
   writeTalosconfig(args.path, config);
-  ctx.err.write(`wrote talosconfig with roles ${roles.join(', ')} to ${args.path} (context "${config.context}")\n`);
   return {path: args.path, roles};
 }

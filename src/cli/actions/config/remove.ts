@@ -21,5 +21,4 @@ export default async function remove({flags, args}: InvocationOf<typeof ConfigRe
     }
   }
   writeTalosconfig(path, updated);
-  ctx.err.write(`removed context "${args.name}" from ${path}${config.context === args.name ? '; no context is current now' : ''}\n`);
 }

@@ -10,7 +10,7 @@ export default class ClusterCreate extends BaseCommand {
     'is merged into the talosconfig and made current.';
   static examples = [
     '<%= config.bin %> cluster create',
-    '<%= config.bin %> cluster create --name lab --cidr 127.20.1.0/24 --controlplanes 1 --workers 2',
+    '<%= config.bin %> cluster create --name lab --cidr 127.20.0.128/25 --controlplanes 1 --workers 2',
   ];
   // Counts are strings: the start-up fast path hands flag values over unconverted, so the
   // action parses them (with the same messages on either path).

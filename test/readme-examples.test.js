@@ -1,0 +1,160 @@
+// Every `osctl …` example a user is shown — the README's "Using it" block and each command's
+// `--help` examples (from oclif.manifest.json) — runs as written against a real local cluster made
+// by `osctl cluster create` with its default addresses (127.20.0.x: this file alone uses
+// 127.20.0.0/24), in a private HOME and working directory. Each must exit 0 and print nothing on
+// stderr; a watch (-w) must print its first line, and is then stopped by PID.
+import assert from 'node:assert/strict';
+import {spawn} from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {after, describe, it} from 'node:test';
+import {generateCA, issueClientCert} from '../dist/machinery/pki.js';
+import {killClusterLeftovers, makeHome, osctl, root, runJs} from './helpers/cli.js';
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** Clusters the examples create; whatever is left of them is stopped by PID at the end. */
+const CLUSTER_NAMES = ['osctl-default', 'lab'];
+
+/**
+ * The order the commands' examples run in: clusters first, their destruction last, and each
+ * file an example reads made by an earlier one. Every command must be listed (a new command's
+ * examples then get run too).
+ */
+const COMMAND_ORDER = [
+  'cluster:create', 'cluster:show', 'config:context', 'get', 'version', 'config:info', 'config:new', 'config:merge',
+  'config:contexts', 'config:endpoint', 'config:node', 'config:add', 'config:remove', 'cluster:destroy',
+];
+
+/** Examples that may print on stderr when they succeed, and what. */
+const EXPECTED_STDERR = [{command: 'config merge', stderr: /^(renamed talosconfig context "[^"]+" -> "[^"]+"\n)*$/}];
+
+/** Splits a shell command line into words: quotes as sh reads them, `#` at a word's start begins a comment. */
+function shellWords(line) {
+  const words = [];
+  let word;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (/\s/.test(c)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else if (c === '#' && word === undefined) {
+      break;
+    } else if (c === "'" || c === '"') {
+      const end = line.indexOf(c, i + 1);
+      if (end === -1) throw new Error(`unterminated ${c} in: ${line}`);
+      word = (word ?? '') + line.slice(i + 1, end);
+      i = end;
+    } else {
+      word = (word ?? '') + c;
+    }
+  }
+  if (word !== undefined) words.push(word);
+  return words;
+}
+
+function readmeExamples() {
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Using it'));
+  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(block, 'README.md has a ```sh block under "## Using it"');
+  return block.split('\n').map(shellWords).filter((words) => words[0] === 'osctl').map((words) => words.slice(1));
+}
+
+function manifestExamples() {
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'oclif.manifest.json'), 'utf8'));
+  assert.deepEqual([...COMMAND_ORDER].sort(), Object.keys(manifest.commands).sort(), 'COMMAND_ORDER lists every command');
+  return COMMAND_ORDER.flatMap((id) =>
+    (manifest.commands[id].examples ?? []).map((example) => {
+      const words = shellWords((typeof example === 'string' ? example : example.command).replaceAll('<%= config.bin %>', 'osctl'));
+      assert.equal(words[0], 'osctl', `example of ${id}: ${example}`);
+      return words.slice(1);
+    }),
+  );
+}
+
+/** A watch prints until stopped: wait for its first line, then stop it by PID. */
+function runWatch(args, {env, cwd}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [runJs, ...args], {env, cwd, stdio: ['ignore', 'pipe', 'pipe']});
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`osctl ${args.join(' ')} printed no line in 30s\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, 30_000);
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (stdout.includes('\n')) process.kill(child.pid, 'SIGINT');
+    });
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({code: code ?? signal, stdout, stderr});
+    });
+  });
+}
+
+async function runExample(args, where) {
+  const line = `osctl ${args.join(' ')}`;
+  if (args.includes('-w') || args.includes('--watch')) {
+    const r = await runWatch(args, where);
+    assert.equal(r.code, 130, `${line}: stopped with Ctrl-C\n${r.stderr}`);
+    const first = r.stdout.split('\n')[0];
+    if (args.includes('ndjson')) assert.doesNotThrow(() => JSON.parse(first), `${line}: first line is JSON: ${first}`);
+    else assert.notEqual(first, '', line);
+    assert.equal(r.stderr, '', `${line}: stderr`);
+    return;
+  }
+  const r = await osctl(args, {...where, timeoutMs: 120_000});
+  assert.equal(r.code, 0, `${line} failed:\n${r.stderr}`);
+  const allowed = EXPECTED_STDERR.find((e) => line.startsWith(`osctl ${e.command}`));
+  if (allowed) assert.match(r.stderr, allowed.stderr, line);
+  else assert.equal(r.stderr, '', `${line}: a successful command prints nothing on stderr`);
+}
+
+/** A private HOME and working directory, with the PEM files `config add`'s example reads. */
+async function workplace(prefix) {
+  const {home, env} = makeHome(prefix);
+  const cwd = path.join(home, 'work');
+  fs.mkdirSync(cwd);
+  const ca = await generateCA({organization: 'talos', ttlMs: 365 * DAY_MS});
+  const admin = await issueClientCert(ca, {roles: ['os:admin'], ttlMs: 365 * DAY_MS});
+  fs.writeFileSync(path.join(cwd, 'ca.crt'), ca.crt);
+  fs.writeFileSync(path.join(cwd, 'admin.crt'), admin.crt);
+  fs.writeFileSync(path.join(cwd, 'admin.key'), admin.key);
+  return {home, env, cwd};
+}
+
+describe('examples', () => {
+  const homes = [];
+
+  after(() => {
+    for (const home of homes) {
+      for (const name of CLUSTER_NAMES) killClusterLeftovers(home, name);
+      fs.rmSync(home, {recursive: true, force: true});
+    }
+  });
+
+  it('shellWords reads quotes and comments as sh does', () => {
+    assert.deepEqual(shellWords(`osctl get members -o jsonpath='{.spec.hostname}'   # one per line`), ['osctl', 'get', 'members', '-o', 'jsonpath={.spec.hostname}']);
+    assert.deepEqual(shellWords('alias osctl="$PWD/bin/run.js"'), ['alias', 'osctl=$PWD/bin/run.js']);
+  });
+
+  it('the README\'s "Using it" block runs, from cluster create to cluster destroy', async () => {
+    const examples = readmeExamples();
+    assert.deepEqual(examples[0], ['cluster', 'create']);
+    assert.deepEqual(examples.at(-1), ['cluster', 'destroy']);
+    const where = await workplace('osctl-readme-');
+    homes.push(where.home);
+    for (const args of examples) await runExample(args, where);
+  });
+
+  it("every command's --help examples run", async () => {
+    const examples = manifestExamples();
+    assert.ok(examples.length >= COMMAND_ORDER.length);
+    const where = await workplace('osctl-help-examples-');
+    homes.push(where.home);
+    for (const args of examples) await runExample(args, where);
+  });
+});
