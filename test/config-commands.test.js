@@ -33,8 +33,10 @@ describe('osctl config', () => {
   it('add, context, endpoint, node and contexts edit and show the file', async () => {
     let r = await osctl(['config', 'add', 'lab', '--ca', file('ca.crt'), '--crt', file('admin.crt'), '--key', file('admin.key'), '-e', '10.0.0.1'], {env});
     assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '', 'success is silent on stderr');
     r = await osctl(['config', 'context', 'lab'], {env});
     assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
     assert.equal((await osctl(['config', 'endpoint', '10.0.0.2', '10.0.0.3'], {env})).code, 0);
     assert.equal((await osctl(['config', 'nodes', '10.0.0.7,10.0.0.8'], {env})).code, 0);
     r = await osctl(['config', 'contexts'], {env});
@@ -50,10 +52,30 @@ describe('osctl config', () => {
     assert.equal(fast.code, 0, fast.stderr);
     assert.equal(fast.stdout, viaOclif.stdout);
     const info = JSON.parse(fast.stdout);
+    assert.deepEqual(Object.keys(info), ['context', 'nodes', 'endpoints', 'roles', 'certTTL', 'certNotAfter'], "talosctl's fields, in its order");
+    assert.match(fast.stdout, /^\{\n {2}"context": "lab",\n/, 'indented by two spaces, as Go\'s json.Encoder');
     assert.deepEqual(info.roles, ['os:admin']);
     assert.deepEqual(info.endpoints, ['10.0.0.2', '10.0.0.3']);
-    assert.ok(info.expiresInDays >= 9 && info.expiresInDays <= 10);
+    assert.equal(info.certTTL, '1 week from now', 'go-humanize: 7 to 14 days is one week');
+    assert.match(info.certNotAfter, /^\d{4}-\d\d-\d\d$/);
     assert.match(fast.stderr, /WARNING: the client certificate of context "lab" expires on/);
+  });
+
+  it("info prints talosctl's text by default, its yaml, and refuses other formats", async () => {
+    const text = await osctl(['config', 'info'], {env});
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(
+      text.stdout,
+      /^Current context: {5}lab\nNodes: {15}10\.0\.0\.7, 10\.0\.0\.8\nEndpoints: {11}10\.0\.0\.2, 10\.0\.0\.3\nRoles: {15}os:admin\nCertificate expires: 1 week from now \(\d{4}-\d\d-\d\d\)\n$/,
+    );
+    const yamlOut = await osctl(['config', 'info', '-o', 'yaml'], {env});
+    assert.match(yamlOut.stdout, /^context: lab\nnodes:\n {4}- 10\.0\.0\.7\n {4}- 10\.0\.0\.8\nendpoints:\n/);
+    assert.match(yamlOut.stdout, /\ncertNotAfter: "\d{4}-\d\d-\d\d"\n$/, 'a date-like string is quoted, as yaml.v3 does');
+    for (const env2 of [env, {...env, OSCTL_NO_FAST_PATH: '1'}]) {
+      const table = await osctl(['config', 'info', '-o', 'table'], {env: env2});
+      assert.equal(table.code, 2);
+      assert.match(table.stderr, /--output=table to be one of: text, yaml, json/);
+    }
   });
 
   it('merge renames a clashing context and makes the merged one current', async () => {
@@ -61,7 +83,7 @@ describe('osctl config', () => {
     fs.writeFileSync(file('other.yaml'), yaml.dump(other));
     const r = await osctl(['config', 'merge', file('other.yaml')], {env});
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /renamed context "lab" to "lab-1"/);
+    assert.equal(r.stderr, 'renamed talosconfig context "lab" -> "lab-1"\n', "talosctl's notice, and nothing else");
     const merged = yaml.load(fs.readFileSync(talosconfig, 'utf8'));
     assert.deepEqual(Object.keys(merged.contexts).sort(), ['lab', 'lab-1']);
     assert.equal(merged.context, 'lab-1');
@@ -74,6 +96,7 @@ describe('osctl config', () => {
     assert.match(r.stderr, /--yes/);
     r = await osctl(['config', 'remove', 'lab', '--yes'], {env});
     assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
     assert.deepEqual(Object.keys(yaml.load(fs.readFileSync(talosconfig, 'utf8')).contexts), ['lab-1']);
   });
 

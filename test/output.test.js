@@ -4,6 +4,9 @@ import {CliError} from '../dist/cli/errors.js';
 import {createResourceWriter, OUTPUT_FORMAT_NAMES, parseOutputFormat} from '../dist/cli/output/resource-writer.js';
 import {writeStructured} from '../dist/cli/output/structured.js';
 import {renderTable} from '../dist/cli/output/table.js';
+import {encodeJson} from '../dist/cli/output/json.js';
+import {relTime, timeFromNow} from '../dist/cli/output/humanize.js';
+import {formatServerEntries} from '../dist/cli/actions/version.js';
 
 /** A sink that records each write separately. */
 function bufferSink() {
@@ -426,5 +429,56 @@ describe('writeStructured', () => {
 
   it('refuses the table format, which commands render themselves', () => {
     assert.throws(() => writeStructured({kind: 'table'}, bufferSink(), items), /renderTable/);
+  });
+});
+
+describe('relTime (go-humanize v1.0.1)', () => {
+  const now = new Date('2026-01-01T00:00:00Z');
+  const later = (ms) => timeFromNow(new Date(now.getTime() + ms), now);
+  const earlier = (ms) => timeFromNow(new Date(now.getTime() - ms), now);
+  const S = 1000;
+  const DAY = 86_400 * S;
+  it('uses each magnitude up to, not including, its bound', () => {
+    const cases = [
+      [0, 'now'], [999, 'now'], [S, '1 second from now'], [2 * S - 1, '1 second from now'], [2 * S, '2 seconds from now'],
+      [59 * S, '59 seconds from now'], [60 * S, '1 minute from now'], [120 * S, '2 minutes from now'],
+      [3599 * S, '59 minutes from now'], [3600 * S, '1 hour from now'], [2 * 3600 * S, '2 hours from now'],
+      [DAY - 1, '23 hours from now'], [DAY, '1 day from now'], [2 * DAY, '2 days from now'], [3 * DAY + 5 * 3600 * S, '3 days from now'],
+      [7 * DAY, '1 week from now'], [14 * DAY, '2 weeks from now'], [29 * DAY, '4 weeks from now'], [30 * DAY, '1 month from now'],
+      [60 * DAY, '2 months from now'], [359 * DAY, '11 months from now'], [360 * DAY, '1 year from now'], [365 * DAY, '1 year from now'],
+      [540 * DAY, '2 years from now'], [720 * DAY, '2 years from now'], [3 * 360 * DAY, '3 years from now'],
+      [37 * 360 * DAY - 1, '36 years from now'], [37 * 360 * DAY, 'a long while from now'],
+    ];
+    for (const [ms, text] of cases) assert.equal(later(ms), text, `${ms} ms`);
+  });
+  it('labels the past "ago"', () => {
+    assert.equal(earlier(3 * DAY), '3 days ago');
+    assert.equal(earlier(400 * DAY), '1 year ago');
+    assert.equal(relTime(now, new Date(now.getTime() + 90 * S), 'earlier', 'later'), '1 minute earlier');
+  });
+});
+
+describe('encodeJson key order', () => {
+  it('sorts keys as Go writes a map, or keeps them as Go writes a struct', () => {
+    const value = {zeta: 1, alpha: {b: 2, a: 1}};
+    assert.equal(encodeJson(value), '{"alpha":{"a":1,"b":2},"zeta":1}');
+    assert.equal(encodeJson(value, '', 'insertion'), '{"zeta":1,"alpha":{"b":2,"a":1}}');
+    assert.equal(encodeJson({a: '<&>', b: undefined}, '  ', 'insertion'), '{\n  "a": "\\u003c\\u0026\\u003e"\n}');
+  });
+});
+
+describe('version text (talosctl layout)', () => {
+  it('prints every node entry with an Enabled line, empty when no feature is on', () => {
+    const version = {tag: 'v1.9.0', sha: 'abc', goVersion: 'go1.23', os: 'linux', arch: 'amd64'};
+    const text = formatServerEntries([
+      {node: '10.0.0.2', messages: [{version, features: {rbac: true}}]},
+      {node: '10.0.0.3', messages: [{version}]},
+      {node: '10.0.0.4', error: 'unreachable'},
+    ]);
+    assert.equal(
+      text,
+      '\tNODE:        10.0.0.2\n\tTag:         v1.9.0\n\tSHA:         abc\n\tBuilt:       \n\tGo version:  go1.23\n\tOS/Arch:     linux/amd64\n\tEnabled:     RBAC\n' +
+        '\tNODE:        10.0.0.3\n\tTag:         v1.9.0\n\tSHA:         abc\n\tBuilt:       \n\tGo version:  go1.23\n\tOS/Arch:     linux/amd64\n\tEnabled:     \n',
+    );
   });
 });

@@ -40,7 +40,7 @@ export default async function version({flags, version}: InvocationOf<typeof Vers
     const messages = flags.client ? [{version: client}] : result.servers.flatMap((s) => s.messages ?? []);
     for (const message of messages) ctx.out.write(encodeJson(message, '', 'insertion') + '\n');
   } else {
-    await writeFormatted(flags.output, ctx.out, [result], () => ctx.out.write(serverEntries(result)));
+    await writeFormatted(flags.output, ctx.out, [result], () => ctx.out.write(formatServerEntries(result.servers)));
   }
   ctx.reportNodeErrors(results);
   return result;
@@ -54,15 +54,15 @@ async function serverVersions(flags: InvocationOf<typeof VersionCommand>['flags'
 }
 
 /** talosctl's version template (pkg/machinery/version), for the client and for each node. */
-function versionBlock(info: VersionInfo): string {
+export function versionBlock(info: VersionInfo): string {
   return `\tTag:         ${info.tag ?? ''}\n\tSHA:         ${info.sha ?? ''}\n\tBuilt:       ${info.built ?? ''}\n` +
     `\tGo version:  ${info.goVersion ?? ''}\n\tOS/Arch:     ${info.os ?? ''}/${info.arch ?? ''}\n`;
 }
 
 /** One entry per message of each node that answered; `Enabled:` is printed even when empty, as talosctl does. */
-function serverEntries(result: VersionResult): string {
+export function formatServerEntries(servers: VersionResult['servers']): string {
   let text = '';
-  for (const server of result.servers) {
+  for (const server of servers) {
     for (const message of server.messages ?? []) {
       const enabled = message.features?.rbac ? ['RBAC'] : [];
       text += `\tNODE:        ${server.node}\n` + versionBlock(message.version ?? {}) + `\tEnabled:     ${enabled.join(', ')}\n`;
