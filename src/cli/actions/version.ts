@@ -54,18 +54,21 @@ async function serverVersions(flags: InvocationOf<typeof VersionCommand>['flags'
 }
 
 /** talosctl's version template (pkg/machinery/version), for the client and for each node. */
-export function versionBlock(info: VersionInfo): string {
+function versionBlock(info: VersionInfo): string {
   return `\tTag:         ${info.tag ?? ''}\n\tSHA:         ${info.sha ?? ''}\n\tBuilt:       ${info.built ?? ''}\n` +
     `\tGo version:  ${info.goVersion ?? ''}\n\tOS/Arch:     ${info.os ?? ''}/${info.arch ?? ''}\n`;
 }
 
-/** One entry per message of each node that answered; `Enabled:` is printed even when empty, as talosctl does. */
+/**
+ * One entry per message of each node that answered (a message of a merged one-to-many answer names
+ * its node in metadata); `Enabled:` is printed even when empty, as talosctl does.
+ */
 export function formatServerEntries(servers: VersionResult['servers']): string {
   let text = '';
   for (const server of servers) {
     for (const message of server.messages ?? []) {
       const enabled = message.features?.rbac ? ['RBAC'] : [];
-      text += `\tNODE:        ${server.node}\n` + versionBlock(message.version ?? {}) + `\tEnabled:     ${enabled.join(', ')}\n`;
+      text += `\tNODE:        ${message.metadata?.hostname || server.node}\n` + versionBlock(message.version ?? {}) + `\tEnabled:     ${enabled.join(', ')}\n`;
     }
   }
   return text;
