@@ -1,6 +1,6 @@
 import type VersionCommand from '../commands/version.js';
 import type {InvocationOf} from '../base-command.js';
-import {fanOut} from '../fanout.js';
+import {fanOut, type NodeResult} from '../fanout.js';
 import type {VersionMessage} from '../machine-client.js';
 import type {RunContext} from '../runtime.js';
 import {writeFormatted} from '../output/write-formatted.js';
@@ -28,9 +28,23 @@ export default async function version({flags, version}: InvocationOf<typeof Vers
     arch: GO_ARCH[process.arch] ?? process.arch,
   };
   const text = !flags.json && flags.output === 'table';
-  // Like talosctl, the client part is printed before any node is asked.
-  if (text) ctx.out.write('Client:\n' + (flags.short ? `${CLIENT_NAME} ${client.tag}\n` : versionBlock(client)) + (flags.client ? '' : 'Server:\n'));
-  const results = flags.client ? [] : await serverVersions(flags, ctx);
+  const printClient = (serverLine: boolean) => {
+    if (text) ctx.out.write('Client:\n' + (flags.short ? `${CLIENT_NAME} ${client.tag}\n` : versionBlock(client)) + (serverLine ? 'Server:\n' : ''));
+  };
+  let results: NodeResult<VersionMessage[]>[] = [];
+  if (flags.client) {
+    printClient(false);
+  } else {
+    const session = await ctx.session(flags);
+    const nodes = ctx.targetNodes(session);
+    const {serverVersion} = await import('../machine-client.js');
+    results = await ctx.withClient(session, (c) => {
+      // As talosctl, the Client block and the Server line come before any node is asked (so the
+      // Server line is there even when no node answers); a bad talosconfig or flag prints only its error.
+      printClient(true);
+      return fanOut(nodes, (node) => serverVersion(c, node));
+    });
+  }
   const result: VersionResult = {
     client,
     servers: results.map((r) => (r.error ? {node: r.node, error: r.error.message} : {node: r.node, messages: r.value})),
@@ -44,13 +58,6 @@ export default async function version({flags, version}: InvocationOf<typeof Vers
   }
   ctx.reportNodeErrors(results);
   return result;
-}
-
-async function serverVersions(flags: InvocationOf<typeof VersionCommand>['flags'], ctx: RunContext) {
-  const session = await ctx.session(flags);
-  const nodes = ctx.targetNodes(session);
-  const {serverVersion} = await import('../machine-client.js');
-  return ctx.withClient(session, (c) => fanOut(nodes, (node) => serverVersion(c, node)));
 }
 
 /** talosctl's version template (pkg/machinery/version), for the client and for each node. */
