@@ -4,7 +4,7 @@ process.noDeprecation = true;
 
 const root = new URL('..', import.meta.url).pathname;
 const {hoistGlobalFlags} = await import('../dist/cli/argv.js');
-const {installInterruptHandler} = await import('../dist/cli/cancel.js');
+const {exitWhenFinished, installInterruptHandler} = await import('../dist/cli/cancel.js');
 installInterruptHandler();
 // A closed or failing stdout ends osctl quietly (see src/cli/output/stdio.ts), oclif's help included.
 const {guardStandardStreams} = await import('../dist/cli/output/stdio.js');
@@ -14,10 +14,14 @@ const argv = hoistGlobalFlags(process.argv.slice(2));
 // Well-formed invocations of known commands skip booting oclif (see src/cli/fast-path.ts).
 const {fastInvocation} = await import('../dist/cli/fast-path.js');
 const invocation = fastInvocation(argv, root);
-if (invocation) {
-  const {runAction} = await import('../dist/cli/runtime.js');
-  await runAction(invocation);
-} else {
-  const {execute} = await import('@oclif/core');
-  await execute({args: argv, dir: import.meta.url});
+try {
+  if (invocation) {
+    const {runAction} = await import('../dist/cli/runtime.js');
+    await runAction(invocation);
+  } else {
+    const {execute} = await import('@oclif/core');
+    await execute({args: argv, dir: import.meta.url});
+  }
+} finally {
+  exitWhenFinished();
 }

@@ -1,11 +1,19 @@
 // The gRPC transport: one mTLS channel through an endpoint, calls routed to nodes with the
 // `node` metadata key (Talos's one-to-one proxying). Loaded lazily: grpc-js costs ~40 ms to import.
 // Transport code never prints; failures are returned as NodeCallError for the command to explain.
+//
+// Nothing here may keep the process alive after `close()`: every call has a deadline (streams:
+// until their first answer), connecting has one, and `close()` cancels live calls and ends TLS
+// handshakes still in progress (grpc-js leaves those running, and a silent peer holds them forever).
 import * as grpc from '@grpc/grpc-js';
-import {CallSite, ClientCertificateFacts, CliError, explainRpcError, isRpcError, RpcErrorLike} from './errors.js';
+import type {Socket} from 'node:net';
+import {CallSite, ClientCertificateFacts, CliError, explainRpcError, isRpcError, RpcErrorLike, Status} from './errors.js';
 
 /** 32 MiB, apid's receive limit and the Go client's. */
 const MAX_MESSAGE_BYTES = 32 << 20;
+
+/** How long an endpoint may take to come up before the next one is tried alongside it. */
+const FAILOVER_DELAY_MS = 1000;
 
 export interface ClientTarget {
   configPath: string;
@@ -16,7 +24,7 @@ export interface ClientTarget {
   crt: string;
   key: string;
   clientCertificate?: ClientCertificateFacts;
-  /** per-call deadline for unary calls and for connecting */
+  /** deadline for connecting, for each unary call and List, and for a stream's first answer */
   timeoutMs: number;
   signal: AbortSignal;
 }
@@ -39,44 +47,180 @@ export interface ServerStream<Res> extends AsyncIterable<Res> {
   cancel(): void;
 }
 
-export class OsClient {
-  private constructor(
-    private readonly target: ClientTarget,
-    private readonly channel: grpc.Client,
-    readonly endpoint: string,
-  ) {}
+/**
+ * How long a server stream may run: `call` bounds the whole call (List), `first-answer` only
+ * connecting and the first message (Watch, follow), after which the stream may last.
+ */
+export type StreamDeadline = 'call' | 'first-answer';
 
-  /**
-   * Connects to the first endpoint that comes up, starting at a random one so clients spread
-   * over the endpoints (round-robin), failing over to the next one that refuses.
-   * When none comes up, the last channel is kept: the first call then fails fast with the
-   * transport's own reason (refused, TLS), which is more useful than "could not connect".
-   */
-  static async connect(target: ClientTarget): Promise<OsClient> {
-    const credentials = grpc.credentials.createSsl(Buffer.from(target.ca), Buffer.from(target.key), Buffer.from(target.crt));
-    const start = Math.floor(Math.random() * target.endpoints.length);
-    for (let i = 0; ; i++) {
-      const endpoint = target.endpoints[(start + i) % target.endpoints.length];
-      const channel = new grpc.Client(endpoint, credentials, {
-        'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-        'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
-        // Talos sets no keepalive policy: grpc-go answers pings more often than 5 min with GOAWAY.
-        'grpc.keepalive_time_ms': 300_000,
-        'grpc.enable_http_proxy': 0,
-      });
-      if (i === target.endpoints.length - 1 || (await connects(channel, target))) {
-        return new OsClient(target, channel, endpoint);
-      }
-      channel.close();
-    }
+type SecureConnector = ReturnType<grpc.ChannelCredentials['_createSecureConnector']>;
+
+/**
+ * mTLS credentials whose handshakes in progress can be ended. grpc-js keeps a handshake running
+ * after the channel is closed (its subchannel pool holds the subchannel for up to 10 s, and
+ * nothing times the handshake out), so an endpoint that accepts TCP and never answers would
+ * keep the process alive forever.
+ */
+class ClosableCredentials extends grpc.ChannelCredentials {
+  private readonly handshaking = new Set<Socket>();
+  private closed = false;
+
+  constructor(private readonly base: grpc.ChannelCredentials) {
+    super();
+  }
+
+  _isSecure(): boolean {
+    return true;
+  }
+
+  _equals(other: grpc.ChannelCredentials): boolean {
+    return other === this;
+  }
+
+  _createSecureConnector(...args: Parameters<grpc.ChannelCredentials['_createSecureConnector']>): SecureConnector {
+    const connector = this.base._createSecureConnector(...args);
+    return {
+      connect: async (socket) => {
+        if (this.closed) {
+          socket.destroy();
+          throw new Error('channel closed');
+        }
+        this.handshaking.add(socket);
+        try {
+          return await connector.connect(socket);
+        } finally {
+          this.handshaking.delete(socket);
+        }
+      },
+      waitForReady: () => connector.waitForReady(),
+      getCallCredentials: () => connector.getCallCredentials(),
+      destroy: () => connector.destroy(),
+    };
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const socket of this.handshaking) socket.destroy();
+    this.handshaking.clear();
+  }
+}
+
+/** One channel to one endpoint, closed together with its handshakes. */
+class Connection {
+  readonly channel: grpc.Client;
+  private readonly credentials: ClosableCredentials;
+
+  constructor(readonly endpoint: string, target: ClientTarget) {
+    this.credentials = new ClosableCredentials(
+      grpc.credentials.createSsl(Buffer.from(target.ca), Buffer.from(target.key), Buffer.from(target.crt)),
+    );
+    this.channel = new grpc.Client(endpoint, this.credentials, {
+      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+      // Talos sets no keepalive policy: grpc-go answers pings more often than 5 min with GOAWAY.
+      'grpc.keepalive_time_ms': 300_000,
+      'grpc.enable_http_proxy': 0,
+      // Our own pool, so closing this channel is not undone by a subchannel another one shares.
+      'grpc.use_local_subchannel_pool': 1,
+    });
   }
 
   close(): void {
     this.channel.close();
+    this.credentials.close();
+  }
+}
+
+type Outcome = 'ready' | 'failed' | 'timeout';
+
+/** A connection attempt and how it ended, known synchronously once it has. */
+interface Attempt {
+  connection: Connection;
+  outcome?: Outcome;
+  settled: Promise<Outcome>;
+}
+
+interface LiveCall {
+  cancel(): void;
+}
+
+export class OsClient {
+  private readonly live = new Set<LiveCall>();
+  private readonly cancelAll = () => {
+    for (const call of this.live) call.cancel();
+  };
+
+  /**
+   * @param unreachable set when no endpoint came up within the deadline: every call then fails
+   *   at once with it (naming the endpoint, not the node), instead of waiting a second deadline
+   *   for a connection that is not coming.
+   */
+  private constructor(
+    private readonly target: ClientTarget,
+    private readonly connection: Connection,
+    private readonly unreachable?: RpcErrorLike,
+  ) {
+    // One listener per client, not one per call: a fan-out over many nodes would otherwise add
+    // dozens to the one process-wide signal (MaxListenersExceededWarning past 10).
+    target.signal.addEventListener('abort', this.cancelAll, {once: true});
+  }
+
+  get endpoint(): string {
+    return this.connection.endpoint;
+  }
+
+  /**
+   * Connects through the first endpoint that comes up, starting at a random one so clients
+   * spread over the endpoints. The next endpoint is tried when one fails, or alongside it when it
+   * has not come up within FAILOVER_DELAY_MS (a silent endpoint must not cost the whole timeout);
+   * the first one ready wins. All of it is bounded by the timeout.
+   * When every endpoint fails, the last channel is kept: the first call then fails fast with the
+   * transport's own reason (refused, TLS), which is more useful than "could not connect".
+   */
+  static async connect(target: ClientTarget): Promise<OsClient> {
+    const {endpoints, signal} = target;
+    if (signal.aborted) throw signal.reason;
+    const deadline = Date.now() + target.timeoutMs;
+    const start = Math.floor(Math.random() * endpoints.length);
+    const attempts: Attempt[] = [];
+    const keep = (attempt: Attempt, unreachable?: RpcErrorLike) => {
+      for (const other of attempts) if (other !== attempt) other.connection.close();
+      return new OsClient(target, attempt.connection, unreachable);
+    };
+    for (let i = 0; i < endpoints.length; i++) {
+      attempts.push(attempt(new Connection(endpoints[(start + i) % endpoints.length], target), deadline));
+      const last = i === endpoints.length - 1;
+      await firstSettled(attempts, last ? deadline : Math.min(deadline, Date.now() + FAILOVER_DELAY_MS), signal);
+      if (signal.aborted) {
+        for (const a of attempts) a.connection.close();
+        throw signal.reason;
+      }
+      const ready = attempts.find((a) => a.outcome === 'ready');
+      if (ready) return keep(ready);
+      if (Date.now() >= deadline) break;
+    }
+    const lastStarted = attempts[attempts.length - 1];
+    if (attempts.every((a) => a.outcome === 'failed')) return keep(lastStarted);
+    const silent = attempts.find((a) => a.outcome !== 'failed') ?? lastStarted;
+    return keep(silent, {code: Status.DEADLINE_EXCEEDED, details: 'no TLS answer from the endpoint'});
+  }
+
+  /** Cancels calls still running and closes the connection; nothing of it outlives this. */
+  close(): void {
+    this.target.signal.removeEventListener('abort', this.cancelAll);
+    this.cancelAll();
+    this.connection.close();
   }
 
   private site(node?: string): CallSite {
-    return {...siteOf(this.target, this.endpoint), node};
+    return {
+      configPath: this.target.configPath,
+      contextName: this.target.contextName,
+      endpoint: this.endpoint,
+      node,
+      timeoutMs: this.target.timeoutMs,
+      clientCertificate: this.target.clientCertificate,
+    };
   }
 
   private metadata(node?: string): grpc.Metadata {
@@ -85,41 +229,76 @@ export class OsClient {
     return md;
   }
 
+  /** The error a failed call becomes: the cancellation itself after Ctrl-C, else an explained NodeCallError. */
+  private failure(err: unknown, node?: string): unknown {
+    if (this.target.signal.aborted) return this.target.signal.reason;
+    return isRpcError(err) ? new NodeCallError(err, this.site(node)) : err;
+  }
+
+  private track(call: LiveCall): () => void {
+    this.live.add(call);
+    return () => this.live.delete(call);
+  }
+
   unary<Req, Res>(method: Method<Req, Res>, request: Req, node?: string): Promise<Res> {
+    if (this.target.signal.aborted) return Promise.reject(this.target.signal.reason);
+    if (this.unreachable) return Promise.reject(new NodeCallError(this.unreachable, this.site()));
     return new Promise((resolve, reject) => {
-      const call = this.channel.makeUnaryRequest(
+      const call = this.connection.channel.makeUnaryRequest(
         method.path, method.requestSerialize, method.responseDeserialize, request, this.metadata(node),
         {deadline: Date.now() + this.target.timeoutMs},
         (err, res) => {
-          this.target.signal.removeEventListener('abort', cancel);
-          if (err) reject(new NodeCallError(err, this.site(node)));
+          untrack();
+          if (err) reject(this.failure(err, node));
           else resolve(res!);
         },
       );
-      const cancel = () => call.cancel();
-      this.target.signal.addEventListener('abort', cancel, {once: true});
+      const untrack = this.track(call);
     });
   }
 
-  /** A server stream as an async iterable; no overall deadline, since streams may be long. */
-  serverStream<Req, Res>(method: Method<Req, Res>, request: Req, node?: string): ServerStream<Res> {
-    const call = this.channel.makeServerStreamRequest(
-      method.path, method.requestSerialize, method.responseDeserialize, request, this.metadata(node), {},
+  /** A server stream as an async iterable, bounded as `deadline` says. */
+  serverStream<Req, Res>(method: Method<Req, Res>, request: Req, node: string | undefined, deadline: StreamDeadline): ServerStream<Res> {
+    const timeoutMs = this.target.timeoutMs;
+    const unreachable = this.unreachable;
+    if (unreachable || this.target.signal.aborted) {
+      const error = this.target.signal.aborted ? this.target.signal.reason : new NodeCallError(unreachable!, this.site());
+      return {
+        cancel: () => {},
+        // eslint-disable-next-line require-yield
+        async *[Symbol.asyncIterator]() {
+          throw error;
+        },
+      };
+    }
+    const call = this.connection.channel.makeServerStreamRequest(
+      method.path, method.requestSerialize, method.responseDeserialize, request, this.metadata(node),
+      deadline === 'call' ? {deadline: Date.now() + timeoutMs} : {},
     );
-    const cancel = () => call.cancel();
-    this.target.signal.addEventListener('abort', cancel, {once: true});
-    const site = this.site(node);
-    const signal = this.target.signal;
+    const untrack = this.track(call);
+    // A stream that may last still has to start: no first answer within the timeout ends it.
+    let unanswered = false;
+    const firstAnswer = deadline === 'first-answer'
+      ? setTimeout(() => {
+        unanswered = true;
+        call.cancel();
+      }, timeoutMs)
+      : undefined;
+    const client = this;
     return {
-      cancel,
+      cancel: () => call.cancel(),
       async *[Symbol.asyncIterator]() {
         try {
-          for await (const message of call) yield message as Res;
+          for await (const message of call) {
+            clearTimeout(firstAnswer);
+            yield message as Res;
+          }
         } catch (err) {
-          if (signal.aborted) throw signal.reason;
-          throw isRpcError(err) ? new NodeCallError(err, site) : err;
+          if (unanswered) throw new NodeCallError({code: Status.DEADLINE_EXCEEDED, details: 'no first answer'}, client.site(node));
+          throw client.failure(err, node);
         } finally {
-          signal.removeEventListener('abort', cancel);
+          clearTimeout(firstAnswer);
+          untrack();
           call.cancel();
         }
       },
@@ -127,23 +306,37 @@ export class OsClient {
   }
 }
 
-function siteOf(target: ClientTarget, endpoint: string): CallSite {
-  return {configPath: target.configPath, contextName: target.contextName, endpoint, timeoutMs: target.timeoutMs, clientCertificate: target.clientCertificate};
+/** Watches a connection attempt until it is ready, fails, or the deadline passes. */
+function attempt(connection: Connection, deadline: number): Attempt {
+  const channel = connection.channel.getChannel();
+  const result: Attempt = {
+    connection,
+    settled: new Promise<Outcome>((resolve) => {
+      const check = () => {
+        const state = channel.getConnectivityState(true);
+        if (state === grpc.connectivityState.READY) return resolve('ready');
+        if (state === grpc.connectivityState.TRANSIENT_FAILURE || state === grpc.connectivityState.SHUTDOWN) return resolve('failed');
+        channel.watchConnectivityState(state, deadline, (err) => (err ? resolve('timeout') : check()));
+      };
+      check();
+    }).then((outcome) => (result.outcome = outcome)),
+  };
+  return result;
 }
 
-/** Whether the channel reaches READY before it fails, the deadline passes or the user cancels. */
-function connects(channel: grpc.Client, target: ClientTarget): Promise<boolean> {
-  const deadline = Date.now() + target.timeoutMs;
-  const raw = channel.getChannel();
-  return new Promise((resolve) => {
-    const check = () => {
-      const state = raw.getConnectivityState(true);
-      if (state === grpc.connectivityState.READY) return resolve(true);
-      if (state === grpc.connectivityState.TRANSIENT_FAILURE || state === grpc.connectivityState.SHUTDOWN || target.signal.aborted) {
-        return resolve(false);
-      }
-      raw.watchConnectivityState(state, deadline, (err) => (err ? resolve(false) : check()));
-    };
-    check();
-  });
+/** Resolves when one attempt is ready, when every attempt has ended, at `until`, or on abort. */
+async function firstSettled(attempts: Attempt[], until: number, signal: AbortSignal): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  try {
+    await Promise.race([
+      ...attempts.map((a) => a.settled.then((o) => (o === 'ready' ? undefined : new Promise<void>(() => {})))),
+      Promise.all(attempts.map((a) => a.settled)),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, until - Date.now())))),
+      new Promise<void>((resolve) => signal.addEventListener('abort', (onAbort = () => resolve()), {once: true})),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
 }

@@ -14,7 +14,7 @@ const RD_TYPE = 'ResourceDefinitions.meta.cosi.dev';
 export async function listDefinitions(client: OsClient, node: string): Promise<ResourceDefinition[]> {
   const definitions: ResourceDefinition[] = [];
   const request = ListRequest.fromPartial({namespace: RD_NAMESPACE, type: RD_TYPE});
-  for await (const response of client.serverStream(StateService.list, request, node)) {
+  for await (const response of client.serverStream(StateService.list, request, node, 'call')) {
     const resource = response.resource;
     if (!resource?.metadata || !resource.spec) continue;
     const spec = ResourceDefinitionSpec.decode(resource.spec.protoSpec);
@@ -35,7 +35,7 @@ export async function listDefinitions(client: OsClient, node: string): Promise<R
 export async function listResources(client: OsClient, node: string, namespace: string, type: string): Promise<ResourceRecord[]> {
   const records: ResourceRecord[] = [];
   const request = ListRequest.fromPartial({namespace, type});
-  for await (const response of client.serverStream(StateService.list, request, node)) {
+  for await (const response of client.serverStream(StateService.list, request, node, 'call')) {
     if (response.resource) records.push(toRecord(node, response.resource));
   }
   return records;
@@ -61,7 +61,7 @@ export async function* watchResources(
   });
   // A single-resource watch has no BOOTSTRAPPED marker: its first event is the current state.
   let firstEventSeen = false;
-  for await (const response of client.serverStream(StateService.watch, request, node)) {
+  for await (const response of client.serverStream(StateService.watch, request, node, 'first-answer')) {
     for (const event of response.event) {
       switch (event.eventType) {
         case EventType.BOOTSTRAPPED:

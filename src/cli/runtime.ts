@@ -115,14 +115,26 @@ export class RunContext {
 
   /**
    * Prints each failed node as `error from node <n>: <reason>` on stderr (after the healthy
-   * nodes' output) and sets the exit code: 3 when some nodes succeeded, 1 when none did.
+   * nodes' output) and sets the exit code.
    */
   reportNodeErrors(results: readonly NodeResult<unknown>[]): void {
-    // After Ctrl-C every node "fails" with the cancellation; that is not news to the user.
-    if (cancelSignal.aborted) return;
-    const failed = results.filter((r) => r.error);
-    for (const r of failed) this.err.write(`error from node ${r.node}: ${r.error!.message}\n`);
-    if (failed.length > 0) process.exitCode = failed.length === results.length ? EXIT_FAILURE : EXIT_PARTIAL;
+    for (const r of results) if (r.error) this.reportNodeError(r.node, r.error);
+    this.setNodeExitCode(results);
+  }
+
+  /**
+   * Prints one failed node now (a watch reports a node as it fails). After Ctrl-C every node still
+   * running "fails" with the cancellation, which is not news; errors from before it still are.
+   */
+  reportNodeError(node: string, error: Error): void {
+    if (cancelSignal.aborted && error === cancelSignal.reason) return;
+    this.err.write(`error from node ${node}: ${error.message}\n`);
+  }
+
+  /** 3 when some nodes failed, 1 when all did (runAction makes it 130 after Ctrl-C). */
+  setNodeExitCode(results: readonly NodeResult<unknown>[]): void {
+    const failed = results.filter((r) => r.error).length;
+    if (failed > 0) process.exitCode = failed === results.length ? EXIT_FAILURE : EXIT_PARTIAL;
   }
 }
 

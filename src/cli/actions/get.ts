@@ -44,17 +44,25 @@ export default async function get({flags, args}: InvocationOf<typeof Get>, ctx: 
   });
 }
 
-/** Watches every node at once; output is flushed once a node's current state is in, then per event. */
+/**
+ * Watches every node at once; output is flushed once a node's current state is in, then per event.
+ * A node whose stream fails is reported when it happens, while the other nodes' streams go on.
+ */
 async function watch(ctx: RunContext, nodes: string[], open: (node: string) => AsyncGenerator<WatchItem>, writer: ResourceWriter) {
   const results = await fanOut(nodes, async (node) => {
     let bootstrapped = false;
-    for await (const item of open(node)) {
-      if (item.kind === 'bootstrapped') bootstrapped = true;
-      else writer.writeResource(item.record, item.event);
-      if (bootstrapped) writer.flush();
+    try {
+      for await (const item of open(node)) {
+        if (item.kind === 'bootstrapped') bootstrapped = true;
+        else writer.writeResource(item.record, item.event);
+        if (bootstrapped) writer.flush();
+      }
+    } catch (err) {
+      ctx.reportNodeError(node, err instanceof Error ? err : new Error(String(err)));
+      throw err;
     }
   }, nodes.length);
-  ctx.reportNodeErrors(results);
+  ctx.setNodeExitCode(results);
 }
 
 /** Resource definitions from the first node that answers; a dead first node must not stop the rest. */
