@@ -120,8 +120,6 @@ class Connection {
       // Talos sets no keepalive policy: grpc-go answers pings more often than 5 min with GOAWAY.
       'grpc.keepalive_time_ms': 300_000,
       'grpc.enable_http_proxy': 0,
-      // Our own pool, so closing this channel is not undone by a subchannel another one shares.
-      'grpc.use_local_subchannel_pool': 1,
     });
   }
 
@@ -172,7 +170,8 @@ export class OsClient {
   /**
    * Connects through the first endpoint that comes up, starting at a random one so clients
    * spread over the endpoints. The next endpoint is tried when one fails, or alongside it when it
-   * has not come up within FAILOVER_DELAY_MS (a silent endpoint must not cost the whole timeout);
+   * has not come up within FAILOVER_DELAY_MS or its share of the timeout (a silent endpoint must
+   * not cost the whole timeout);
    * the first one ready wins. All of it is bounded by the timeout.
    * When every endpoint fails, the last channel is kept: the first call then fails fast with the
    * transport's own reason (refused, TLS), which is more useful than "could not connect".
@@ -189,8 +188,9 @@ export class OsClient {
     };
     for (let i = 0; i < endpoints.length; i++) {
       attempts.push(attempt(new Connection(endpoints[(start + i) % endpoints.length], target), deadline));
-      const last = i === endpoints.length - 1;
-      await firstSettled(attempts, last ? deadline : Math.min(deadline, Date.now() + FAILOVER_DELAY_MS), signal);
+      // Each endpoint still to try gets its share of the time left, so a short timeout reaches them all.
+      const left = endpoints.length - i;
+      await firstSettled(attempts, left === 1 ? deadline : Date.now() + Math.min(FAILOVER_DELAY_MS, (deadline - Date.now()) / left), signal);
       if (signal.aborted) {
         for (const a of attempts) a.connection.close();
         throw signal.reason;
