@@ -24,19 +24,24 @@ export default async function get({flags, args}: InvocationOf<typeof Get>, ctx: 
   const session = await ctx.session(flags);
   const nodes = ctx.targetNodes(session);
   return ctx.withClient(session, async (client) => {
-    const definition = resolveResourceType(await definitionsFromFirstAnswer(client, nodes, rc.listDefinitions), args.type);
+    const {definitions, failed} = await definitionsFromFirstAnswer(client, nodes, rc.listDefinitions);
+    const definition = resolveResourceType(definitions, args.type);
     const namespace = flags.namespace ?? definition.defaultNamespace;
     const writer = createResourceWriter(format, ctx.out, {watch: flags.watch});
     writer.writeHeader(definition);
     if (flags.watch) {
-      await watch(ctx, nodes, (node) => rc.watchResources(client, node, namespace, definition.type, args.id), writer);
+      await watch(ctx, nodes, async function* (node) {
+        if (failed.has(node)) throw failed.get(node);
+        yield* rc.watchResources(client, node, namespace, definition.type, args.id);
+      }, writer);
       return;
     }
-    const results = await fanOut(nodes, async (node) =>
-      args.id === undefined
+    const results = await fanOut(nodes, async (node) => {
+      if (failed.has(node)) throw failed.get(node);
+      return args.id === undefined
         ? rc.listResources(client, node, namespace, definition.type)
-        : [await rc.getResource(client, node, namespace, definition.type, args.id)],
-    );
+        : [await rc.getResource(client, node, namespace, definition.type, args.id)];
+    });
     for (const result of results) for (const record of result.value ?? []) writer.writeResource(record);
     writer.flush();
     ctx.reportNodeErrors(results);
@@ -65,20 +70,24 @@ async function watch(ctx: RunContext, nodes: string[], open: (node: string) => A
   ctx.setNodeExitCode(results);
 }
 
-/** Resource definitions from the first node that answers; a dead first node must not stop the rest. */
+/**
+ * Resource definitions from the first node that answers; a dead first node must not stop the rest.
+ * The nodes that failed on the way come back with their errors: asking them again for the
+ * resources would only spend another timeout on each.
+ */
 async function definitionsFromFirstAnswer(
   client: OsClient,
   nodes: string[],
   list: (client: OsClient, node: string) => Promise<ResourceDefinition[]>,
-): Promise<ResourceDefinition[]> {
-  let firstError: unknown;
+): Promise<{definitions: ResourceDefinition[]; failed: Map<string, Error>}> {
+  const failed = new Map<string, Error>();
   for (const node of nodes) {
     try {
-      return await list(client, node);
+      return {definitions: await list(client, node), failed};
     } catch (err) {
       if (!(err instanceof CliError)) throw err;
-      firstError ??= err;
+      failed.set(node, err);
     }
   }
-  throw firstError;
+  throw failed.values().next().value;
 }
