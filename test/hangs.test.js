@@ -143,7 +143,7 @@ describe('nothing hangs', () => {
   });
 
   it('get -w: the timeout bounds a node\'s first answer, the other nodes keep streaming', async () => {
-    const child = track(osctlSpawn(['-n', `${CP},${SILENT}`, '--timeout', '2s', 'get', 'members', '-w', '-o', 'ndjson'], {env}));
+    const child = track(osctlSpawn(['-n', `${CP},${SILENT}`, '--timeout', '2s', 'get', 'members', '-w', '-o', 'ndjson'], {env: debugEnv}));
     const {out, exited} = collect(child);
     await waitFor(child.stderr, () => out.stderr, new RegExp(`error from node ${escape(SILENT)}: .*did not answer within 2s`), 2000 + MARGIN_MS);
     assert.ok(out.stdout.split('\n').filter(Boolean).some((l) => JSON.parse(l).node === CP), out.stdout);
@@ -153,17 +153,19 @@ describe('nothing hangs', () => {
     const stopped = await interrupt(child, exited);
     assert.equal(stopped.code, 130);
     assert.equal(out.stderr.match(/error from node/g).length, 1, out.stderr);
+    assert.doesNotMatch(out.stderr, LEAK);
   });
 
   it('Ctrl-C on a hung connection or call stops at once', async () => {
     for (const args of [['-e', SILENT, 'version'], ['-n', `${CP},${SILENT}`, 'get', 'hostname']]) {
-      const child = track(osctlSpawn([...args, '--timeout', '30s'], {env}));
+      const child = track(osctlSpawn([...args, '--timeout', '30s'], {env: debugEnv}));
       const {out, exited} = collect(child);
       await new Promise((r) => setTimeout(r, 1500));
       const stopped = await interrupt(child, exited);
       assert.equal(stopped.code, 130, out.stderr);
       assert.ok(stopped.ms < 1000, `${args.join(' ')}: exit took ${stopped.ms} ms after Ctrl-C`);
       assert.doesNotMatch(out.stderr, /error/, out.stderr);
+      assert.doesNotMatch(out.stderr, LEAK);
     }
   });
 
@@ -213,7 +215,7 @@ describe('nothing hangs', () => {
 
   it('a node dying during get -w is reported when it happens; the others keep streaming; the error stays after Ctrl-C', async () => {
     const doomed = clusterDescription(home, NAME).nodes.find((n) => n.address === DOOMED);
-    const child = track(osctlSpawn(['-n', `${CP},${WORKER},${DOOMED}`, 'get', 'members', '-w', '-o', 'ndjson'], {env}));
+    const child = track(osctlSpawn(['-n', `${CP},${WORKER},${DOOMED}`, 'get', 'members', '-w', '-o', 'ndjson'], {env: debugEnv}));
     const {out, exited} = collect(child);
     const lines = () => out.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
     // Each node's current members (3) are in.
@@ -228,5 +230,6 @@ describe('nothing hangs', () => {
     assert.ok(stopped.ms < 1000, `exit took ${stopped.ms} ms after Ctrl-C`);
     // The dead node's error is still there, once; the nodes stopped by Ctrl-C are not "errors".
     assert.equal(out.stderr.match(/error from node/g).length, 1, out.stderr);
+    assert.doesNotMatch(out.stderr, LEAK);
   });
 });
