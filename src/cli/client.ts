@@ -171,8 +171,7 @@ export class OsClient {
    * Connects through the first endpoint that comes up, starting at a random one so clients
    * spread over the endpoints. The next endpoint is tried when one fails, or alongside it when it
    * has not come up within FAILOVER_DELAY_MS or its share of the timeout (a silent endpoint must
-   * not cost the whole timeout);
-   * the first one ready wins. All of it is bounded by the timeout.
+   * not cost the whole timeout); the first one ready wins. All of it is bounded by the timeout.
    * When every endpoint fails, the last channel is kept: the first call then fails fast with the
    * transport's own reason (refused, TLS), which is more useful than "could not connect".
    */
@@ -202,7 +201,7 @@ export class OsClient {
     const lastStarted = attempts[attempts.length - 1];
     if (attempts.every((a) => a.outcome === 'failed')) return keep(lastStarted);
     const silent = attempts.find((a) => a.outcome !== 'failed') ?? lastStarted;
-    return keep(silent, {code: Status.DEADLINE_EXCEEDED, details: 'no TLS answer from the endpoint'});
+    return keep(silent, {code: Status.DEADLINE_EXCEEDED, details: 'no answer while connecting'});
   }
 
   /** Cancels calls still running and closes the connection; nothing of it outlives this. */
@@ -265,7 +264,6 @@ export class OsClient {
       const error = this.target.signal.aborted ? this.target.signal.reason : new NodeCallError(unreachable!, this.site());
       return {
         cancel: () => {},
-        // eslint-disable-next-line require-yield
         async *[Symbol.asyncIterator]() {
           throw error;
         },
