@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
 import {fileURLToPath} from 'node:url';
 import {MachineServiceService} from '../../machinery/api/machine/machine.js';
+import {ListRequest, StateService} from '../../machinery/api/v1alpha1/state.js';
 import {NodeCallError, OsClient} from '../client.js';
 import {CliError} from '../errors.js';
 import {APID_PORT} from '../talosconfig.js';
@@ -47,8 +48,9 @@ const RETRY_MS = 250;
 const ATTEMPT_TIMEOUT_MS = 2000;
 
 /**
- * Resolves once every node answers a Version call on its own address, authenticated with the
- * admin certificate. Fails on the first node that exits or is still silent at `deadline`.
+ * Resolves once every node answers on its own address, authenticated with the admin certificate,
+ * and lists every node of the cluster as a member (so `get members` right after create is
+ * complete). Fails on the first node that exits or is not there yet at `deadline`.
  */
 export async function waitForNodes(opts: {
   nodes: readonly ClusterNode[];
@@ -83,7 +85,7 @@ async function waitForNode(node: ClusterNode, opts: Parameters<typeof waitForNod
     const exit = opts.exits.get(node.name);
     if (exit) throw new NodeStartError(node, exit);
     const remaining = opts.deadline - Date.now();
-    if (remaining <= 0) throw new NodeStartError(node, `no answer to Version on ${node.address}:${APID_PORT} in time (last error: ${lastError})`);
+    if (remaining <= 0) throw new NodeStartError(node, `not ready on ${node.address}:${APID_PORT} in time (last: ${lastError})`);
     const client = await OsClient.connect({
       configPath: opts.clusterDir,
       contextName: opts.clusterName,
@@ -95,7 +97,9 @@ async function waitForNode(node: ClusterNode, opts: Parameters<typeof waitForNod
     try {
       // Connected straight to the node, so no `node` metadata: the node answers for itself.
       await client.unary(MachineServiceService.version, {});
-      return;
+      const members = await countMembers(client);
+      if (members >= opts.nodes.length) return;
+      lastError = `it lists ${members} of ${opts.nodes.length} members`;
     } catch (err) {
       if (opts.signal.aborted) throw opts.signal.reason;
       lastError = err instanceof NodeCallError ? describeFailure(err.details) : (err as Error).message;
@@ -104,6 +108,13 @@ async function waitForNode(node: ClusterNode, opts: Parameters<typeof waitForNod
     }
     await delay(Math.min(RETRY_MS, Math.max(opts.deadline - Date.now(), 0)), undefined, {signal: opts.signal});
   }
+}
+
+async function countMembers(client: OsClient): Promise<number> {
+  let count = 0;
+  const request = ListRequest.fromPartial({namespace: 'cluster', type: 'Members.cluster.talos.dev'});
+  for await (const response of client.serverStream(StateService.list, request, undefined, 'call')) if (response.resource) count++;
+  return count;
 }
 
 /** grpc-js wraps a refused connect in a long message; the refusal is what matters while osd starts. */
