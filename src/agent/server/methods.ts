@@ -1,10 +1,11 @@
 // Locally handled methods. Every method is registered with Buffer (identity) serializers so
 // forwarding never decodes; a local handler decodes its request and encodes its responses here.
 import type {Caller} from './auth.js';
+import type {ResponseStream} from './stream-sink.js';
 
 export interface CallContext {
   caller: Caller;
-  /** Aborted when the client cancels or the deadline passes. */
+  /** Aborted when the client cancels or the deadline passes (for a stream: whenever the call ends). */
   signal: AbortSignal;
 }
 
@@ -13,7 +14,7 @@ export type LocalMethod =
   | {
       kind: 'serverStream';
       /** Resolves when the stream is complete. */
-      handle: (request: Buffer, context: CallContext, send: (message: Buffer) => void) => Promise<void>;
+      handle: (request: Buffer, context: CallContext, stream: ResponseStream<Buffer>) => Promise<void>;
     };
 
 /** The generated (ts-proto grpc-js) description of one method. */
@@ -39,14 +40,37 @@ export function unaryMethod<Request, Response>(
 
 export function serverStreamMethod<Request, Response>(
   definition: MethodDefinition<Request, Response>,
-  handler: (request: Request, context: CallContext, send: (message: Response) => void) => Promise<void>,
+  handler: (request: Request, context: CallContext, stream: ResponseStream<Response>) => Promise<void>,
 ): [string, LocalMethod] {
   return [
     definition.path,
     {
       kind: 'serverStream',
-      handle: async (request, context, send) =>
-        handler(definition.requestDeserialize(request), context, (message) => send(definition.responseSerialize(message))),
+      handle: async (request, context, stream) =>
+        handler(definition.requestDeserialize(request), context, encodingStream(stream, definition.responseSerialize)),
     },
   ];
+}
+
+/** The typed view of a stream of encoded messages; lazy messages are encoded only when sent. */
+function encodingStream<Message>(stream: ResponseStream<Buffer>, encode: (message: Message) => Buffer): ResponseStream<Message> {
+  return {
+    send: (message) => stream.send(encode(message)),
+    sendLazily: (messages) =>
+      stream.sendLazily({
+        *[Symbol.iterator]() {
+          for (const message of messages) yield encode(message);
+        },
+      }),
+    describeOverrun: ({subject, lastMessage}) =>
+      stream.describeOverrun({
+        subject,
+        lastMessage:
+          lastMessage &&
+          ((reason) => {
+            const message = lastMessage(reason);
+            return message === undefined ? undefined : encode(message);
+          }),
+      }),
+  };
 }

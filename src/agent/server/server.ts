@@ -14,8 +14,9 @@ import type {LocalMethod} from './methods.js';
 import {fanOut} from './one-to-many.js';
 import {isAuthorized} from './roles.js';
 import {Router, type Route} from './router.js';
-import {RpcError} from './rpc-error.js';
+import {RpcError, toServerError} from './rpc-error.js';
 import {stateMethods} from './state-service.js';
+import {StreamSink} from './stream-sink.js';
 
 export interface AgentServerOptions extends MachineServiceContext {
   address: string;
@@ -134,13 +135,12 @@ function handleLocally(
     );
     return;
   }
+  // Every local server stream writes through a bounded, backpressure-aware sink.
   const stream = call as grpc.ServerWritableStream<Buffer, Buffer>;
-  const send = (message: Buffer): void => {
-    if (!stream.cancelled) stream.write(message);
-  };
-  method.handle(stream.request, context, send).then(
-    () => stream.end(),
-    (error: unknown) => fail(kind, call, callback, error, log),
+  const sink = new StreamSink(stream, call.getPath());
+  method.handle(stream.request, {...context, signal: sink.signal}, sink).then(
+    () => sink.end(),
+    (error: unknown) => sink.end(reported(call, error, log)),
   );
 }
 
@@ -167,4 +167,11 @@ function routeUnknownMethods(server: grpc.Server, handle: (call: grpc.ServerDupl
   if (!(table instanceof Map)) throw new Error('this @grpc/grpc-js version keeps no handler table osd can extend: unknown methods cannot be routed');
   const registered = table.get.bind(table) as (path: string) => unknown;
   table.get = (path: string) => registered(path) ?? {func: handle, serialize: identity, deserialize: identity, type: 'bidi', path};
+}
+
+/** The status for a thrown value; unexpected failures are logged. */
+function reported(call: AnyServerCall, error: unknown, log: Logger): grpc.ServerErrorResponse {
+  const serverError = toServerError(error);
+  if (serverError.code === grpc.status.INTERNAL) log.error(`${call.getPath()} failed: ${serverError.details}`);
+  return serverError;
 }

@@ -15,6 +15,7 @@ import type {ResourceStore} from '../store/store.js';
 import {Role} from './roles.js';
 import {serverStreamMethod, unaryMethod, type CallContext, type LocalMethod} from './methods.js';
 import {RpcError} from './rpc-error.js';
+import type {ResponseStream} from './stream-sink.js';
 
 type Filter = (resource: Resource) => boolean;
 
@@ -31,16 +32,16 @@ export function stateMethods(store: ResourceStore): Array<[string, LocalMethod]>
       return {resource: toWire(store, resource)};
     }),
 
-    serverStreamMethod(StateService.list, async (request, context, send) => {
+    serverStreamMethod(StateService.list, async (request, context, stream) => {
       checkReadAccess(store, context, request.namespace, request.type);
       const filter = queryFilter(request.options?.labelQuery ?? [], request.options?.idQuery);
       for (const resource of store.list(request.namespace, request.type)) {
         if (context.signal.aborted) return;
-        if (filter(resource)) send({resource: toWire(store, resource)});
+        if (filter(resource)) await stream.send({resource: toWire(store, resource)});
       }
     }),
 
-    serverStreamMethod(StateService.watch, (request, context, send) => {
+    serverStreamMethod(StateService.watch, async (request, context, stream) => {
       checkReadAccess(store, context, request.namespace, request.type);
       const options = request.options;
       if (options?.startFromBookmark !== undefined) {
@@ -57,21 +58,32 @@ export function stateMethods(store: ResourceStore): Array<[string, LocalMethod]>
         );
       }
       const filter = queryFilter(options?.labelQuery ?? [], options?.idQuery);
+      const encoding = {aggregated: options?.aggregated === true, apiVersion: request.apiVersion};
 
-      return new Promise<void>((resolve) => {
-        // Established: the client waits for this empty response before reading events.
-        send({event: []});
-        const sink = eventSink(store, send, {aggregated: options?.aggregated === true, apiVersion: request.apiVersion});
-        const stop = singleResource
-          ? store.watch({namespace: request.namespace, type: request.type, id: request.id as string}, sink)
-          : store.watchKind(request.namespace, request.type, {bootstrapContents: options?.bootstrapContents === true, filter}, sink);
-        const finish = (): void => {
-          stop();
-          resolve();
-        };
-        if (context.signal.aborted) finish();
-        else context.signal.addEventListener('abort', finish, {once: true});
+      // A client that stops reading while events keep coming ends as in COSI: an ERRORED event
+      // (for clients that know it) and then the status.
+      stream.describeOverrun({
+        subject: `the watch of namespace ${JSON.stringify(request.namespace)} type ${JSON.stringify(request.type)}${singleResource ? ` id ${JSON.stringify(request.id)}` : ''}`,
+        lastMessage: (reason) => (request.apiVersion >= 1 ? {event: [{eventType: EventType.ERRORED, error: reason}]} : undefined),
       });
+      // Established: the client waits for this empty response before reading events.
+      void stream.send({event: []});
+
+      // Events are queued as references to the (immutable, shared) resources and encoded only
+      // when the client has room. The current state (bootstrap contents, or the watched resource)
+      // arrives synchronously while subscribing and goes first, as one send.
+      const initial: StoreEvent[] = [];
+      let deliver = (event: StoreEvent): void => void initial.push(event);
+      const stop = singleResource
+        ? store.watch({namespace: request.namespace, type: request.type, id: request.id as string}, (event) => deliver(event))
+        : store.watchKind(request.namespace, request.type, {bootstrapContents: options?.bootstrapContents === true, filter}, (event) => deliver(event));
+      try {
+        stream.sendLazily(watchResponses(store, initial, encoding));
+        deliver = liveEvents(store, stream, encoding);
+        await aborted(context.signal);
+      } finally {
+        stop();
+      }
     }),
 
     unaryMethod(StateService.create, denyWrite),
@@ -92,29 +104,49 @@ function checkReadAccess(store: ResourceStore, context: CallContext, namespace: 
   }
 }
 
-/** Turns store events into WatchResponses, one per event or batched per tick when aggregated. */
-function eventSink(
-  store: ResourceStore,
-  send: (response: WatchResponse) => void,
-  options: {aggregated: boolean; apiVersion: number},
-): (event: StoreEvent) => void {
-  let batch: WireEvent[] = [];
-  const flush = (): void => {
-    const events = batch;
-    batch = [];
-    if (events.length > 0) send({event: events});
-  };
+interface EventEncoding {
+  aggregated: boolean;
+  apiVersion: number;
+}
+
+/** One response per event, or one for all of them when aggregated. */
+function* watchResponses(store: ResourceStore, events: StoreEvent[], encoding: EventEncoding): Iterable<WatchResponse> {
+  const sent = events.filter((event) => sentToClient(event, encoding));
+  if (!encoding.aggregated) {
+    for (const event of sent) yield {event: [toWireEvent(store, event)]};
+  } else if (sent.length > 0) {
+    yield {event: sent.map((event) => toWireEvent(store, event))};
+  }
+}
+
+/**
+ * Sends live store events: each on its own, or batched per tick when aggregated. Not awaited: the
+ * store pushes events as they happen; the stream's bound stops a client that falls behind.
+ */
+function liveEvents(store: ResourceStore, stream: ResponseStream<WatchResponse>, encoding: EventEncoding): (event: StoreEvent) => void {
+  if (!encoding.aggregated) return (event) => stream.sendLazily(watchResponses(store, [event], encoding));
+  let batch: StoreEvent[] = [];
   return (event) => {
-    // api_version 0 clients predate BOOTSTRAPPED (and ERRORED, which osd never sends).
-    if (options.apiVersion === 0 && event.type === 'bootstrapped') return;
-    const wire = toWireEvent(store, event);
-    if (!options.aggregated) {
-      send({event: [wire]});
-      return;
+    if (batch.length === 0) {
+      queueMicrotask(() => {
+        stream.sendLazily(watchResponses(store, batch, encoding));
+        batch = [];
+      });
     }
-    if (batch.length === 0) queueMicrotask(flush);
-    batch.push(wire);
+    batch.push(event);
   };
+}
+
+/** api_version 0 clients predate BOOTSTRAPPED (and ERRORED). */
+function sentToClient(event: StoreEvent, encoding: EventEncoding): boolean {
+  return !(encoding.apiVersion === 0 && event.type === 'bootstrapped');
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), {once: true});
+  });
 }
 
 const EVENT_TYPES: Record<StoreEvent['type'], EventType> = {
