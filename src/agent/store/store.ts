@@ -1,5 +1,7 @@
 // The versioned in-memory resource store (COSI's in-memory state, reduced to what osd needs).
 // Listeners run synchronously inside put/destroy, so every watcher sees events in store order.
+// The store keeps no queue per watcher: a slow consumer bounds its own backlog (a Watch call
+// queues references to these immutable resources in its stream's bounded sink).
 import {isDeepStrictEqual} from 'node:util';
 import {
   fillResourceDefinition,
