@@ -14,6 +14,7 @@ import {StreamSink} from '../dist/agent/server/stream-sink.js';
 import {MachineServiceService} from '../dist/machinery/api/machine/machine.js';
 import {EventType, StateService} from '../dist/machinery/api/v1alpha1/state.js';
 import {writeAffiliates} from './helpers/affiliates.js';
+import {metadataOf} from './helpers/agents.js';
 import {prepareCluster, procStatusBytes, startCluster} from './helpers/osd-processes.js';
 
 process.noDeprecation = true; // DEP0123: grpc-js passes IP targets as the TLS server name.
@@ -210,12 +211,6 @@ const AFFILIATE_BYTES = 8000;
 const ROUNDS = 8;
 const OVERRUN = /^buffer overrun: the watch of namespace "cluster" type "Members\.cluster\.talos\.dev" was cancelled because its client fell behind by more than 1024 messages or 4 MiB \(osd's limit for one stream\); read the stream without pausing, then start it again$/;
 
-function metadataOf(entries = {}) {
-  const metadata = new grpc.Metadata();
-  for (const [key, value] of Object.entries(entries)) metadata.set(key, value);
-  return metadata;
-}
-
 /** A watch whose client reads the first response and then stops reading (grpc-js then stops the HTTP/2 stream). */
 function stalledWatch(client, metadata) {
   const call = client.watch(WATCH_MEMBERS, metadata);
@@ -310,15 +305,25 @@ function within(promise, ms, what) {
   ]);
 }
 
-/** Resumes a stalled watch and checks how it ended: the events it missed, then ERRORED, then the status. */
+/**
+ * Resumes a stalled watch and checks how it ended: RESOURCE_EXHAUSTED with the overrun sentence.
+ * osd sends an ERRORED event with the same text just before the status (Go clients such as
+ * talosctl print it); grpc-js drops messages it has not handed to the reader when an error status
+ * arrives, so through a grpc-js relay or client the event may be missing, but never misplaced.
+ */
 async function assertOverrun(watch) {
   watch.call.resume();
   const status = await within(watch.ended, 20_000, 'the end of a stalled watch');
   assert.equal(status.code, grpc.status.RESOURCE_EXHAUSTED, `status ${status.code}: ${status.details}`);
   assert.match(status.details, OVERRUN);
-  const last = watch.received.at(-1).event[0];
-  assert.equal(last.eventType, EventType.ERRORED);
-  assert.equal(last.error, status.details);
+  const events = watch.received.flatMap((response) => response.event);
+  const errored = events.filter((event) => event.eventType === EventType.ERRORED);
+  assert.ok(errored.length <= 1);
+  if (errored.length === 1) {
+    assert.equal(events.at(-1), errored[0], 'ERRORED is the last event');
+    assert.equal(errored[0].error, status.details);
+  }
+  return errored.length;
 }
 
 describe('osd with watchers that stop reading', () => {
@@ -360,7 +365,9 @@ describe('osd with watchers that stop reading', () => {
     assert.equal(failures, 0);
     assert.ok(slowest < 3000, `a Hostname call took ${slowest} ms while watchers were stalled`);
     assert.ok(peak < 512 * MiB, `osd's peak RSS was ${(peak / MiB).toFixed(0)} MiB`);
-    for (const watch of stalled) await assertOverrun(watch);
+    let errored = 0;
+    for (const watch of stalled) errored += await assertOverrun(watch);
+    assert.ok(errored > 0, 'no stalled watcher saw the ERRORED event');
     healthy.call.cancel();
   });
 

@@ -2,56 +2,10 @@
 // for tests that need the agent in its own process (its memory, its exit) rather than in-process.
 import {spawn} from 'node:child_process';
 import * as fs from 'node:fs';
-import {createServer} from 'node:net';
 import * as path from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import {newMachineConfig} from '../../dist/machinery/machineconfig/index.js';
-import {generateCA, issueClientCert, issueServerCert} from '../../dist/machinery/pki.js';
+import {generateCA, issueClientCert} from '../../dist/machinery/pki.js';
+import {clientCredentials, DAY, freePort, makeStateDir} from './agents.js';
 import {root as repo} from './cli.js';
-
-const DAY = 24 * 3600 * 1000;
-const CLUSTER = 'osd-test';
-
-/** A TCP port free on every one of `addresses` (the nodes of a cluster share their port). */
-export async function freePort(addresses) {
-  const tryListen = (port, address) =>
-    new Promise((resolve) => {
-      const server = createServer().listen(port, address, () => {
-        const {port: bound} = server.address();
-        server.close(() => resolve(bound));
-      });
-      server.on('error', () => resolve(undefined));
-    });
-  for (;;) {
-    const port = await tryListen(0, addresses[0]);
-    let free = port !== undefined;
-    for (const address of addresses.slice(1)) free = free && (await tryListen(port, address)) !== undefined;
-    if (free) return port;
-  }
-}
-
-async function makeStateDir(root, {name, address, type, ca}) {
-  const dir = path.join(root, name);
-  for (const sub of ['etc', 'var/log', 'system/state', 'system/secrets']) fs.mkdirSync(path.join(dir, sub), {recursive: true});
-  const config = newMachineConfig({
-    type,
-    clusterName: CLUSTER,
-    controlPlaneEndpoint: `https://${address}:6443`,
-    hostname: name,
-    caCrtPem: ca.crt,
-    caKeyPem: type === 'worker' ? undefined : ca.key,
-    token: '3b9kzq.8vm2d5p1xq7ua0cf',
-  });
-  fs.writeFileSync(path.join(dir, 'system/state/config.yaml'), config.raw);
-  const server = await issueServerCert(ca, {ips: [address], dnsNames: [name], commonName: name, ttlMs: DAY});
-  const forwarding = await issueClientCert(ca, {roles: ['os:impersonator'], ttlMs: DAY});
-  const secrets = path.join(dir, 'system/secrets');
-  fs.writeFileSync(path.join(secrets, 'api.crt'), server.crt);
-  fs.writeFileSync(path.join(secrets, 'api.key'), server.key);
-  fs.writeFileSync(path.join(secrets, 'apid-client.crt'), forwarding.crt);
-  fs.writeFileSync(path.join(secrets, 'apid-client.key'), forwarding.key);
-  return dir;
-}
 
 /** Spawns osd and resolves once it listens; rejects with its stderr if it exits first. */
 function spawnOsd(args) {
@@ -84,21 +38,8 @@ export async function prepareCluster(root, nodes) {
   const admin = await issueClientCert(ca, {roles: ['os:admin'], ttlMs: DAY});
   const port = await freePort(nodes.map(([, address]) => address));
   const stateDirs = [];
-  for (const [name, address, type] of nodes) stateDirs.push(await makeStateDir(root, {name, address, type, ca}));
-  return {
-    ca,
-    admin,
-    port,
-    discoveryDir,
-    stateDirs,
-    /** Credentials of the os:admin client. */
-    credentials: () =>
-      grpc.credentials.createSsl(
-        Buffer.from(ca.crt),
-        Buffer.from(admin.key.replace(/(BEGIN|END) ED25519 PRIVATE KEY/g, '$1 PRIVATE KEY')),
-        Buffer.from(admin.crt),
-      ),
-  };
+  for (const [name, address, type] of nodes) stateDirs.push(await makeStateDir(root, {name, address, type, ca, cluster: 'osd-test'}));
+  return {ca, admin, port, discoveryDir, stateDirs, credentials: () => clientCredentials(ca, admin)};
 }
 
 /** A cluster of osd processes (see prepareCluster). stop() ends every process it started, by PID. */
