@@ -12,14 +12,21 @@ import * as grpc from '@grpc/grpc-js';
 import * as yaml from 'js-yaml';
 import {readBuildInfo} from '../dist/agent/build-info.js';
 import {createNodeStore} from '../dist/agent/controllers/resource-types.js';
-import {createLogger} from '../dist/agent/log.js';
-import {startNode} from '../dist/agent/node.js';
 import {AgentServer} from '../dist/agent/server/server.js';
 import {Data, DataResponse} from '../dist/machinery/api/common/common.js';
-import {MachineServiceService} from '../dist/machinery/api/machine/machine.js';
-import {StateService} from '../dist/machinery/api/v1alpha1/state.js';
-import {generateCA, issueClientCert, issueServerCert} from '../dist/machinery/pki.js';
-import {DAY, clientCredentials, freePort, makeStateDir, metadataOf, normalizeKey} from './helpers/agents.js';
+import {issueClientCert, issueServerCert} from '../dist/machinery/pki.js';
+import {
+  collect,
+  DAY,
+  eventually,
+  MachineClient,
+  metadataOf,
+  normalizeKey,
+  rejectsWith,
+  startAgents,
+  StateClient,
+  unary,
+} from './helpers/agents.js';
 
 process.noDeprecation = true; // DEP0123: grpc-js passes IP targets as the TLS server name.
 
@@ -32,15 +39,7 @@ const NEWER = '127.32.0.10'; // a gRPC server with methods osd does not implemen
 const CLUSTER = 'routing-test';
 const MEMBERS = 'Members.cluster.talos.dev';
 
-const MachineClient = grpc.makeGenericClientConstructor(MachineServiceService, 'MachineService');
-const StateClient = grpc.makeGenericClientConstructor(StateService, 'State');
 const identity = (value) => value;
-
-function unary(client, method, request, metadata, options = {deadline: Date.now() + 20_000}) {
-  return new Promise((resolve, reject) => {
-    client[method](request, metadataOf(metadata), options, (error, response) => (error ? reject(error) : resolve(response)));
-  });
-}
 
 /** A call by path, for methods the generated API does not have. */
 function rawUnary(client, path, request, metadata, options = {deadline: Date.now() + 20_000}) {
@@ -48,50 +47,6 @@ function rawUnary(client, path, request, metadata, options = {deadline: Date.now
     client.makeUnaryRequest(path, identity, identity, request, metadataOf(metadata), options, (error, response) => (error ? reject(error) : resolve(response)));
   });
 }
-
-function collect(stream) {
-  return new Promise((resolve, reject) => {
-    const items = [];
-    stream.on('data', (item) => items.push(item));
-    stream.on('error', reject);
-    stream.on('end', () => resolve(items));
-  });
-}
-
-function take(stream, count) {
-  return new Promise((resolve, reject) => {
-    const items = [];
-    const onData = (item) => {
-      items.push(item);
-      if (items.length === count) {
-        stream.off('data', onData);
-        resolve(items);
-      }
-    };
-    stream.on('data', onData);
-    stream.once('error', reject);
-  });
-}
-
-async function eventually(check, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
-
-const rejectsWith = (promise, code, details) =>
-  assert.rejects(promise, (error) => {
-    assert.equal(error.code, code, `code ${error.code} (${error.details})`);
-    if (details instanceof RegExp) assert.match(error.details, details);
-    else assert.equal(error.details, details);
-    return true;
-  });
 
 async function timed(promise) {
   const start = Date.now();
@@ -106,40 +61,33 @@ async function timed(promise) {
 describe('osd routing', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'osd-routing-'));
   const discoveryDir = path.join(root, 'discovery');
-  const log = createLogger({file: path.join(root, 'test.log'), stderr: false});
+  let cluster;
   let ca;
   let port;
   const certs = {};
-  const agents = [];
-  const opened = [];
   let silent;
   const silentSockets = new Set();
   let newer;
   const newerSeen = [];
   let limited;
 
-  const connect = (Client, who = 'admin', address = CP) => {
-    const client = new Client(`${address}:${port}`, clientCredentials(ca, certs[who]));
-    opened.push(client);
-    return client;
-  };
+  const connect = (Client, who = 'admin', address = CP) => cluster.connect(Client, certs[who], address);
   const machine = (who, address) => connect(MachineClient, who, address);
   const state = (who, address) => connect(StateClient, who, address);
   const raw = (who, address) => connect(grpc.Client, who, address);
 
   before(async () => {
-    fs.mkdirSync(discoveryDir);
-    ca = await generateCA({organization: 'talos', ttlMs: DAY});
+    cluster = await startAgents(
+      root,
+      [
+        ['cp-1', CP, 'controlplane'],
+        ['worker-1', WORKER, 'worker'],
+      ],
+      {cluster: CLUSTER, alsoFreeOn: [LIMITED, SILENT, NEWER]},
+    );
+    ({ca, port} = cluster);
     certs.admin = await issueClientCert(ca, {roles: ['os:admin'], ttlMs: DAY});
     certs.reader = await issueClientCert(ca, {roles: ['os:reader'], ttlMs: DAY});
-    port = await freePort([CP, WORKER, LIMITED, SILENT, NEWER]);
-    for (const [name, address, type] of [
-      ['cp-1', CP, 'controlplane'],
-      ['worker-1', WORKER, 'worker'],
-    ]) {
-      const stateDir = await makeStateDir(root, {name, address, type, ca, cluster: CLUSTER});
-      agents.push(await startNode({stateDir, address, port, discoveryDir, log}));
-    }
 
     silent = createServer((socket) => {
       socket.resume(); // reads (and drops) what arrives, so the end of the connection is seen
@@ -182,14 +130,13 @@ describe('osd routing', () => {
       store: createNodeStore(),
       build: await readBuildInfo(),
       machineConfig: () => ({}),
-      log,
+      log: cluster.log,
     });
   });
 
   after(async () => {
-    for (const client of opened) client.close();
     await limited?.stop(0);
-    for (const agent of agents) await agent.stop();
+    await cluster?.stop();
     newer?.forceShutdown();
     for (const socket of silentSockets) socket.destroy();
     await new Promise((resolve) => (silent ? silent.close(resolve) : resolve()));

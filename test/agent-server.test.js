@@ -1,221 +1,81 @@
 // osd over real gRPC with mutual TLS: two agents on 127.0.0.1 and 127.0.0.2 sharing a discovery
 // directory, called through grpc-js clients built from the generated service definitions.
 import assert from 'node:assert/strict';
-import {spawn} from 'node:child_process';
 import * as fs from 'node:fs';
-import {createServer} from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {after, before, describe, it} from 'node:test';
-import {createPrivateKey, webcrypto} from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import * as yaml from 'js-yaml';
-import {createLogger} from '../dist/agent/log.js';
-import {startNode} from '../dist/agent/node.js';
 import {queryFilter} from '../dist/agent/server/state-service.js';
-import {MachineServiceService} from '../dist/machinery/api/machine/machine.js';
 import {MachineConfigSpec} from '../dist/machinery/api/resource/config/config.js';
 import {MemberSpec} from '../dist/machinery/api/resource/definitions/cluster/cluster.js';
 import {ResourceDefinitionSpec} from '../dist/machinery/api/v1alpha1/meta.js';
 import {LabelTerm_Operation as Op} from '../dist/machinery/api/v1alpha1/resource.js';
-import {EventType, StateService} from '../dist/machinery/api/v1alpha1/state.js';
-import {newMachineConfig} from '../dist/machinery/machineconfig/index.js';
-import {certificateInfo, generateCA, issueClientCert, issueServerCert} from '../dist/machinery/pki.js';
+import {EventType} from '../dist/machinery/api/v1alpha1/state.js';
+import {certificateInfo, generateCA, issueClientCert} from '../dist/machinery/pki.js';
+import {
+  collect,
+  DAY,
+  eventually,
+  freePort,
+  issueOddClientCert,
+  MachineClient,
+  makeStateDir,
+  metadataOf,
+  osdProcess,
+  rejectsWith,
+  startAgents,
+  StateClient,
+  take,
+  unary,
+} from './helpers/agents.js';
 
 process.noDeprecation = true; // DEP0123: grpc-js passes IP targets as the TLS server name.
 
 const repo = path.resolve(import.meta.dirname, '..');
 const packageVersion = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')).version;
-const DAY = 24 * 3600 * 1000;
 const CLUSTER = 'osd-test';
 const RD = 'ResourceDefinitions.meta.cosi.dev';
 const MEMBERS = 'Members.cluster.talos.dev';
 const MACHINE_CONFIGS = 'MachineConfigs.config.talos.dev';
-
-const MachineClient = grpc.makeGenericClientConstructor(MachineServiceService, 'MachineService');
-const StateClient = grpc.makeGenericClientConstructor(StateService, 'State');
-
-/** A port free on both loopback addresses, so both agents can share it (forwarding uses the agent's own port). */
-async function freePort() {
-  for (;;) {
-    const port = await new Promise((resolve, reject) => {
-      const server = createServer().listen(0, '127.0.0.1', () => {
-        const {port: bound} = server.address();
-        server.close(() => resolve(bound));
-      });
-      server.on('error', reject);
-    });
-    const freeOnSecond = await new Promise((resolve) => {
-      const server = createServer().listen(port, '127.0.0.2', () => server.close(() => resolve(true)));
-      server.on('error', () => resolve(false));
-    });
-    if (freeOnSecond) return port;
-  }
-}
-
-const b64 = (pem) => Buffer.from(pem).toString('base64');
-
-/** A node's state dir, laid out the way `osctl cluster create` prepares it. */
-async function makeStateDir(root, {name, address, type, ca}) {
-  const dir = path.join(root, name);
-  for (const sub of ['etc', 'var/log', 'system/state', 'system/secrets']) fs.mkdirSync(path.join(dir, sub), {recursive: true});
-  const config = newMachineConfig({
-    type,
-    clusterName: CLUSTER,
-    controlPlaneEndpoint: 'https://127.0.0.1:6443',
-    hostname: name,
-    caCrtPem: ca.crt,
-    caKeyPem: type === 'worker' ? undefined : ca.key,
-    token: '3b9kzq.8vm2d5p1xq7ua0cf',
-  });
-  fs.writeFileSync(path.join(dir, 'system/state/config.yaml'), config.raw);
-  const server = await issueServerCert(ca, {ips: [address], dnsNames: [name], commonName: name, ttlMs: DAY});
-  const forwarding = await issueClientCert(ca, {roles: ['os:impersonator'], ttlMs: DAY});
-  const secrets = path.join(dir, 'system/secrets');
-  fs.writeFileSync(path.join(secrets, 'api.crt'), server.crt);
-  fs.writeFileSync(path.join(secrets, 'api.key'), server.key); // keeps the ED25519 PRIVATE KEY label
-  fs.writeFileSync(path.join(secrets, 'apid-client.crt'), forwarding.crt);
-  fs.writeFileSync(path.join(secrets, 'apid-client.key'), forwarding.key);
-  return dir;
-}
-
-/** A client certificate with the given ExtKeyUsages (pki.ts only issues the correct kind). */
-async function issueWithUsages(ca, roles, usages) {
-  x509.cryptoProvider.set(webcrypto);
-  const ed25519 = {name: 'Ed25519'};
-  const caCert = new x509.X509Certificate(ca.crt);
-  const caDer = createPrivateKey(normalizeKey(ca.key)).export({type: 'pkcs8', format: 'der'});
-  const signingKey = await webcrypto.subtle.importKey('pkcs8', caDer, ed25519, false, ['sign']);
-  const keys = await webcrypto.subtle.generateKey(ed25519, true, ['sign', 'verify']);
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: '0a1b2c',
-    subject: [{O: roles}],
-    issuer: caCert.subjectName,
-    notBefore: new Date(),
-    notAfter: new Date(Date.now() + DAY),
-    publicKey: keys.publicKey,
-    signingKey,
-    signingAlgorithm: ed25519,
-    extensions: [new x509.ExtendedKeyUsageExtension(usages)],
-  });
-  const key = x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY');
-  return {crt: cert.toString('pem'), key};
-}
 
 /** Live store watchers (internal state): shows whether a watch was released. */
 function watcherCount(store) {
   return [...store.kindWatchers.values(), ...store.resourceWatchers.values()].reduce((count, set) => count + set.size, 0);
 }
 
-function normalizeKey(pem) {
-  return pem.replace(/(BEGIN|END) ED25519 PRIVATE KEY/g, '$1 PRIVATE KEY');
-}
-
-function clientCredentials(ca, client) {
-  return grpc.credentials.createSsl(Buffer.from(ca.crt), Buffer.from(normalizeKey(client.key)), Buffer.from(client.crt));
-}
-
-function metadataOf(entries = {}) {
-  const metadata = new grpc.Metadata();
-  for (const [key, values] of Object.entries(entries)) for (const value of [values].flat()) metadata.add(key, value);
-  return metadata;
-}
-
-function unary(client, method, request, metadata) {
-  return new Promise((resolve, reject) => {
-    client[method](request, metadataOf(metadata), {deadline: Date.now() + 10_000}, (error, response) =>
-      error ? reject(error) : resolve(response),
-    );
-  });
-}
-
-function collect(stream) {
-  return new Promise((resolve, reject) => {
-    const items = [];
-    stream.on('data', (item) => items.push(item));
-    stream.on('error', reject);
-    stream.on('end', () => resolve(items));
-  });
-}
-
-/** Reads `count` messages from a stream that stays open. */
-function take(stream, count) {
-  return new Promise((resolve, reject) => {
-    const items = [];
-    const onData = (item) => {
-      items.push(item);
-      if (items.length === count) {
-        stream.off('data', onData);
-        resolve(items);
-      }
-    };
-    stream.on('data', onData);
-    stream.once('error', reject);
-  });
-}
-
-async function eventually(check, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
-
-const rejectsWith = (promise, code, details) =>
-  assert.rejects(promise, (error) => {
-    assert.equal(error.code, code, `code ${error.code} (${error.details})`);
-    if (details instanceof RegExp) assert.match(error.details, details);
-    else assert.equal(error.details, details);
-    return true;
-  });
-
 describe('osd gRPC server', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'osd-server-'));
   const discoveryDir = path.join(root, 'discovery');
+  let cluster;
   let ca;
   let port;
-  const nodes = [];
+  let nodes;
   const clients = {};
 
-  const target = (address = '127.0.0.1') => `${address}:${port}`;
-  const machine = (who = 'admin', address) => {
-    const client = new MachineClient(target(address), clientCredentials(ca, clients[who]));
-    clients.opened.push(client);
-    return client;
-  };
-  const state = (who = 'admin', address) => {
-    const client = new StateClient(target(address), clientCredentials(ca, clients[who]));
-    clients.opened.push(client);
-    return client;
-  };
+  const target = () => `127.0.0.1:${port}`;
+  const machine = (who = 'admin', address) => cluster.connect(MachineClient, clients[who], address);
+  const state = (who = 'admin', address) => cluster.connect(StateClient, clients[who], address);
 
   before(async () => {
-    fs.mkdirSync(discoveryDir);
-    ca = await generateCA({organization: 'talos', ttlMs: DAY});
+    cluster = await startAgents(
+      root,
+      [
+        ['cp-1', '127.0.0.1', 'controlplane'],
+        ['worker-1', '127.0.0.2', 'worker'],
+      ],
+      {cluster: CLUSTER},
+    );
+    ({ca, port, agents: nodes} = cluster);
     clients.admin = await issueClientCert(ca, {roles: ['os:admin'], ttlMs: DAY});
     clients.reader = await issueClientCert(ca, {roles: [' os:reader ', ''], ttlMs: DAY});
-    clients.opened = [];
-    port = await freePort();
-    const log = createLogger({file: path.join(root, 'test.log'), stderr: false});
-    for (const [name, address, type] of [
-      ['cp-1', '127.0.0.1', 'controlplane'],
-      ['worker-1', '127.0.0.2', 'worker'],
-    ]) {
-      const stateDir = await makeStateDir(root, {name, address, type, ca});
-      nodes.push(await startNode({stateDir, address, port, discoveryDir, log}));
-    }
   });
 
   after(async () => {
-    for (const client of clients.opened) client.close();
-    for (const node of nodes) await node.stop();
+    await cluster?.stop();
     fs.rmSync(root, {recursive: true, force: true});
   });
 
@@ -289,15 +149,13 @@ describe('osd gRPC server', () => {
   it('refuses a client certificate from a foreign CA', async () => {
     const foreignCA = await generateCA({organization: 'talos', ttlMs: DAY});
     const foreignAdmin = await issueClientCert(foreignCA, {roles: ['os:admin'], ttlMs: DAY});
-    const client = new MachineClient(target(), clientCredentials(ca, foreignAdmin));
-    clients.opened.push(client);
+    const client = cluster.connect(MachineClient, foreignAdmin);
     await assert.rejects(unary(client, 'version', {}), (error) => error.code === grpc.status.UNAVAILABLE);
   });
 
   it('requires ExtKeyUsage to be exactly clientAuth', async () => {
-    const both = await issueWithUsages(ca, ['os:admin'], [x509.ExtendedKeyUsage.clientAuth, x509.ExtendedKeyUsage.serverAuth]);
-    const client = new MachineClient(target(), clientCredentials(ca, both));
-    clients.opened.push(client);
+    const both = await issueOddClientCert(ca, {roles: ['os:admin'], usages: [x509.ExtendedKeyUsage.clientAuth, x509.ExtendedKeyUsage.serverAuth]});
+    const client = cluster.connect(MachineClient, both);
     await rejectsWith(unary(client, 'version', {}), grpc.status.PERMISSION_DENIED, /^certificate "O=os:admin" is missing the client auth extended key usage$/);
   });
 
@@ -454,15 +312,13 @@ describe('osd gRPC server', () => {
 
     // The generated certificate works against the node.
     const issued = {crt: decode(generated.crt), key: decode(generated.key)};
-    const client = new MachineClient(target(), clientCredentials(ca, issued));
-    clients.opened.push(client);
+    const client = cluster.connect(MachineClient, issued);
     assert.equal((await unary(client, 'hostname', {})).messages[0].hostname, 'cp-1');
 
     const multi = await unary(machine(), 'generateClientConfiguration', {roles: ['os:reader', 'os:admin'], crtTtl: {seconds: 60n, nanos: 0}});
     assert.equal(yaml.load(decode(multi.messages[0].talosconfig)).context, CLUSTER);
     // Both roles sit in one multi-valued Subject O; os:admin among them opens the machine config.
-    const multiClient = new StateClient(target(), clientCredentials(ca, {crt: decode(multi.messages[0].crt), key: decode(multi.messages[0].key)}));
-    clients.opened.push(multiClient);
+    const multiClient = cluster.connect(StateClient, {crt: decode(multi.messages[0].crt), key: decode(multi.messages[0].key)});
     assert.equal((await unary(multiClient, 'get', {namespace: 'config', type: MACHINE_CONFIGS, id: 'v1alpha1'})).resource.metadata.id, 'v1alpha1');
 
     await rejectsWith(unary(machine(), 'generateClientConfiguration', {roles: ['os:admin']}), grpc.status.INVALID_ARGUMENT, 'crt_ttl should be positive');
@@ -511,22 +367,13 @@ describe('osd process', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'osd-process-'));
   after(() => fs.rmSync(root, {recursive: true, force: true}));
 
-  function run(args) {
-    const child = spawn(process.execPath, [path.join(repo, 'bin/osd.js'), ...args], {stdio: ['ignore', 'pipe', 'pipe']});
-    const output = {stdout: '', stderr: ''};
-    child.stdout.on('data', (chunk) => (output.stdout += chunk));
-    child.stderr.on('data', (chunk) => (output.stderr += chunk));
-    const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-    return {child, output, exited};
-  }
-
   it('announces itself, joins discovery and leaves cleanly on SIGTERM', async () => {
     const ca = await generateCA({organization: 'talos', ttlMs: DAY});
-    const stateDir = await makeStateDir(root, {name: 'solo', address: '127.0.0.1', type: 'controlplane', ca});
+    const stateDir = await makeStateDir(root, {name: 'solo', address: '127.0.0.1', type: 'controlplane', ca, cluster: CLUSTER});
     const discoveryDir = path.join(root, 'discovery');
     fs.mkdirSync(discoveryDir);
-    const port = await freePort();
-    const {child, output, exited} = run(['--state-dir', stateDir, '--address', '127.0.0.1', '--port', String(port), '--discovery-dir', discoveryDir]);
+    const port = await freePort(['127.0.0.1']);
+    const {child, output, exited} = osdProcess(['--state-dir', stateDir, '--address', '127.0.0.1', '--port', String(port), '--discovery-dir', discoveryDir]);
     try {
       await eventually(() => assert.equal(output.stdout, `osd listening on 127.0.0.1:${port}\n`), 15_000);
       const nodeId = fs.readFileSync(path.join(stateDir, 'system/state/node-identity'), 'utf8').trim();
@@ -551,10 +398,10 @@ describe('osd process', () => {
 
   it('refuses an invalid machine config, naming the field', async () => {
     const ca = await generateCA({organization: 'talos', ttlMs: DAY});
-    const stateDir = await makeStateDir(root, {name: 'broken', address: '127.0.0.1', type: 'controlplane', ca});
+    const stateDir = await makeStateDir(root, {name: 'broken', address: '127.0.0.1', type: 'controlplane', ca, cluster: CLUSTER});
     const configPath = path.join(stateDir, 'system/state/config.yaml');
     fs.writeFileSync(configPath, fs.readFileSync(configPath, 'utf8').replace('type: controlplane', 'type: mainframe'));
-    const {output, exited} = run(['--state-dir', stateDir, '--address', '127.0.0.1', '--port', String(await freePort())]);
+    const {output, exited} = osdProcess(['--state-dir', stateDir, '--address', '127.0.0.1', '--port', String(await freePort(['127.0.0.1']))]);
     assert.equal(await exited, 1);
     assert.equal(output.stdout, '');
     assert.match(output.stderr, /invalid machine config .*config\.yaml/);
@@ -562,7 +409,7 @@ describe('osd process', () => {
   });
 
   it('rejects a missing --address with usage', async () => {
-    const {output, exited} = run(['--state-dir', root]);
+    const {output, exited} = osdProcess(['--state-dir', root]);
     assert.equal(await exited, 2);
     assert.match(output.stderr, /--address must be the node's IP address/);
   });
