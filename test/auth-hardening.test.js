@@ -1,121 +1,45 @@
 // Roles across a proxy hop, role validation in GenerateClientConfiguration, and osd refusing to
 // start on unusable CA/serving material. Agents listen on 127.31.0.0/16 only.
 import assert from 'node:assert/strict';
-import {spawn} from 'node:child_process';
 import * as fs from 'node:fs';
-import {createServer} from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {after, before, describe, it} from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as yaml from 'js-yaml';
-import {createLogger} from '../dist/agent/log.js';
-import {startNode} from '../dist/agent/node.js';
-import {MachineServiceService} from '../dist/machinery/api/machine/machine.js';
-import {StateService} from '../dist/machinery/api/v1alpha1/state.js';
-import {newMachineConfig} from '../dist/machinery/machineconfig/index.js';
-import {generateCA, issueClientCert, issueServerCert} from '../dist/machinery/pki.js';
+import {generateCA, issueClientCert} from '../dist/machinery/pki.js';
+import {DAY, freePort, MachineClient, makeStateDir, osdProcess, rejectsWith, startAgents, StateClient, unary} from './helpers/agents.js';
 
 process.noDeprecation = true; // DEP0123: grpc-js passes IP targets as the TLS server name.
 
-const repo = path.resolve(import.meta.dirname, '..');
-const osdJs = path.join(repo, 'bin', 'osd.js');
-const DAY = 24 * 3600 * 1000;
 const CLUSTER = 'auth-test';
+const CONTROL_PLANE_ENDPOINT = 'https://127.31.0.1:6443';
 const MACHINE_CONFIG = {namespace: 'config', type: 'MachineConfigs.config.talos.dev', id: 'v1alpha1'};
 const CP = '127.31.0.1';
 const WORKER = '127.31.0.2';
 const LONE = '127.31.1.1';
 
-const MachineClient = grpc.makeGenericClientConstructor(MachineServiceService, 'MachineService');
-const StateClient = grpc.makeGenericClientConstructor(StateService, 'State');
-
-/** A port free on every given loopback address (forwarding dials the agent's own port). */
-async function freePort(addresses) {
-  const listen = (port, address) =>
-    new Promise((resolve) => {
-      const server = createServer().listen(port, address, () => {
-        const bound = server.address().port;
-        server.close(() => resolve(bound));
-      });
-      server.on('error', () => resolve(undefined));
-    });
-  for (;;) {
-    const port = await listen(0, addresses[0]);
-    let free = port !== undefined;
-    for (const address of addresses.slice(1)) free = free && (await listen(port, address)) !== undefined;
-    if (free) return port;
-  }
-}
-
 const b64 = (pem) => Buffer.from(pem).toString('base64');
-
-/** A node's state dir as `osctl cluster create` lays it out; `change` may spoil parts of it. */
-async function makeStateDir(root, {name, address, type, ca}) {
-  const dir = path.join(root, name);
-  for (const sub of ['etc', 'var/log', 'system/state', 'system/secrets']) fs.mkdirSync(path.join(dir, sub), {recursive: true});
-  const config = newMachineConfig({
-    type,
-    clusterName: CLUSTER,
-    controlPlaneEndpoint: 'https://127.31.0.1:6443',
-    hostname: name,
-    caCrtPem: ca.crt,
-    caKeyPem: type === 'worker' ? undefined : ca.key,
-    token: '3b9kzq.8vm2d5p1xq7ua0cf',
-  });
-  fs.writeFileSync(path.join(dir, 'system/state/config.yaml'), config.raw);
-  const server = await issueServerCert(ca, {ips: [address], dnsNames: [name], commonName: name, ttlMs: DAY});
-  const forwarding = await issueClientCert(ca, {roles: ['os:impersonator'], ttlMs: DAY});
-  const secrets = path.join(dir, 'system/secrets');
-  fs.writeFileSync(path.join(secrets, 'api.crt'), server.crt);
-  fs.writeFileSync(path.join(secrets, 'api.key'), server.key);
-  fs.writeFileSync(path.join(secrets, 'apid-client.crt'), forwarding.crt);
-  fs.writeFileSync(path.join(secrets, 'apid-client.key'), forwarding.key);
-  return dir;
-}
-
-const normalizeKey = (pem) => pem.replace(/(BEGIN|END) ED25519 PRIVATE KEY/g, '$1 PRIVATE KEY');
-
-function metadataOf(entries = {}) {
-  const metadata = new grpc.Metadata();
-  for (const [key, values] of Object.entries(entries)) for (const value of [values].flat()) metadata.add(key, value);
-  return metadata;
-}
-
-function unary(client, method, request, metadata) {
-  return new Promise((resolve, reject) => {
-    client[method](request, metadataOf(metadata), {deadline: Date.now() + 10_000}, (error, response) => (error ? reject(error) : resolve(response)));
-  });
-}
-
-const rejectsWith = (promise, code, details) =>
-  assert.rejects(promise, (error) => {
-    assert.equal(error.code, code, `code ${error.code} (${error.details})`);
-    assert.match(error.details, details);
-    return true;
-  });
 
 describe('roles across a proxy hop', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'osd-auth-'));
-  const discoveryDir = path.join(root, 'discovery');
-  const nodes = [];
-  const opened = [];
   const certs = {};
-  let ca;
-  let port;
+  let cluster;
 
-  const client = (Client, who) => {
-    const credentials = grpc.credentials.createSsl(Buffer.from(ca.crt), Buffer.from(normalizeKey(certs[who].key)), Buffer.from(certs[who].crt));
-    const made = new Client(`${CP}:${port}`, credentials);
-    opened.push(made);
-    return made;
-  };
+  const client = (Client, who) => cluster.connect(Client, certs[who]);
   const state = (who) => client(StateClient, who);
   const machine = (who) => client(MachineClient, who);
 
   before(async () => {
-    fs.mkdirSync(discoveryDir);
-    ca = await generateCA({organization: 'talos', ttlMs: DAY});
+    cluster = await startAgents(
+      root,
+      [
+        ['cp-1', CP, 'controlplane'],
+        ['worker-1', WORKER, 'worker'],
+      ],
+      {cluster: CLUSTER, controlPlaneEndpoint: CONTROL_PLANE_ENDPOINT},
+    );
+    const {ca} = cluster;
     const issue = (roles) => issueClientCert(ca, {roles, ttlMs: DAY});
     certs.admin = await issue(['os:admin']);
     // What GenerateClientConfiguration issued before it checked role names.
@@ -123,20 +47,10 @@ describe('roles across a proxy hop', () => {
     certs.impersonator = await issue(['os:impersonator']);
     certs.impersonatingAdmin = await issue(['os:impersonator', 'os:admin']);
     certs.impersonatingReader = await issue(['os:impersonator', 'os:reader']);
-    port = await freePort([CP, WORKER]);
-    const log = createLogger({file: path.join(root, 'test.log'), stderr: false});
-    for (const [name, address, type] of [
-      ['cp-1', CP, 'controlplane'],
-      ['worker-1', WORKER, 'worker'],
-    ]) {
-      const stateDir = await makeStateDir(root, {name, address, type, ca});
-      nodes.push(await startNode({stateDir, address, port, discoveryDir, log}));
-    }
   });
 
   after(async () => {
-    for (const made of opened) made.close();
-    for (const node of nodes) await node.stop();
+    await cluster?.stop();
     fs.rmSync(root, {recursive: true, force: true});
   });
 
@@ -190,28 +104,19 @@ describe('roles across a proxy hop', () => {
 });
 
 /** Runs bin/osd.js to its exit (stopping it by PID if it keeps running); resolves with code and stderr. */
-function runOsd(stateDir, {address = LONE, port, untilListening = false} = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [osdJs, '--state-dir', stateDir, '--address', address, '--port', String(port)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    const started = Date.now();
-    child.stdout.on('data', (data) => {
-      stdout += data;
-      if (untilListening && stdout.includes('osd listening on')) process.kill(child.pid, 'SIGTERM');
-    });
-    child.stderr.on('data', (data) => (stderr += data));
-    const timer = setTimeout(() => {
+async function runOsd(stateDir, {address = LONE, port, untilListening = false} = {}) {
+  const started = Date.now();
+  const {child, output, exited} = osdProcess(['--state-dir', stateDir, '--address', address, '--port', String(port)]);
+  if (untilListening) child.stdout.on('data', () => output.stdout.includes('osd listening on') && process.kill(child.pid, 'SIGTERM'));
+  let timer;
+  const timedOut = new Promise((resolve, reject) => {
+    timer = setTimeout(() => {
       process.kill(child.pid, 'SIGKILL');
-      reject(new Error(`osd did not exit within 20 s\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(new Error(`osd did not exit within 20 s\nstdout: ${output.stdout}\nstderr: ${output.stderr}`));
     }, 20_000);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({code: code ?? signal, stdout, stderr, ms: Date.now() - started});
-    });
   });
+  const code = await Promise.race([exited, timedOut]).finally(() => clearTimeout(timer));
+  return {code, ...output, ms: Date.now() - started};
 }
 
 describe('osd refuses to start on unusable certificates and keys', () => {
@@ -223,7 +128,7 @@ describe('osd refuses to start on unusable certificates and keys', () => {
 
   /** A fresh control plane state dir, spoiled by `spoil(dir, paths)`. */
   const stateDir = async (spoil) => {
-    const dir = await makeStateDir(root, {name: `cp-${++count}`, address: LONE, type: 'controlplane', ca});
+    const dir = await makeStateDir(root, {name: `cp-${++count}`, address: LONE, type: 'controlplane', ca, cluster: CLUSTER, controlPlaneEndpoint: CONTROL_PLANE_ENDPOINT});
     const paths = {
       config: path.join(dir, 'system/state/config.yaml'),
       apiCrt: path.join(dir, 'system/secrets/api.crt'),

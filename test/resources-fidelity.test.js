@@ -2,9 +2,7 @@
 // output, the controllers' specs and owners, and a real osd (on 127.37.0.0/16) read over the wire:
 // yaml_spec byte for byte and proto_spec decoded with the generated messages.
 import assert from 'node:assert/strict';
-import {spawn} from 'node:child_process';
 import * as fs from 'node:fs';
-import {createServer} from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {after, before, describe, it} from 'node:test';
@@ -17,10 +15,9 @@ import {IdentitySpec, MemberSpec} from '../dist/machinery/api/resource/definitio
 import {HostnameSpecSpec} from '../dist/machinery/api/resource/definitions/network/network.js';
 import {VersionSpec} from '../dist/machinery/api/resource/definitions/runtime/runtime.js';
 import {NamespaceSpec, ResourceDefinitionSpec} from '../dist/machinery/api/v1alpha1/meta.js';
-import {StateService} from '../dist/machinery/api/v1alpha1/state.js';
-import {newMachineConfig} from '../dist/machinery/machineconfig/index.js';
-import {generateCA, issueClientCert, issueServerCert} from '../dist/machinery/pki.js';
+import {generateCA, issueClientCert} from '../dist/machinery/pki.js';
 import {resolveGoScalar, toGoYaml, UntaggedScalar} from '../dist/machinery/yaml-emit.js';
+import {clientCredentials, DAY, eventually, freePort, makeStateDir, osdProcess, StateClient} from './helpers/agents.js';
 
 process.noDeprecation = true; // DEP0123: grpc-js passes IP targets as the TLS server name.
 
@@ -133,86 +130,33 @@ describe('resource controllers', () => {
   });
 });
 
-/** A port free on the test's address. */
-function freePort(host) {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, host, () => {
-      const {port} = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-async function eventually(check, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
-
-const normalizeKey = (pem) => pem.replace(/(BEGIN|END) ED25519 PRIVATE KEY/g, '$1 PRIVATE KEY');
-
 describe('resources of a real osd over the wire', () => {
   const ADDRESS = '127.37.0.2';
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'osd-fidelity-'));
-  let child;
-  let exited;
+  let osd;
   let state;
   let config;
   let nodeId;
-  const output = {stdout: '', stderr: ''};
 
   before(async () => {
-    const ca = await generateCA({organization: 'talos', ttlMs: 3600_000});
-    const dir = path.join(root, 'node');
-    for (const sub of ['etc', 'var/log', 'system/state', 'system/secrets']) fs.mkdirSync(path.join(dir, sub), {recursive: true});
-    config = newMachineConfig({
-      type: 'controlplane',
-      clusterName: 'fidelity',
-      controlPlaneEndpoint: 'https://127.37.0.2:6443',
-      hostname: 'cp-1',
-      caCrtPem: ca.crt,
-      caKeyPem: ca.key,
-      token: '3b9kzq.8vm2d5p1xq7ua0cf',
-    });
-    fs.writeFileSync(path.join(dir, 'system/state/config.yaml'), config.raw);
-    const server = await issueServerCert(ca, {ips: [ADDRESS], dnsNames: ['cp-1'], commonName: 'cp-1', ttlMs: 3600_000});
-    const forwarding = await issueClientCert(ca, {roles: ['os:impersonator'], ttlMs: 3600_000});
-    const secrets = path.join(dir, 'system/secrets');
-    fs.writeFileSync(path.join(secrets, 'api.crt'), server.crt);
-    fs.writeFileSync(path.join(secrets, 'api.key'), server.key);
-    fs.writeFileSync(path.join(secrets, 'apid-client.crt'), forwarding.crt);
-    fs.writeFileSync(path.join(secrets, 'apid-client.key'), forwarding.key);
+    const ca = await generateCA({organization: 'talos', ttlMs: DAY});
+    const dir = await makeStateDir(root, {name: 'cp-1', address: ADDRESS, type: 'controlplane', ca, cluster: 'fidelity', controlPlaneEndpoint: `https://${ADDRESS}:6443`});
+    config = fs.readFileSync(path.join(dir, 'system/state/config.yaml'), 'utf8');
 
-    const port = await freePort(ADDRESS);
-    child = spawn(process.execPath, [path.join(repo, 'bin/osd.js'), '--state-dir', dir, '--address', ADDRESS, '--port', String(port)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout.on('data', (chunk) => (output.stdout += chunk));
-    child.stderr.on('data', (chunk) => (output.stderr += chunk));
-    exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-    await eventually(() => assert.equal(output.stdout, `osd listening on ${ADDRESS}:${port}\n`, output.stderr), 15_000);
+    const port = await freePort([ADDRESS]);
+    osd = osdProcess(['--state-dir', dir, '--address', ADDRESS, '--port', String(port)]);
+    await eventually(() => assert.equal(osd.output.stdout, `osd listening on ${ADDRESS}:${port}\n`, osd.output.stderr), 15_000);
     nodeId = fs.readFileSync(path.join(dir, 'system/state/node-identity'), 'utf8').trim();
 
-    const admin = await issueClientCert(ca, {roles: ['os:admin'], ttlMs: 3600_000});
-    const StateClient = grpc.makeGenericClientConstructor(StateService, 'State');
-    state = new StateClient(
-      `${ADDRESS}:${port}`,
-      grpc.credentials.createSsl(Buffer.from(ca.crt), Buffer.from(normalizeKey(admin.key)), Buffer.from(admin.crt)),
-    );
+    const admin = await issueClientCert(ca, {roles: ['os:admin'], ttlMs: DAY});
+    state = new StateClient(`${ADDRESS}:${port}`, clientCredentials(ca, admin));
   });
 
   after(async () => {
     state?.close();
-    if (child !== undefined && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await exited;
+    if (osd !== undefined && osd.child.exitCode === null) {
+      osd.child.kill('SIGTERM');
+      await osd.exited;
     }
     fs.rmSync(root, {recursive: true, force: true});
   });
@@ -290,9 +234,9 @@ describe('resources of a real osd over the wire', () => {
     assert.equal(machineType.spec.yamlSpec, 'controlplane\n');
 
     const machineConfig = await get('config', 'MachineConfigs.config.talos.dev', 'v1alpha1');
-    const body = config.raw.replace(/\n$/, '').split('\n').map((line) => (line === '' ? '' : `    ${line}`));
+    const body = config.replace(/\n$/, '').split('\n').map((line) => (line === '' ? '' : `    ${line}`));
     assert.equal(machineConfig.spec.yamlSpec, `|\n${body.join('\n')}\n`);
     // The config text itself is written the Go way too: sequences indented under their key.
-    assert.match(config.raw, /^ {8}podSubnets:\n {12}- 10\.244\.0\.0\/16$/m);
+    assert.match(config, /^ {8}podSubnets:\n {12}- 10\.244\.0\.0\/16$/m);
   });
 });
