@@ -2,19 +2,16 @@
 // destroy` end to end with real osd agents on loopback (127.20.9.0/24 .. 127.20.12.0/24, used by no other test).
 import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-import {execFile, spawn} from 'node:child_process';
+import {spawn} from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import {fileURLToPath} from 'node:url';
 import * as yaml from 'js-yaml';
 import {clustersRoot, nextFreeRange, parseCount, parseLoopbackCidr, planCluster} from '../dist/cli/cluster/layout.js';
 import {isNodeProcess, isListening, stopNodeProcesses} from '../dist/cli/cluster/processes.js';
 import {formatClusterTable} from '../dist/cli/cluster/view.js';
-
-const REPO = fileURLToPath(new URL('..', import.meta.url));
-const CLI = path.join(REPO, 'bin', 'run.js');
+import {killClusterLeftovers, makeHome, osctl as runOsctl} from './helpers/cli.js';
 
 describe('planning a cluster', () => {
   const root = '/home/u/.talos/clusters';
@@ -179,19 +176,11 @@ describe('osd processes', () => {
 });
 
 describe('osctl cluster, end to end', () => {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'osctl-cluster-'));
+  const {home, env: homeEnv} = makeHome('osctl-cluster-');
   const talosconfigPath = path.join(home, 'talosconfig');
   const root = path.join(home, '.talos', 'clusters');
-  const env = {...process.env, HOME: home, TALOSCONFIG: talosconfigPath, CI: '1'};
-  delete env.TALOS_HOME;
-
-  function osctl(...args) {
-    return new Promise((resolve) => {
-      execFile(process.execPath, [CLI, ...args], {env, encoding: 'utf8', timeout: 90_000}, (error, stdout, stderr) => {
-        resolve({code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr});
-      });
-    });
-  }
+  const env = {...homeEnv, TALOSCONFIG: talosconfigPath, CI: '1'};
+  const osctl = (...args) => runOsctl(args, {env, timeoutMs: 90_000});
 
   const clusterFile = (name) => path.join(root, name, 'cluster.json');
   const readDescription = (name) => JSON.parse(fs.readFileSync(clusterFile(name), 'utf8'));
@@ -219,16 +208,7 @@ describe('osctl cluster, end to end', () => {
 
   after(async () => {
     for (const name of ['e2e-a', 'e2e-b']) if (fs.existsSync(path.join(root, name))) await osctl('cluster', 'destroy', '--name', name);
-    // Safety net: whatever a failed test left running is killed by the PIDs it recorded.
-    for (const name of fs.existsSync(root) ? fs.readdirSync(root) : []) {
-      try {
-        for (const node of JSON.parse(fs.readFileSync(clusterFile(name), 'utf8')).nodes) {
-          if (isNodeProcess(node.pid, node.stateDir)) process.kill(node.pid, 'SIGKILL');
-        }
-      } catch {
-        // no description: nothing was started
-      }
-    }
+    killClusterLeftovers(home); // whatever a failed test left running
     fs.rmSync(home, {recursive: true, force: true});
   });
 

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {after, before, describe, it} from 'node:test';
 import * as yaml from 'js-yaml';
-import {clusterDescription, isAlive, killClusterLeftovers, makeHome, osctl, osctlSpawn} from './helpers/cli.js';
+import {clusterDescription, createCluster, discardCluster, isAlive, makeHome, osctl, osctlSpawn} from './helpers/cli.js';
 
 const NAME = 'e2e';
 const NET = '127.20.5';
@@ -19,18 +19,11 @@ function parseConcatenatedJson(text) {
 }
 
 describe('osctl against a local cluster', () => {
-  const {home, env, talosconfig} = makeHome('osctl-e2e-');
+  const user = makeHome('osctl-e2e-');
+  const {home, env, talosconfig} = user;
 
-  before(async () => {
-    const created = await osctl(['cluster', 'create', '--name', NAME, '--cidr', `${NET}.0/24`, '--controlplanes', '2', '--workers', '1'], {env, timeoutMs: 120_000});
-    assert.equal(created.code, 0, `cluster create failed:\n${created.stderr}`);
-  });
-
-  after(async () => {
-    await osctl(['cluster', 'destroy', '--name', NAME], {env});
-    killClusterLeftovers(home, NAME);
-    fs.rmSync(home, {recursive: true, force: true});
-  });
+  before(() => createCluster(user, ['--name', NAME, '--cidr', `${NET}.0/24`, '--controlplanes', '2', '--workers', '1']));
+  after(() => discardCluster(user, NAME));
 
   it('get members lists every node of the cluster with the print columns', async () => {
     const r = await osctl(['get', 'members'], {env});

@@ -3,14 +3,11 @@
 // Unit tests on the mapping and validation; end-to-end cases against real osd agents on 127.35.0.x.
 import assert from 'node:assert/strict';
 import {execFileSync} from 'node:child_process';
-import {createPrivateKey, webcrypto} from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {after, before, describe, it} from 'node:test';
 import {getDeadlineTimeoutString} from '@grpc/grpc-js/build/src/deadline.js';
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
 import * as yaml from 'js-yaml';
 import {formatDuration, durationFlag, MAX_TIMER_MS, parseDuration, parseDurationNs, timeoutFlag} from '../dist/cli/duration.js';
 import {connectionFailureCause, explainRpcError, EXIT_USAGE} from '../dist/cli/errors.js';
@@ -24,34 +21,13 @@ import {
   readTalosconfig,
 } from '../dist/cli/talosconfig.js';
 import {generateCA, issueClientCert} from '../dist/machinery/pki.js';
-import {killClusterLeftovers, makeHome, osctl} from './helpers/cli.js';
+import {issueOddClientCert} from './helpers/agents.js';
+import {createCluster, discardCluster, makeHome, osctl} from './helpers/cli.js';
 
-x509.cryptoProvider.set(webcrypto);
 const b64 = (text) => Buffer.from(text).toString('base64');
 const unb64 = (text) => Buffer.from(text, 'base64').toString('utf8');
 const tempRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'osctl-errors-'));
 after(() => fs.rmSync(tempRoot, {recursive: true, force: true}));
-
-/** A client certificate signed by `ca` whose validity ended an hour ago (pki.ts only issues valid ones). */
-async function issueExpiredClientCert(ca) {
-  const ed25519 = {name: 'Ed25519'};
-  const caKey = createPrivateKey(ca.key.replaceAll('ED25519 PRIVATE KEY', 'PRIVATE KEY')).export({type: 'pkcs8', format: 'der'});
-  const signingKey = await webcrypto.subtle.importKey('pkcs8', caKey, ed25519, false, ['sign']);
-  const keys = await webcrypto.subtle.generateKey(ed25519, true, ['sign', 'verify']);
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: '01',
-    subject: [{O: ['os:admin']}],
-    issuer: new x509.X509Certificate(ca.crt).subjectName,
-    notBefore: new Date(Date.now() - 7200_000),
-    notAfter: new Date(Date.now() - 3600_000),
-    publicKey: keys.publicKey,
-    signingKey,
-    signingAlgorithm: ed25519,
-    extensions: [new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth])],
-  });
-  const key = x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY');
-  return {crt: cert.toString('pem'), key};
-}
 
 describe('durations are Go durations', () => {
   it('parses Go syntax exactly, to the nanosecond', () => {
@@ -275,7 +251,8 @@ describe('a talosconfig path must be a regular file', () => {
 describe('osctl against osd agents with bad input', () => {
   const NAME = 'errs';
   const NODE = '127.35.0.2';
-  const {home, env, talosconfig} = makeHome('osctl-errors-e2e-');
+  const user = makeHome('osctl-errors-e2e-');
+  const {home, env, talosconfig} = user;
   let context;
   /** Writes a talosconfig whose one context is the cluster's with `fields` replaced. */
   const configWith = (name, fields) => {
@@ -293,16 +270,11 @@ describe('osctl against osd agents with bad input', () => {
   };
 
   before(async () => {
-    const created = await osctl(['cluster', 'create', '--name', NAME, '--cidr', '127.35.0.0/24', '--controlplanes', '1', '--workers', '0'], {env, timeoutMs: 120_000});
-    assert.equal(created.code, 0, `cluster create failed:\n${created.stderr}`);
+    await createCluster(user, ['--name', NAME, '--cidr', '127.35.0.0/24', '--controlplanes', '1', '--workers', '0']);
     context = yaml.load(fs.readFileSync(talosconfig, 'utf8')).contexts[NAME];
   });
 
-  after(async () => {
-    await osctl(['cluster', 'destroy', '--name', NAME], {env});
-    killClusterLeftovers(home, NAME);
-    fs.rmSync(home, {recursive: true, force: true});
-  });
+  after(() => discardCluster(user, NAME));
 
   it('a client certificate from another CA: the node refused it, and why', async () => {
     const foreign = await issueClientCert(await generateCA({organization: 'talos', ttlMs: 3600_000}), {roles: ['os:admin'], ttlMs: 3600_000});
@@ -324,7 +296,7 @@ describe('osctl against osd agents with bad input', () => {
   });
 
   it('an expired client certificate is refused before connecting', async () => {
-    const expired = await issueExpiredClientCert(clusterCa());
+    const expired = await issueOddClientCert(clusterCa(), {notBefore: new Date(Date.now() - 7200_000), notAfter: new Date(Date.now() - 3600_000)});
     const file = configWith('expired', {crt: b64(expired.crt), key: b64(expired.key)});
     const r = await osctl(['--talosconfig', file, 'version'], {env});
     assert.equal(r.code, 1);

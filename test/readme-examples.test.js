@@ -12,12 +12,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {after, before, describe, it} from 'node:test';
 import {generateCA, issueClientCert} from '../dist/machinery/pki.js';
-import {killClusterLeftovers, makeHome, root, runJs} from './helpers/cli.js';
+import {killClusterLeftovers, makeHome, osctl, root} from './helpers/cli.js';
 
 const DAY_MS = 24 * 3600 * 1000;
-
-/** Clusters the examples create; whatever is left of them is stopped by PID at the end. */
-const CLUSTER_NAMES = ['osctl-default', 'lab'];
 
 /**
  * The order the commands' examples run in: clusters first, their destruction last, and each
@@ -96,36 +93,14 @@ async function privateNetwork() {
 }
 
 /**
- * Runs `osctl <args>` (inside the namespace when there is one). A watch prints until stopped:
- * after its first line it gets Ctrl-C (SIGINT, by PID; nsenter execs osctl in its own place).
+ * Runs one example (inside the namespace when there is one; nsenter execs osctl in its own place,
+ * so its PID is osctl's). A watch prints until stopped: after its first line it gets Ctrl-C.
  */
-function run(args, {env, cwd, network}) {
-  const watch = args.includes('-w') || args.includes('--watch');
-  const command = [...(network?.prefix ?? []), process.execPath, runJs, ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(command[0], command.slice(1), {env, cwd, stdio: ['ignore', 'pipe', 'pipe']});
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`osctl ${args.join(' ')} did not ${watch ? 'print a line' : 'end'} in 120s\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, 120_000);
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      if (watch && stdout.includes('\n')) process.kill(child.pid, 'SIGINT');
-    });
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({code: code ?? signal, stdout, stderr});
-    });
-  });
-}
-
-async function runExample(args, where) {
+async function runExample(args, {env, cwd, network}) {
   const line = `osctl ${args.join(' ')}`;
-  const r = await run(args, where);
-  if (args.includes('-w') || args.includes('--watch')) {
+  const watch = args.includes('-w') || args.includes('--watch');
+  const r = await osctl(args, {env, cwd, timeoutMs: 120_000, prefix: network?.prefix, interruptAfterLine: watch});
+  if (watch) {
     assert.equal(r.code, 130, `${line}: stopped with Ctrl-C\n${r.stderr}`);
     const first = r.stdout.split('\n')[0];
     if (args.includes('ndjson')) assert.doesNotThrow(() => JSON.parse(first), `${line}: first line is JSON: ${first}`);
@@ -162,7 +137,7 @@ describe('examples', () => {
 
   after(() => {
     for (const home of homes) {
-      for (const name of CLUSTER_NAMES) killClusterLeftovers(home, name);
+      killClusterLeftovers(home); // whatever is left of the clusters the examples create
       fs.rmSync(home, {recursive: true, force: true});
     }
     if (network) process.kill(network.pid, 'SIGKILL');

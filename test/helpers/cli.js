@@ -1,9 +1,11 @@
 // Running the built CLI as a user would, in a throw-away HOME, and cleaning up what it started.
+import assert from 'node:assert/strict';
 import {spawn} from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {isNodeProcess} from '../../dist/cli/cluster/processes.js';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const runJs = path.join(root, 'bin', 'run.js');
@@ -18,17 +20,25 @@ export function makeHome(prefix = 'osctl-test-') {
   return {home, env, talosconfig: path.join(home, '.talos', 'config')};
 }
 
-/** Runs `osctl <args>` to completion; resolves with its exit code and output. */
-export function osctl(args, {env, timeoutMs = 60_000, cwd = root} = {}) {
+/**
+ * Runs `osctl <args>` to completion; resolves with its exit code and output. `prefix`: a command
+ * osctl runs under (e.g. nsenter). `interruptAfterLine`: Ctrl-C (SIGINT, by PID) once a whole
+ * line is printed, for watches.
+ */
+export function osctl(args, {env, timeoutMs = 60_000, cwd = root, prefix = [], interruptAfterLine = false} = {}) {
+  const command = [...prefix, process.execPath, runJs, ...args];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [runJs, ...args], {env, cwd, stdio: ['ignore', 'pipe', 'pipe']});
+    const child = spawn(command[0], command.slice(1), {env, cwd, stdio: ['ignore', 'pipe', 'pipe']});
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (interruptAfterLine && stdout.includes('\n')) process.kill(child.pid, 'SIGINT');
+    });
     child.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`osctl ${args.join(' ')} timed out\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(new Error(`osctl ${args.join(' ')} did not ${interruptAfterLine ? 'print a line' : 'end'} in ${timeoutMs / 1000}s\nstdout: ${stdout}\nstderr: ${stderr}`));
     }, timeoutMs);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -55,21 +65,41 @@ export function isAlive(pid) {
   }
 }
 
-/** Safety net after `cluster destroy`: stop any agent of the cluster that is still running, by PID. */
+/**
+ * Safety net after `cluster destroy`: stops, by PID, any agent of cluster `name` (of every cluster
+ * in `home` when omitted) that still runs; a PID that now runs another program is left alone.
+ */
 export function killClusterLeftovers(home, name) {
-  let description;
-  try {
-    description = clusterDescription(home, name);
-  } catch {
-    return;
-  }
-  for (const node of description.nodes ?? []) {
-    if (node.pid && isAlive(node.pid)) {
-      try {
-        process.kill(node.pid, 'SIGKILL');
-      } catch {
-        // already gone
+  const clusters = path.join(home, '.talos', 'clusters');
+  const names = name !== undefined ? [name] : fs.existsSync(clusters) ? fs.readdirSync(clusters) : [];
+  for (const each of names) {
+    let description;
+    try {
+      description = clusterDescription(home, each);
+    } catch {
+      continue; // no description: nothing was started
+    }
+    for (const node of description.nodes ?? []) {
+      if (isNodeProcess(node.pid, node.stateDir)) {
+        try {
+          process.kill(node.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
       }
     }
   }
+}
+
+/** `osctl cluster create <args>` in `user`'s HOME (from makeHome); fails the caller with osctl's stderr. */
+export async function createCluster({env}, args) {
+  const created = await osctl(['cluster', 'create', ...args], {env, timeoutMs: 120_000});
+  assert.equal(created.code, 0, `cluster create failed:\n${created.stderr}`);
+}
+
+/** Destroys cluster `name`, stops by PID whatever it left running, and removes the HOME. */
+export async function discardCluster({home, env}, name) {
+  await osctl(['cluster', 'destroy', '--name', name], {env});
+  killClusterLeftovers(home, name);
+  fs.rmSync(home, {recursive: true, force: true});
 }
