@@ -60,8 +60,10 @@ async function main(argv: string[]): Promise<void> {
     await log.close();
     process.exit(1);
   }
-  process.stdout.write(`osd listening on ${args.address}:${node.port}\n`);
+  // Handlers first: whoever reads the line below may signal at once, and without a handler the
+  // kernel's default action would kill osd without a clean shutdown.
   handleShutdown(node, log);
+  process.stdout.write(`osd listening on ${args.address}:${node.port}\n`);
 }
 
 function handleShutdown(node: RunningNode, log: Logger): void {
