@@ -8,7 +8,7 @@ import type {MachineConfigDocument} from '../machinery/machineconfig/types.js';
 import {validateMachineConfig} from '../machinery/machineconfig/validate.js';
 import {certificateProblem, keyPairProblem, normalizePrivateKeyPem, privateKeyProblem} from '../machinery/pem.js';
 import {readBuildInfo} from './build-info.js';
-import {writeFileAtomic} from './files.js';
+import {writeFileAtomicAsync as writeFileAtomic} from '../machinery/fs-atomic.js';
 import {publishMachineConfig} from './controllers/config.js';
 import {ClusterDiscovery, type Affiliate} from './controllers/discovery.js';
 import {fqdn, publishHostname} from './controllers/hostname.js';
@@ -64,7 +64,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     configured: configuredHostname(config),
     warn: (message) => log.warn(message),
   });
-  await writeFileAtomic(paths.hostname, `${hostname.hostname}\n`);
+  await writeFileAtomic(paths.hostname, `${hostname.hostname}\n`, 0o644);
 
   const type = machineType(config);
   const local: Affiliate = {

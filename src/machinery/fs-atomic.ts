@@ -1,11 +1,16 @@
 // Writing a file so that readers never see half of it and a crash leaves no partial file:
 // a private temp file is written, fsynced and renamed over the target.
 import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+
+function temporaryPath(target: string): string {
+  return `${target}.tmp-${process.pid}`;
+}
 
 export function writeFileAtomic(target: string, data: string | Uint8Array, mode = 0o600): void {
   const directory = path.dirname(target);
-  const temp = `${target}.tmp-${process.pid}`;
+  const temp = temporaryPath(target);
   try {
     fs.mkdirSync(directory, {recursive: true, mode: 0o700});
     const fd = fs.openSync(temp, 'w', mode);
@@ -22,6 +27,26 @@ export function writeFileAtomic(target: string, data: string | Uint8Array, mode 
     throw error;
   }
   syncDirectory(directory);
+}
+
+/** The same for a long-running process (osd), which must not block its event loop on fsync. */
+export async function writeFileAtomicAsync(target: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
+  const temp = temporaryPath(target);
+  try {
+    await fsp.mkdir(path.dirname(target), {recursive: true, mode: 0o700});
+    const file = await fsp.open(temp, 'w', mode);
+    try {
+      await file.chmod(mode);
+      await file.writeFile(data);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await fsp.rename(temp, target);
+  } catch (error) {
+    await fsp.rm(temp, {force: true});
+    throw error;
+  }
 }
 
 /** Makes the rename durable; some filesystems refuse to fsync a directory, which is harmless. */

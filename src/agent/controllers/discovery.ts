@@ -7,7 +7,7 @@ import {readdir, readFile, rm, stat} from 'node:fs/promises';
 import {join} from 'node:path';
 import * as yaml from 'js-yaml';
 import {loadYaml} from '../../machinery/yaml.js';
-import {writeFileAtomic} from '../files.js';
+import {writeFileAtomicAsync as writeFileAtomic} from '../../machinery/fs-atomic.js';
 import type {Logger} from '../log.js';
 import type {ResourceStore} from '../store/store.js';
 import {MEMBER_TYPE, type MachineTypeName, type MemberSpec} from './resource-types.js';
@@ -134,7 +134,7 @@ export class ClusterDiscovery {
 
   private async publishLocal(dir: string): Promise<void> {
     // Atomic: readers never see a half-written affiliate; the temp name doesn't match AFFILIATE_FILE.
-    await writeFileAtomic(this.localFile(dir), yaml.dump(this.local, {lineWidth: -1}));
+    await writeFileAtomic(this.localFile(dir), yaml.dump(this.local, {lineWidth: -1}), 0o644);
   }
 
   private requestScan(): void {

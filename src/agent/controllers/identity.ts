@@ -2,7 +2,7 @@
 // Identities.cluster.talos.dev/local.
 import {randomBytes} from 'node:crypto';
 import {readFile} from 'node:fs/promises';
-import {writeFileAtomic} from '../files.js';
+import {writeFileAtomicAsync as writeFileAtomic} from '../../machinery/fs-atomic.js';
 import type {ResourceStore} from '../store/store.js';
 import {IDENTITY_TYPE, type IdentitySpec} from './resource-types.js';
 
