@@ -106,6 +106,16 @@ describe('a closed or full stdout', () => {
     }
   });
 
+  it('a quiet watch ends as soon as its reader does (head -1), without waiting for another event', async () => {
+    for (const format of ['ndjson', 'table']) {
+      // The reader starts after the initial state was written, takes one line and exits; the cluster
+      // then stays quiet, so no later write can tell osctl that its reader is gone.
+      const r = await pipeInto(['get', 'members', '-w', '-n', NODES.split(',')[0], '-o', format], '(sleep 1; head -1 >/dev/null)', {env});
+      quietly141(r, `get members -w -o ${format} | head -1`);
+      assert.ok(r.ms < 5_000, `the watch ended promptly (${r.ms} ms)`);
+    }
+  });
+
   it("oclif's help output, too", async () => {
     quietly141(await pipeInto(['get', '--help'], 'exec 0<&-', {env}), 'get --help | (closed)');
   });

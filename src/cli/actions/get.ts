@@ -8,6 +8,7 @@ import type {ResourceRecord} from '../output/types.js';
 import type {WatchItem} from '../resource-client.js';
 import {ResourceDefinition, resolveResourceType} from '../resources.js';
 import type {RunContext} from '../runtime.js';
+import {exitWhenReaderLeaves} from '../output/stdio.js';
 
 export interface GetResult {
   definition: ResourceDefinition;
@@ -30,6 +31,7 @@ export default async function get({flags, args}: InvocationOf<typeof Get>, ctx: 
     const writer = createResourceWriter(format, ctx.out, {watch: flags.watch});
     writer.writeHeader(definition);
     if (flags.watch) {
+      exitWhenReaderLeaves();
       await watch(ctx, nodes, async function* (node) {
         if (failed.has(node)) throw failed.get(node);
         yield* rc.watchResources(client, node, namespace, definition.type, args.id);
