@@ -10,7 +10,8 @@ import {after, before, describe, it} from 'node:test';
 import {getDeadlineTimeoutString} from '@grpc/grpc-js/build/src/deadline.js';
 import * as yaml from 'js-yaml';
 import {formatDuration, durationFlag, MAX_TIMER_MS, parseDuration, parseDurationNs, timeoutFlag} from '../dist/cli/duration.js';
-import {connectionFailureCause, explainRpcError, EXIT_USAGE} from '../dist/cli/errors.js';
+import {explainRpcError, EXIT_USAGE} from '../dist/cli/errors.js';
+import {connectionFailureCause} from '../dist/machinery/connection-failure.js';
 import {
   connectionCredentials,
   contextCredentials,

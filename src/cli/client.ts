@@ -6,7 +6,7 @@
 // until their first answer), connecting has one, and `close()` cancels live calls and ends TLS
 // handshakes still in progress (grpc-js leaves those running, and a silent peer holds them forever).
 import * as grpc from '@grpc/grpc-js';
-import type {Socket} from 'node:net';
+import {closableCredentials, type ClosableCredentials} from '../machinery/grpc-credentials.js';
 import {CallSite, ClientCertificateFacts, CliError, explainRpcError, isRpcError, RpcErrorLike, Status} from './errors.js';
 
 /** 32 MiB, apid's receive limit and the Go client's. */
@@ -53,68 +53,17 @@ export interface ServerStream<Res> extends AsyncIterable<Res> {
  */
 export type StreamDeadline = 'call' | 'first-answer';
 
-type SecureConnector = ReturnType<grpc.ChannelCredentials['_createSecureConnector']>;
-
-/**
- * mTLS credentials whose handshakes in progress can be ended. grpc-js keeps a handshake running
- * after the channel is closed (its subchannel pool holds the subchannel for up to 10 s, and
- * nothing times the handshake out), so an endpoint that accepts TCP and never answers would
- * keep the process alive forever.
- */
-class ClosableCredentials extends grpc.ChannelCredentials {
-  private readonly handshaking = new Set<Socket>();
-  private closed = false;
-
-  constructor(private readonly base: grpc.ChannelCredentials) {
-    super();
-  }
-
-  _isSecure(): boolean {
-    return true;
-  }
-
-  _equals(other: grpc.ChannelCredentials): boolean {
-    return other === this;
-  }
-
-  _createSecureConnector(...args: Parameters<grpc.ChannelCredentials['_createSecureConnector']>): SecureConnector {
-    const connector = this.base._createSecureConnector(...args);
-    return {
-      connect: async (socket) => {
-        if (this.closed) {
-          socket.destroy();
-          throw new Error('channel closed');
-        }
-        this.handshaking.add(socket);
-        try {
-          return await connector.connect(socket);
-        } finally {
-          this.handshaking.delete(socket);
-        }
-      },
-      waitForReady: () => connector.waitForReady(),
-      getCallCredentials: () => connector.getCallCredentials(),
-      destroy: () => connector.destroy(),
-    };
-  }
-
-  close(): void {
-    this.closed = true;
-    for (const socket of this.handshaking) socket.destroy();
-    this.handshaking.clear();
-  }
-}
-
 /** One channel to one endpoint, closed together with its handshakes. */
 class Connection {
   readonly channel: grpc.Client;
   private readonly credentials: ClosableCredentials;
 
   constructor(readonly endpoint: string, target: ClientTarget) {
-    this.credentials = new ClosableCredentials(
+    // Connecting is bounded by the timeout already; close() ends a handshake still running then.
+    this.credentials = closableCredentials(
       grpc.credentials.createSsl(Buffer.from(target.ca), Buffer.from(target.key), Buffer.from(target.crt)),
     );
-    this.channel = new grpc.Client(endpoint, this.credentials, {
+    this.channel = new grpc.Client(endpoint, this.credentials.credentials, {
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
       // Talos sets no keepalive policy: grpc-go answers pings more often than 5 min with GOAWAY.

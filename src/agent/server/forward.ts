@@ -2,6 +2,8 @@
 // in one-to-many.ts. Frames pass through as opaque Buffers: nothing is decoded on the way. Every
 // call to a node is bounded: connecting always, unary calls always, streams by the caller only.
 import * as grpc from '@grpc/grpc-js';
+import {classifyConnectionFailure, describeConnectionFailure} from '../../machinery/connection-failure.js';
+import {closableCredentials, type ClosableCredentials} from '../../machinery/grpc-credentials.js';
 import type {Logger} from '../log.js';
 import {ROLE_METADATA_KEY, setForwardedRoles} from './auth.js';
 import type {Downstream, RequestSink} from './downstream.js';
@@ -35,6 +37,9 @@ export const DEFAULT_FORWARDING_LIMITS: ForwardingLimits = {
   unaryMs: 5 * 60_000,
 };
 
+/** A channel without calls for this long stops connecting (grpc-js's default is 30 min). */
+const IDLE_CHANNEL_MS = 60_000;
+
 /** A forwarded call ends this much before the caller's deadline (at most), so its failure, naming the node, reaches the caller first. */
 const DEADLINE_HEADROOM_MS = 500;
 
@@ -64,7 +69,7 @@ export class Forwarder {
   private readonly clients = new Map<string, grpc.Client>();
   /** Why a connection that did not become ready in time was closed: every call still waiting on it fails for that reason. */
   private readonly abandoned = new WeakMap<grpc.Client, string>();
-  private readonly credentials: grpc.ChannelCredentials;
+  private readonly credentials: ClosableCredentials;
 
   /** `ca` verifies the target's server certificate; cert/key (O=os:impersonator) identify this node. */
   constructor(
@@ -72,15 +77,17 @@ export class Forwarder {
     private readonly log: Logger,
     private readonly limits: ForwardingLimits = DEFAULT_FORWARDING_LIMITS,
   ) {
-    this.credentials = withHandshakeTimeout(
+    // A node that accepts TCP and then says nothing must not keep the channel connecting.
+    this.credentials = closableCredentials(
       grpc.credentials.createSsl(Buffer.from(tls.ca), Buffer.from(tls.key), Buffer.from(tls.cert)),
-      limits.connectMs,
+      {handshakeTimeoutMs: limits.connectMs},
     );
   }
 
   close(): void {
     for (const client of this.clients.values()) client.close();
     this.clients.clear();
+    this.credentials.close();
   }
 
   /** Proxies the call one-to-one to `target` with the caller's roles; the response comes back untouched. */
@@ -112,6 +119,7 @@ export class Forwarder {
     const stream = client.makeBidiStreamRequest(downstream.path, identity, identity, metadata, deadline === undefined ? {} : {deadline});
 
     let connectTimedOut = false;
+    let cancelledByCaller = false;
     const stopBounding = this.boundConnecting(client, deadline, () => {
       connectTimedOut = true;
       this.drop(target.address, client, `no connection within ${seconds(this.limits.connectMs)}`);
@@ -126,7 +134,7 @@ export class Forwarder {
       if (!ended || trailers === undefined) return;
       stopBounding();
       for (const waiter of drainWaiters.splice(0)) waiter();
-      const error = failure === undefined ? undefined : this.explain(failure, client, target, {connectTimedOut, deadline});
+      const error = failure === undefined ? undefined : this.explain(failure, client, target, {connectTimedOut, cancelledByCaller, deadline});
       listener.done(error, trailers);
     };
     stream.on('metadata', (headers: grpc.Metadata) => listener.metadata?.(copyMetadata(headers)));
@@ -151,7 +159,10 @@ export class Forwarder {
       onceDrain: (waiter) => (trailers === undefined ? drainWaiters.push(waiter) : waiter()),
       pause: () => stream.pause(),
       resume: () => stream.resume(),
-      cancel: () => stream.cancel(),
+      cancel: () => {
+        cancelledByCaller = true;
+        stream.cancel();
+      },
     };
   }
 
@@ -166,7 +177,7 @@ export class Forwarder {
   /**
    * Calls `onTimeout` when the connection to the node is not ready within the connect limit (unless
    * the call's deadline, which grpc-js enforces itself, comes first). grpc-js has no connect
-   * timeout; withHandshakeTimeout ends a stalled TLS handshake, this bounds the rest of connecting
+   * timeout; closableCredentials ends a stalled TLS handshake, this bounds the rest of connecting
    * (a TCP connect to a host that drops packets, an HTTP/2 preface that never comes).
    */
   private boundConnecting(client: grpc.Client, deadline: number | undefined, onTimeout: () => void): () => void {
@@ -188,31 +199,40 @@ export class Forwarder {
   private client(address: string): grpc.Client {
     let client = this.clients.get(address);
     if (client === undefined) {
-      client = new grpc.Client(address, this.credentials, {
+      client = new grpc.Client(address, this.credentials.credentials, {
         'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
         'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
         'grpc.enable_http_proxy': 0,
         // As apid: a node that was down (rebooting) is dialled again within 15 s, not grpc-js's 2 min.
         'grpc.max_reconnect_backoff_ms': 15_000,
+        // A channel left without calls stops (re)connecting; a failed one is dropped at once (explain).
+        'grpc.client_idle_timeout_ms': IDLE_CHANNEL_MS,
       });
       this.clients.set(address, client);
     }
     return client;
   }
 
-  /** Forgets a connection that never became ready, so the next call dials the node afresh. */
+  /**
+   * Forgets a connection that is not ready, so the next call dials the node afresh, and nothing
+   * redials it meanwhile (grpc-js would keep reconnecting a failed channel for nobody).
+   */
   private drop(address: string, client: grpc.Client, reason: string): void {
     if (this.clients.get(address) === client) this.clients.delete(address);
     this.abandoned.set(client, reason);
     client.close();
   }
 
-  /** Failures to reach the node in time name the node; the node's own errors pass as they are. */
+  /**
+   * Failures to reach the node name the node in one clean sentence (grpc-js's own framing stays
+   * in osd's log); a node that ended the call itself, without the caller asking, is unavailable,
+   * not "canceled"; the node's own errors pass as they are.
+   */
   private explain(
     error: grpc.ServiceError,
     client: grpc.Client,
     target: ForwardTarget,
-    call: {connectTimedOut: boolean; deadline: number | undefined},
+    call: {connectTimedOut: boolean; cancelledByCaller: boolean; deadline: number | undefined},
   ): grpc.ServiceError {
     const where = `node ${target.node} (${target.address})`;
     const state = client.getChannel().getConnectivityState(false);
@@ -225,11 +245,17 @@ export class Forwarder {
     } else if (error.code === grpc.status.DEADLINE_EXCEEDED) {
       code = grpc.status.DEADLINE_EXCEEDED;
       details = connected ? `${where} did not complete the call before the deadline` : `${where} is unreachable: no connection before the deadline`;
-      // A handshake that never ends would keep the channel connecting for every later call.
-      if (state === grpc.connectivityState.CONNECTING) this.drop(target.address, client, 'no connection before the deadline');
+      if (!connected) this.drop(target.address, client, 'no connection before the deadline');
     } else if (error.code === grpc.status.UNAVAILABLE && !connected) {
       code = grpc.status.UNAVAILABLE;
-      details = `${where} is unreachable: ${this.abandoned.get(client) ?? error.details}`;
+      const failure = classifyConnectionFailure(error.details);
+      const reason = this.abandoned.get(client) ?? (failure === undefined ? error.details : describeConnectionFailure(failure));
+      details = `${where} is unreachable: ${reason}`;
+      this.drop(target.address, client, reason);
+    } else if (error.code === grpc.status.CANCELLED && !call.cancelledByCaller) {
+      // grpc-js reports a stream the node's server cancelled (its agent stopping) as CANCELLED.
+      code = grpc.status.UNAVAILABLE;
+      details = `${where} ended the call: its agent stopped, or the connection to it was lost`;
     } else {
       return Object.assign(error, {metadata: copyMetadata(error.metadata)});
     }
@@ -246,32 +272,6 @@ export function copyMetadata(source: grpc.Metadata, skip: ReadonlySet<string> = 
     for (const value of source.get(key)) copy.add(key, value);
   }
   return copy;
-}
-
-/**
- * `credentials` whose TLS handshakes give up after `ms` without progress. grpc-js waits for a
- * handshake for ever, and keeps the socket even after its channel is closed, so a node that accepts
- * TCP and then says nothing would keep the channel connecting and hold a socket per attempt.
- */
-function withHandshakeTimeout(credentials: grpc.ChannelCredentials, ms: number): grpc.ChannelCredentials {
-  type CreateConnector = grpc.ChannelCredentials['_createSecureConnector'];
-  const createSecureConnector = (...args: Parameters<CreateConnector>): ReturnType<CreateConnector> => {
-    const connector = credentials._createSecureConnector(...args);
-    return {
-      connect: async (socket) => {
-        socket.setTimeout(ms, () => socket.destroy(new Error(`no TLS handshake within ${seconds(ms)}`)));
-        try {
-          return await connector.connect(socket);
-        } finally {
-          socket.setTimeout(0);
-        }
-      },
-      waitForReady: () => connector.waitForReady(),
-      getCallCredentials: () => connector.getCallCredentials(),
-      destroy: () => connector.destroy(),
-    };
-  };
-  return Object.assign(Object.create(credentials) as grpc.ChannelCredentials, {_createSecureConnector: createSecureConnector});
 }
 
 function deadlineMs(deadline: grpc.Deadline): number {

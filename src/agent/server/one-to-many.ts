@@ -7,7 +7,8 @@ import {Empty, EmptyResponse, type Metadata as NodeMetadata} from '../../machine
 import type {Downstream, RequestSink} from './downstream.js';
 import {appendToElements, EnvelopeError} from './envelope.js';
 import type {ForwardTarget, Forwarder, Upstream} from './forward.js';
-import {boundDetails, goErrorText, statusOf} from './rpc-error.js';
+import {goErrorText} from '../../machinery/rpc-status.js';
+import {boundDetails, statusOf} from './rpc-error.js';
 
 /** The services whose methods apid fans out; any other method (COSI included) is refused. */
 const ONE_TO_MANY_SERVICES = ['machine.MachineService', 'cluster.ClusterService', 'inspect.InspectService', 'storage.StorageService', 'time.TimeService'];

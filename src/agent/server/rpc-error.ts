@@ -43,29 +43,3 @@ export function boundDetails(text: string): string {
   while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--; // back to the start of a UTF-8 character
   return bytes.subarray(0, end).toString('utf8') + marker;
 }
-
-/** grpc-go's names of the codes, as its errors print them. */
-const GO_CODE_NAMES: Readonly<Record<number, string>> = {
-  [status.OK]: 'OK',
-  [status.CANCELLED]: 'Canceled',
-  [status.UNKNOWN]: 'Unknown',
-  [status.INVALID_ARGUMENT]: 'InvalidArgument',
-  [status.DEADLINE_EXCEEDED]: 'DeadlineExceeded',
-  [status.NOT_FOUND]: 'NotFound',
-  [status.ALREADY_EXISTS]: 'AlreadyExists',
-  [status.PERMISSION_DENIED]: 'PermissionDenied',
-  [status.RESOURCE_EXHAUSTED]: 'ResourceExhausted',
-  [status.FAILED_PRECONDITION]: 'FailedPrecondition',
-  [status.ABORTED]: 'Aborted',
-  [status.OUT_OF_RANGE]: 'OutOfRange',
-  [status.UNIMPLEMENTED]: 'Unimplemented',
-  [status.INTERNAL]: 'Internal',
-  [status.UNAVAILABLE]: 'Unavailable',
-  [status.DATA_LOSS]: 'DataLoss',
-  [status.UNAUTHENTICATED]: 'Unauthenticated',
-};
-
-/** A status as grpc-go's `err.Error()` prints it, which Talos puts in `common.Metadata.error`. */
-export function goErrorText(code: status, details: string): string {
-  return `rpc error: code = ${GO_CODE_NAMES[code] ?? `Code(${code})`} desc = ${details}`;
-}
