@@ -125,8 +125,14 @@ describe('explainRpcError', () => {
     assert.match(refused, /context "lab" of talosconfig "\/home\/u\/\.talos\/config"/);
     const tls = explainRpcError({code: 14, details: 'No connection established. Last error: Error: unable to verify the first certificate. Resolution note: '}, site);
     assert.match(tls, /certificate of endpoint 10\.0\.0\.1:50000 is not signed by the CA in context "lab"/);
-    const forwarded = explainRpcError({code: 14, details: 'node 10.0.0.7 is unreachable: connect ECONNREFUSED'}, site);
-    assert.match(forwarded, /^node 10\.0\.0\.7 is unreachable through endpoint 10\.0\.0\.1:50000/);
+    // osd's answer names the node already; apid's (grpc-go's dial error) does not.
+    const forwarded = explainRpcError({code: 14, details: 'node 10.0.0.7 (10.0.0.7:50000) is unreachable: nothing accepts connections there (connection refused)'}, site);
+    assert.equal(forwarded, 'node 10.0.0.7 (10.0.0.7:50000) is unreachable: nothing accepts connections there (connection refused), says endpoint 10.0.0.1:50000. Check the node address (-n) and that its agent is running.');
+    const fromApid = explainRpcError({code: 14, details: 'connection error: desc = "transport: Error while dialing: dial tcp 10.0.0.7:50000: connect: connection refused"'}, site);
+    assert.match(fromApid, /^node 10\.0\.0\.7 is unreachable through endpoint 10\.0\.0\.1:50000: connection error/);
+    // A call the node (or the connection) ended is not the user's cancel.
+    const ended = explainRpcError({code: 1, details: 'Cancelled'}, site);
+    assert.match(ended, /^the call to node 10\.0\.0\.7 via endpoint 10\.0\.0\.1:50000 was canceled, not by this command \(Cancelled\): the agent stopped, or the connection was lost\.$/);
     const denied = explainRpcError({code: 7, details: 'not authorized'}, site);
     assert.match(denied, /not authorized/);
     assert.match(denied, /os:admin/);

@@ -5,7 +5,7 @@
 import {watch, type FSWatcher} from 'node:fs';
 import {readdir, readFile, rm, stat} from 'node:fs/promises';
 import {join} from 'node:path';
-import * as yaml from 'js-yaml';
+import {toGoYaml} from '../../machinery/yaml-emit.js';
 import {loadYaml} from '../../machinery/yaml.js';
 import {writeFileAtomicAsync as writeFileAtomic} from '../../machinery/fs-atomic.js';
 import type {Logger} from '../log.js';
@@ -134,7 +134,7 @@ export class ClusterDiscovery {
 
   private async publishLocal(dir: string): Promise<void> {
     // Atomic: readers never see a half-written affiliate; the temp name doesn't match AFFILIATE_FILE.
-    await writeFileAtomic(this.localFile(dir), yaml.dump(this.local, {lineWidth: -1}), 0o644);
+    await writeFileAtomic(this.localFile(dir), toGoYaml(this.local), 0o644);
   }
 
   private requestScan(): void {

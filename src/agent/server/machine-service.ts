@@ -1,7 +1,7 @@
 // machine.MachineService: the methods osd implements so far. Every unary response follows the
 // envelope pattern: exactly one element in `messages`, its metadata unset (talos-api.md §3.2).
 import {status} from '@grpc/grpc-js';
-import * as yaml from 'js-yaml';
+import {toGoYaml} from '../../machinery/yaml-emit.js';
 import {MachineServiceService, type GenerateClientConfigurationRequest} from '../../machinery/api/machine/machine.js';
 import type {Duration} from '../../machinery/api/google/protobuf/duration.js';
 import {clusterName} from '../../machinery/machineconfig/accessors.js';
@@ -82,6 +82,12 @@ async function generateClientConfiguration(
   }
   const ttlMs = durationMs(request.crtTtl);
   if (ttlMs <= 0) throw new RpcError(status.INVALID_ARGUMENT, 'crt_ttl should be positive');
+  if (Date.now() + ttlMs > LATEST_NOT_AFTER_MS) {
+    throw new RpcError(
+      status.INVALID_ARGUMENT,
+      `crt_ttl ${request.crtTtl!.seconds}s ends after ${new Date(LATEST_NOT_AFTER_MS).toISOString().replace('.000', '')}, the latest end date a certificate can have (RFC 5280)`,
+    );
+  }
   const {known: roles, unknown} = parseRoles(request.roles);
   // Talos would issue a certificate holding them; such a role grants nothing, and one with a comma
   // (`x,os:admin`) reads like two to anything that splits role lists.
@@ -107,17 +113,18 @@ async function generateClientConfiguration(
 
   const cluster = clusterName(config);
   const contextName = roles.length === 1 ? `${roles[0].replace(/^os:/, '')}@${cluster}` : cluster;
-  const talosconfig = yaml.dump(
-    {
-      context: contextName,
-      contexts: {
-        [contextName]: {endpoints: [], ca: toBase64(ca.crt), crt: toBase64(issued.crt), key: toBase64(issued.key)},
-      },
+  // As Talos writes it (yaml.v3, fields in its struct order).
+  const talosconfig = toGoYaml({
+    context: contextName,
+    contexts: {
+      [contextName]: {endpoints: [], ca: toBase64(ca.crt), crt: toBase64(issued.crt), key: toBase64(issued.key)},
     },
-    {indent: 4, lineWidth: -1},
-  );
+  });
   return {ca: utf8.encode(ca.crt), crt: utf8.encode(issued.crt), key: utf8.encode(issued.key), talosconfig: utf8.encode(talosconfig)};
 }
+
+/** 9999-12-31T23:59:59Z: X.509's GeneralizedTime has four year digits. */
+const LATEST_NOT_AFTER_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
 
 function durationMs(duration: Duration | undefined): number {
   if (duration === undefined) return 0;

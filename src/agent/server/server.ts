@@ -162,7 +162,7 @@ function fail(
  * it consults with `get(path)` for each call, so the fallback goes there. @grpc/grpc-js is pinned
  * to an exact version, and test/agent-routing.test.js shows the routing works.
  */
-function routeUnknownMethods(server: grpc.Server, handle: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => void): void {
+export function routeUnknownMethods(server: grpc.Server, handle: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => void): void {
   const table: unknown = (server as unknown as {handlers?: unknown}).handlers;
   if (!(table instanceof Map)) throw new Error('this @grpc/grpc-js version keeps no handler table osd can extend: unknown methods cannot be routed');
   const registered = table.get.bind(table) as (path: string) => unknown;
