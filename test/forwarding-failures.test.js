@@ -26,12 +26,12 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('forwarding failures', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'osd-forwarding-failures-'));
+  const machine = () => cluster.connect(MachineClient, admin);
+  const state = () => cluster.connect(StateClient, admin);
   let cluster;
   let admin;
   let closer;
   let closerConnections = 0;
-  const machine = () => cluster.connect(MachineClient, admin);
-  const state = () => cluster.connect(StateClient, admin);
 
   before(async () => {
     cluster = await startAgents(root, [['cp-1', CP, 'controlplane'], ['worker-1', WORKER, 'worker']], {cluster: 'failures-test', alsoFreeOn: [DEAD, CLOSER]});
