@@ -287,6 +287,16 @@ describe('osctl against osd agents with bad input', () => {
     assertClean(r);
   });
 
+  it('a node nothing listens on: one clean sentence, naming the node, its address and the endpoint', async () => {
+    const absent = '127.35.0.99';
+    const r = await osctl(['-n', absent, 'version'], {env});
+    assert.notEqual(r.code, 0);
+    const node = absent.replaceAll('.', '\\.');
+    assert.match(r.stderr, new RegExp(`node ${node} \\(${node}:50000\\) is unreachable: nothing accepts connections there \\(connection refused\\), says endpoint ${NODE.replaceAll('.', '\\.')}:50000\\. Check the node address \\(-n\\)`));
+    assert.equal(r.stderr.match(/is unreachable/g).length, 1, r.stderr);
+    assertClean(r);
+  });
+
   it('a context CA that did not sign the node\'s certificate is named', async () => {
     const foreignCa = await generateCA({organization: 'talos', ttlMs: 3600_000});
     const file = configWith('foreign-ca', {ca: b64(foreignCa.crt)});
