@@ -13,12 +13,13 @@ import {explainRpcError} from '../dist/cli/errors.js';
 import {issueClientCert} from '../dist/machinery/pki.js';
 import {loadYaml} from '../dist/machinery/yaml.js';
 import {toGoYaml} from '../dist/machinery/yaml-emit.js';
-import {collect, DAY, eventually, MachineClient, metadataOf, rejectsWith, startAgents, StateClient, take, unary} from './helpers/agents.js';
+import {collect, DAY, eventually, MachineClient, makeStateDir, metadataOf, osdProcess, rejectsWith, startAgents, StateClient, take, unary} from './helpers/agents.js';
 
 process.noDeprecation = true; // DEP0123: grpc-js passes IP targets as the TLS server name.
 
 const CP = '127.41.0.1';
 const WORKER = '127.41.0.2';
+const KILLED = '127.41.0.3'; // an osd process, killed during a call
 const DEAD = '127.41.0.8'; // nothing listens
 const CLOSER = '127.41.0.9'; // accepts TCP and closes at once
 const MEMBERS = 'Members.cluster.talos.dev';
@@ -34,7 +35,7 @@ describe('forwarding failures', () => {
   let closerConnections = 0;
 
   before(async () => {
-    cluster = await startAgents(root, [['cp-1', CP, 'controlplane'], ['worker-1', WORKER, 'worker']], {cluster: 'failures-test', alsoFreeOn: [DEAD, CLOSER]});
+    cluster = await startAgents(root, [['cp-1', CP, 'controlplane'], ['worker-1', WORKER, 'worker']], {cluster: 'failures-test', alsoFreeOn: [KILLED, DEAD, CLOSER]});
     admin = await issueClientCert(cluster.ca, {roles: ['os:admin'], ttlMs: DAY});
     closer = createServer((socket) => {
       closerConnections++;
@@ -95,9 +96,32 @@ describe('forwarding failures', () => {
     }
   });
 
+  const watchMembers = (node) => state().watch(
+    {namespace: 'cluster', type: MEMBERS, options: {bootstrapContents: true, labelQuery: [], tailEvents: 0, aggregated: false, bootstrapBookmark: false}, apiVersion: 1},
+    metadataOf({node}),
+  );
+
+  it('reports a node whose agent is killed during a forwarded watch as unavailable, naming it', async () => {
+    const stateDir = await makeStateDir(root, {name: 'killed-1', address: KILLED, type: 'worker', ca: cluster.ca, cluster: 'failures-test'});
+    const osd = osdProcess(['--state-dir', stateDir, '--address', KILLED, '--port', String(cluster.port), '--discovery-dir', cluster.discoveryDir]);
+    try {
+      const watch = await eventually(async () => {
+        const attempt = watchMembers(KILLED);
+        attempt.on('error', () => {});
+        await take(attempt, 1);
+        return attempt;
+      }, 15_000);
+      const ended = collect(watch);
+      osd.child.kill('SIGKILL');
+      await rejectsWith(ended, grpc.status.UNAVAILABLE, `node ${KILLED} (${KILLED}:${cluster.port}) ended the call: its agent stopped, or the connection to it was lost`);
+    } finally {
+      if (osd.child.exitCode === null && osd.child.signalCode === null) osd.child.kill('SIGKILL');
+      await osd.exited;
+    }
+  });
+
   it('reports a node whose agent stops during a forwarded watch as unavailable, naming it', async () => {
-    const request = {namespace: 'cluster', type: MEMBERS, options: {bootstrapContents: true, labelQuery: [], tailEvents: 0, aggregated: false, bootstrapBookmark: false}, apiVersion: 1};
-    const watch = state().watch(request, metadataOf({node: WORKER}));
+    const watch = watchMembers(WORKER);
     await take(watch, 1);
     const ended = collect(watch);
     await cluster.agents[1].stop();

@@ -120,6 +120,7 @@ export class Forwarder {
 
     let connectTimedOut = false;
     let cancelledByCaller = false;
+    let answered = false;
     const stopBounding = this.boundConnecting(client, deadline, () => {
       connectTimedOut = true;
       this.drop(target.address, client, `no connection within ${seconds(this.limits.connectMs)}`);
@@ -134,10 +135,13 @@ export class Forwarder {
       if (!ended || trailers === undefined) return;
       stopBounding();
       for (const waiter of drainWaiters.splice(0)) waiter();
-      const error = failure === undefined ? undefined : this.explain(failure, client, target, {connectTimedOut, cancelledByCaller, deadline});
+      const error = failure === undefined ? undefined : this.explain(failure, client, target, {connectTimedOut, cancelledByCaller, answered});
       listener.done(error, trailers);
     };
-    stream.on('metadata', (headers: grpc.Metadata) => listener.metadata?.(copyMetadata(headers)));
+    stream.on('metadata', (headers: grpc.Metadata) => {
+      answered = true;
+      listener.metadata?.(copyMetadata(headers));
+    });
     stream.on('data', (message: Buffer) => listener.message(message));
     stream.on('error', (error: grpc.ServiceError) => (failure = error));
     // Done once every message was delivered ('end') and the status is known ('status').
@@ -232,7 +236,7 @@ export class Forwarder {
     error: grpc.ServiceError,
     client: grpc.Client,
     target: ForwardTarget,
-    call: {connectTimedOut: boolean; cancelledByCaller: boolean; deadline: number | undefined},
+    call: {connectTimedOut: boolean; cancelledByCaller: boolean; answered: boolean},
   ): grpc.ServiceError {
     const where = `node ${target.node} (${target.address})`;
     const state = client.getChannel().getConnectivityState(false);
@@ -246,16 +250,18 @@ export class Forwarder {
       code = grpc.status.DEADLINE_EXCEEDED;
       details = connected ? `${where} did not complete the call before the deadline` : `${where} is unreachable: no connection before the deadline`;
       if (!connected) this.drop(target.address, client, 'no connection before the deadline');
+    } else if (!call.cancelledByCaller && (error.code === grpc.status.CANCELLED || (error.code === grpc.status.UNAVAILABLE && call.answered && !connected))) {
+      // The node had answered, and then the call ended without a status of its own: grpc-js says
+      // CANCELLED when the node's server cancelled it (its agent stopping), UNAVAILABLE when the
+      // connection went away (the agent killed, the network lost).
+      code = grpc.status.UNAVAILABLE;
+      details = `${where} ended the call: its agent stopped, or the connection to it was lost`;
     } else if (error.code === grpc.status.UNAVAILABLE && !connected) {
       code = grpc.status.UNAVAILABLE;
       const failure = classifyConnectionFailure(error.details);
       const reason = this.abandoned.get(client) ?? (failure === undefined ? error.details : describeConnectionFailure(failure));
       details = `${where} is unreachable: ${reason}`;
       this.drop(target.address, client, reason);
-    } else if (error.code === grpc.status.CANCELLED && !call.cancelledByCaller) {
-      // grpc-js reports a stream the node's server cancelled (its agent stopping) as CANCELLED.
-      code = grpc.status.UNAVAILABLE;
-      details = `${where} ended the call: its agent stopped, or the connection to it was lost`;
     } else {
       return Object.assign(error, {metadata: copyMetadata(error.metadata)});
     }
