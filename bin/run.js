@@ -12,10 +12,15 @@ guardStandardStreams();
 const argv = hoistGlobalFlags(process.argv.slice(2));
 
 // Well-formed invocations of known commands skip booting oclif (see src/cli/fast-path.ts).
-const {fastInvocation} = await import('../dist/cli/fast-path.js');
-const invocation = fastInvocation(argv, root);
+const {fastInvocation, misplacedFlagProblem} = await import('../dist/cli/fast-path.js');
+const misplaced = misplacedFlagProblem(argv, root);
+const invocation = misplaced ? undefined : fastInvocation(argv, root);
 try {
-  if (invocation) {
+  if (misplaced) {
+    // oclif would read the flag as a command name ("-o is not a osctl command").
+    process.stderr.write(`error: ${misplaced}\n`);
+    process.exitCode = 2;
+  } else if (invocation) {
     const {runAction} = await import('../dist/cli/runtime.js');
     await runAction(invocation);
   } else {

@@ -2,6 +2,7 @@
 // repeated scalar flags reduced to their last value. The flag scanner here is the one the start-up
 // fast path (src/cli/fast-path.ts) parses with, so both parsers and this rewriting agree on
 // which token is a flag and which token is its value.
+import {quoteInput} from './quote.js';
 
 /** Global flags that take a value, by every spelling a user may type. */
 const VALUE_FLAGS = new Set(['--talosconfig', '--context', '--nodes', '-n', '--endpoints', '-e', '--timeout']);
@@ -39,6 +40,36 @@ export function hoistGlobalFlags(argv: readonly string[]): string[] {
   // Nothing names a command before a flag (`osctl -n a --help`): oclif must see the flag first.
   if (words === 0) return [...rest, ...hoisted];
   return [...rest.slice(0, words), ...hoisted, ...rest.slice(words)];
+}
+
+/** Flags oclif acts on wherever they are: help and version. */
+const ANYWHERE_FLAGS = new Set(['--help', '-h', '--version']);
+const GLOBAL_FLAG_LIST = '--talosconfig, --context, -n/--nodes, -e/--endpoints and --timeout';
+
+/**
+ * After hoisting, a flag still in front of the command is no global flag: `osctl -o json get x`.
+ * Like talosctl (cobra parses only persistent flags there), that is a usage error; the message says
+ * whose flag it is and where it goes. `commandAt` names the command that argv starts with, if any.
+ */
+export function leadingFlagProblem(
+  argv: readonly string[],
+  commandAt: (words: readonly string[]) => {id: string; flags: readonly FlagShape[]} | undefined,
+): string | undefined {
+  const [token] = argv;
+  if (token === undefined || !token.startsWith('-') || token === '-' || token === '--') return undefined;
+  if (ANYWHERE_FLAGS.has(token) || isGlobalFlag(token)) return undefined;
+  // The command starts at the first word that names one; words before it are the flag's value.
+  let command: {id: string; flags: readonly FlagShape[]} | undefined;
+  for (let i = 1; i < argv.length && !command; i++) if (!argv[i].startsWith('-')) command = commandAt(argv.slice(i));
+  const eq = token.indexOf('=');
+  const flag = token.startsWith('--') ? token.slice(0, eq === -1 ? undefined : eq) : token.slice(0, 2);
+  const before = `only the global flags ${GLOBAL_FLAG_LIST} may come before the command`;
+  if (!command) return `${quoteInput(flag)} is not a global flag: ${before}; put it after the command it belongs to`;
+  const name = `osctl ${command.id.replaceAll(':', ' ')}`;
+  const ownFlag = command.flags.some((f) =>
+    flag.startsWith('--') ? [f.name, ...(f.aliases ?? [])].includes(flag.slice(2)) : f.char === flag.slice(1));
+  if (!ownFlag) return `${quoteInput(flag)} is neither a global flag nor a flag of \`${name}\`; see \`${name} --help\``;
+  return `${flag} is a flag of \`${name}\` and must follow the command (\`${name} ... ${flag} ...\`): ${before}`;
 }
 
 /** What scanning argv needs to know of a flag; oclif's definitions and its manifest both have these fields. */

@@ -8,6 +8,7 @@
 import * as grpc from '@grpc/grpc-js';
 import {closableCredentials, type ClosableCredentials} from '../machinery/grpc-credentials.js';
 import {CallSite, ClientCertificateFacts, CliError, explainRpcError, isRpcError, RpcErrorLike, Status} from './errors.js';
+import {timerDelay} from './duration.js';
 
 /** 32 MiB, apid's receive limit and the Go client's. */
 const MAX_MESSAGE_BYTES = 32 << 20;
@@ -229,7 +230,7 @@ export class OsClient {
       ? setTimeout(() => {
         unanswered = true;
         call.cancel();
-      }, timeoutMs)
+      }, timerDelay(timeoutMs))
       : undefined;
     const client = this;
     return {
@@ -263,7 +264,7 @@ function attempt(connection: Connection, deadline: number): Attempt {
         const state = channel.getConnectivityState(true);
         if (state === grpc.connectivityState.READY) return resolve('ready');
         if (state === grpc.connectivityState.TRANSIENT_FAILURE || state === grpc.connectivityState.SHUTDOWN) return resolve('failed');
-        channel.watchConnectivityState(state, deadline, (err) => (err ? resolve('timeout') : check()));
+        channel.watchConnectivityState(state, Date.now() + timerDelay(deadline - Date.now()), (err) => (err ? resolve('timeout') : check()));
       };
       check();
     }).then((outcome) => (result.outcome = outcome)),
@@ -279,7 +280,7 @@ async function firstSettled(attempts: Attempt[], until: number, signal: AbortSig
     await Promise.race([
       ...attempts.map((a) => a.settled.then((o) => (o === 'ready' ? undefined : new Promise<void>(() => {})))),
       Promise.all(attempts.map((a) => a.settled)),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, until - Date.now())))),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, timerDelay(until - Date.now())))),
       new Promise<void>((resolve) => signal.addEventListener('abort', (onAbort = () => resolve()), {once: true})),
     ]);
   } finally {

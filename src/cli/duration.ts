@@ -2,6 +2,7 @@
 // talosctl users already type, and Duration.String's output (`1m0s`, `2h0m0s`, `1ns`), which they
 // already read. The one parser and formatter for every duration the CLI reads or prints.
 import {CliError, EXIT_USAGE} from './errors.js';
+import {quoteInput} from './quote.js';
 
 const NS_PER_MS = 1_000_000n;
 // Both micro signs, as Go accepts them: U+00B5 (micro sign) and U+03BC (Greek small mu).
@@ -20,10 +21,16 @@ const MAX_NS = (1n << 63n) - 1n;
 const EXAMPLES = 'use a number with a unit, e.g. 30s, 1m30s, 8760h';
 
 /**
- * The longest wait a timer can take: Node's setTimeout (and so grpc-js's deadline timers and
- * connection waits) treats anything above 2^31-1 ms (24.8 days) as 1 ms.
+ * The longest wait a timer can take: Node's setTimeout (and grpc-js's connectivity watch) treats
+ * anything above 2^31-1 ms (24.8 days) as 1 ms. Durations may be longer (Go's limit, as talosctl
+ * allows `--timeout 8760h`); the timers built from them wait at most this long (see timerDelay).
  */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A wait of `ms` as a timer can take it: at least 0, at most MAX_TIMER_MS. Every setTimeout built from a user's duration goes through this. */
+export function timerDelay(ms: number): number {
+  return Math.min(Math.max(0, ms), MAX_TIMER_MS);
+}
 
 export class DurationSyntaxError extends Error {
   override name = 'DurationSyntaxError';
@@ -36,8 +43,9 @@ export class DurationRangeError extends DurationSyntaxError {
 
 /** Go's time.ParseDuration, to exact nanoseconds: `[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+`, or `0`. */
 export function parseDurationNs(text: string): bigint {
-  const invalid = (why: string) => new DurationSyntaxError(`invalid duration "${text}": ${why}`);
-  let rest = text.trim();
+  const invalid = (why: string) => new DurationSyntaxError(`invalid duration ${quoteInput(text)}: ${why}`);
+  // No trimming: Go's ParseDuration refuses spaces, so talosctl refuses `' 3s'` too.
+  let rest = text;
   let negative = false;
   if (rest.startsWith('-') || rest.startsWith('+')) {
     negative = rest.startsWith('-');
@@ -56,7 +64,7 @@ export function parseDurationNs(text: string): bigint {
     const digits = fraction ?? '';
     total += BigInt(integer || '0') * unitNs + (BigInt(digits || '0') * unitNs) / 10n ** BigInt(digits.length);
     if (total > MAX_NS + (negative ? 1n : 0n)) {
-      throw new DurationRangeError(`invalid duration "${text}": it is longer than the longest duration, ${formatNs(MAX_NS)}`);
+      throw new DurationRangeError(`invalid duration ${quoteInput(text)}: it is longer than the longest duration, ${formatNs(MAX_NS)}`);
     }
     rest = rest.slice(whole.length);
   }
@@ -97,25 +105,20 @@ function decimal(value: bigint, places: number): string {
 }
 
 /**
- * A duration flag's value in milliseconds: valid Go syntax, positive, and at most `maxNs`.
- * A bad one is a usage error that names the flag.
+ * A duration flag's value in milliseconds: valid Go syntax, positive, and at most Go's longest
+ * duration. A bad one is a usage error that names the flag.
  */
-export function durationFlag(flag: string, text: string, maxNs = MAX_NS): number {
-  const tooLong = () => new CliError(`--${flag} ${text}: the duration must be at most ${formatNs(maxNs)}`, EXIT_USAGE);
+export function durationFlag(flag: string, text: string): number {
   let ns: bigint;
   try {
     ns = parseDurationNs(text);
   } catch (err) {
-    if (err instanceof DurationRangeError) throw tooLong();
+    if (err instanceof DurationRangeError) {
+      throw new CliError(`--${flag} ${quoteInput(text)}: the duration must be at most ${formatNs(MAX_NS)}`, EXIT_USAGE);
+    }
     if (err instanceof DurationSyntaxError) throw new CliError(`--${flag}: ${err.message}`, EXIT_USAGE);
     throw err;
   }
-  if (ns <= 0n) throw new CliError(`--${flag} ${text}: the duration must be positive, e.g. 30s`, EXIT_USAGE);
-  if (ns > maxNs) throw tooLong();
+  if (ns <= 0n) throw new CliError(`--${flag} ${quoteInput(text)}: the duration must be positive, e.g. 30s`, EXIT_USAGE);
   return Number(ns) / 1e6;
-}
-
-/** A flag that bounds a wait (a deadline, a connection timeout): a duration a timer can wait for. */
-export function timeoutFlag(flag: string, text: string): number {
-  return durationFlag(flag, text, BigInt(MAX_TIMER_MS) * NS_PER_MS);
 }

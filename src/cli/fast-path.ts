@@ -6,7 +6,7 @@
 // action module) returns undefined, and oclif handles it with its own messages.
 import {existsSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {scanArgv, type FlagShape} from './argv.js';
+import {leadingFlagProblem, scanArgv, type FlagShape} from './argv.js';
 import type {Invocation} from './runtime.js';
 
 interface ManifestFlag extends FlagShape {
@@ -35,14 +35,29 @@ interface Manifest {
 
 type FlagValues = Record<string, unknown>;
 
-export function fastInvocation(argv: readonly string[], root: string): Invocation<unknown, unknown> | undefined {
-  if (process.env.OSCTL_NO_FAST_PATH) return undefined;
-  let manifest: Manifest;
+function readManifest(root: string): Manifest | undefined {
   try {
-    manifest = JSON.parse(readFileSync(join(root, 'oclif.manifest.json'), 'utf8')) as Manifest;
+    return JSON.parse(readFileSync(join(root, 'oclif.manifest.json'), 'utf8')) as Manifest;
   } catch {
     return undefined;
   }
+}
+
+/** A usage message when argv starts with a flag that is not a global one (see leadingFlagProblem). */
+export function misplacedFlagProblem(argv: readonly string[], root: string): string | undefined {
+  if (!argv[0]?.startsWith('-')) return undefined;
+  const manifest = readManifest(root);
+  if (!manifest) return undefined;
+  return leadingFlagProblem(argv, (words) => {
+    const found = findCommand(manifest, words);
+    return found && {id: found.command.id, flags: Object.values(found.command.flags)};
+  });
+}
+
+export function fastInvocation(argv: readonly string[], root: string): Invocation<unknown, unknown> | undefined {
+  if (process.env.OSCTL_NO_FAST_PATH) return undefined;
+  const manifest = readManifest(root);
+  if (!manifest) return undefined;
   const found = findCommand(manifest, argv);
   if (!found || !existsSync(join(root, 'dist', 'cli', 'actions', `${found.command.id.replaceAll(':', '/')}.js`))) return undefined;
   const parsed = parseArgv(found.command, argv.slice(found.words));

@@ -1,6 +1,10 @@
 // Resolving what the user typed (`mc`, `Members`, `hostnamestatuses.net`) to a resource type,
 // the way talosctl does: against the ResourceDefinitions the node serves, case-insensitively.
 import {CliError, EXIT_FAILURE} from './errors.js';
+import {quoteInput} from './quote.js';
+
+/** Longer input is no misspelt type name (the longest are ≈ 40 characters); it gets no suggestions. */
+const LONGEST_SUGGESTIBLE = 64;
 
 export interface ResourceDefinition {
   /** RD id: the lower-cased type */
@@ -22,13 +26,13 @@ export function resolveResourceType(definitions: readonly ResourceDefinition[], 
   if (matches.length === 1) return matches[0];
   if (matches.length > 1) {
     const ids = matches.map((d) => d.id).sort();
-    throw new CliError(`resource type "${typed}" is ambiguous: [${ids.join(' ')}]`, EXIT_FAILURE, [
+    throw new CliError(`resource type ${quoteInput(typed)} is ambiguous: [${ids.join(' ')}]`, EXIT_FAILURE, [
       `name one of them in full, e.g. \`osctl get ${ids[0]}\``,
     ]);
   }
   const suggestions = closestTypes(definitions, wanted);
   throw new CliError(
-    `resource "${typed}" is not registered`,
+    `resource ${quoteInput(typed)} is not registered`,
     EXIT_FAILURE,
     suggestions.length > 0
       ? [`did you mean ${suggestions.map((s) => `"${s}"`).join(', ')}?`, 'list the types with `osctl get rd`']
@@ -36,8 +40,12 @@ export function resolveResourceType(definitions: readonly ResourceDefinition[], 
   );
 }
 
-/** Up to three names (aliases or ids) closest to what was typed, by edit distance or prefix. */
+/**
+ * Up to three names (aliases or ids) closest to what was typed, by edit distance or prefix. Nothing
+ * for input longer than any type name could be: the edit distance costs its length times each name's.
+ */
 function closestTypes(definitions: readonly ResourceDefinition[], wanted: string): string[] {
+  if (wanted.length > LONGEST_SUGGESTIBLE) return [];
   const scored: {name: string; score: number}[] = [];
   for (const d of definitions) {
     let best: {name: string; score: number} | undefined;

@@ -3,7 +3,7 @@
 // import @oclif/core (≈70 ms). Actions live in src/cli/actions/<topic>/<name>.js, found by command id.
 import {homedir} from 'node:os';
 import {cancelSignal, EXIT_INTERRUPTED} from './cancel.js';
-import {timeoutFlag} from './duration.js';
+import {durationFlag} from './duration.js';
 import {CliError, EXIT_FAILURE, EXIT_PARTIAL, EXIT_USAGE} from './errors.js';
 import type {NodeResult} from './fanout.js';
 import {stderrSink, stdoutSink} from './output/stdio.js';
@@ -63,7 +63,7 @@ export class RunContext {
     const {contextEndpoints, contextNodes, normalizeEndpoint, normalizeNode, selectContext} = await import('./talosconfig.js');
     const file = await this.talosconfigFile(flags);
     const config = selectContext(file.config, file.path, flags.context);
-    const timeoutMs = timeoutFlag('timeout', flags.timeout);
+    const timeoutMs = durationFlag('timeout', flags.timeout);
     const endpoints = flags.endpoints?.length ? flagList('endpoints', flags.endpoints, normalizeEndpoint) : contextEndpoints(config);
     if (endpoints.length === 0) {
       throw new CliError(`no endpoints to connect to: context "${config.name}" in ${config.path} has none`, EXIT_FAILURE, [
@@ -140,11 +140,20 @@ export class RunContext {
 
 /** A list flag's values (-n, -e), each checked by `normalize`; a bad one is a usage error naming the flag. */
 function flagList(flag: 'nodes' | 'endpoints', values: string[], normalize: (value: string) => string): string[] {
+  return checkedList(`-${flag[0]}/--${flag} "${values.join(',')}"`, values, normalize);
+}
+
+/**
+ * Addresses the user typed as a list (`-n a,b`, `config node a b,c`): each checked by `normalize`,
+ * an empty one included, so `''` and `,,` are refused rather than read as "no nodes". A bad one is
+ * a usage error that starts with `typed`, how the user wrote the list.
+ */
+export function checkedList(typed: string, values: string[], normalize: (value: string) => string): string[] {
   return values.map((value) => {
     try {
       return normalize(value);
     } catch (err) {
-      throw new CliError(`-${flag[0]}/--${flag} "${values.join(',')}": ${(err as Error).message}`, EXIT_USAGE);
+      throw new CliError(`${typed}: ${(err as Error).message}`, EXIT_USAGE);
     }
   });
 }

@@ -61,45 +61,81 @@ export function resolveTalosconfigPath(flag: string | undefined, env: NodeJS.Pro
   return candidates.find((candidate) => fs.existsSync(candidate)) ?? candidates[0];
 }
 
-/** Reads and checks a talosconfig. A missing or empty file is an empty config. */
-export function readTalosconfig(configPath: string): TalosConfig {
+/** Where a file's path came from: how messages name the file, and what the user can do instead. */
+export interface FileSource {
+  /** e.g. `talosconfig`, `CA certificate (--ca)` */
+  what: string;
+  /** e.g. `point --talosconfig / $TALOSCONFIG at a talosconfig file` */
+  fix: string;
+}
+
+const TALOSCONFIG_SOURCE: FileSource = {what: 'talosconfig', fix: 'point --talosconfig / $TALOSCONFIG at a talosconfig file'};
+
+/** A user-named file that cannot be read; `code` is the errno code when there is one (ENOENT: it does not exist). */
+export class UserFileError extends TalosConfigError {
+  override name = 'TalosConfigError';
+  constructor(message: string, readonly code?: string) {
+    super(message);
+  }
+}
+
+/**
+ * Reads and checks a talosconfig. A missing file is an empty config unless `mustExist`; an empty
+ * file is an empty config.
+ */
+export function readTalosconfig(configPath: string, source = TALOSCONFIG_SOURCE, mustExist = false): TalosConfig {
   let text: string;
   try {
-    text = readRegularFile(configPath);
+    text = readRegularFile(configPath, source);
   } catch (error) {
-    if (error instanceof TalosConfigError) throw error;
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new TalosConfigError(
-      `cannot read talosconfig "${configPath}": ${(error as Error).message}; check the path and its permissions, or point --talosconfig / $TALOSCONFIG at another file`,
-    );
+    if (error instanceof UserFileError && error.code === 'ENOENT' && !mustExist) return {};
+    throw error;
   }
+  const invalid = (problem: string) =>
+    new TalosConfigError(`${source.what} "${configPath}" is invalid: ${problem}; fix the file, or ${source.fix}`);
   let documents: unknown[];
   try {
     documents = loadYamlDocuments(text, {filename: configPath});
   } catch (error) {
-    throw invalidFile(configPath, `it is not valid YAML: ${describeYamlError(error)}`);
+    throw invalid(`it is not valid YAML: ${describeYamlError(error)}`);
   }
-  if (documents.length > 1) throw invalidFile(configPath, 'it holds more than one YAML document');
+  if (documents.length > 1) throw invalid('it holds more than one YAML document');
   const document = documents[0] ?? {};
-  if (!isPlainObject(document)) throw invalidFile(configPath, `the top level must be a map (got ${describe(document)})`);
-  return checkConfig(document, configPath);
+  if (!isPlainObject(document)) throw invalid(`the top level must be a map (got ${describe(document)})`);
+  return checkConfig(document, invalid);
 }
 
-/** A regular file's text. Anything else (a FIFO, /dev/zero, a directory) is refused before reading: it could block or never end. */
-function readRegularFile(configPath: string): string {
-  // O_NONBLOCK: opening a FIFO waits for a writer otherwise, forever and deaf to Ctrl-C. It changes nothing for regular files.
-  const fd = fs.openSync(configPath, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+/**
+ * The text of a file the user named (a flag, an argument, $TALOSCONFIG): the one reader for such
+ * files. Anything but a regular file (a FIFO, /dev/zero, a directory) is refused before reading:
+ * it could block or never end. Every failure names the file and where it came from.
+ */
+export function readRegularFile(filePath: string, source: FileSource): string {
+  const where = `${source.what} "${filePath}"`;
+  let fd: number;
+  try {
+    // O_NONBLOCK: opening a FIFO waits for a writer otherwise, forever and deaf to Ctrl-C. It changes nothing for regular files.
+    fd = fs.openSync(filePath, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserFileError(`${where} does not exist; check the path, or ${source.fix}`, code);
+    throw new UserFileError(`cannot read ${where}: ${errnoText(error)}; check the path and its permissions, or ${source.fix}`, code);
+  }
   try {
     const stat = fs.fstatSync(fd);
-    if (!stat.isFile()) {
-      throw new TalosConfigError(
-        `talosconfig "${configPath}" is ${fileKind(stat)}, not a regular file; point --talosconfig / $TALOSCONFIG at a talosconfig file`,
-      );
-    }
+    if (!stat.isFile()) throw new UserFileError(`${where} is ${fileKind(stat)}, not a regular file; ${source.fix}`);
     return fs.readFileSync(fd, 'utf8');
+  } catch (error) {
+    if (error instanceof UserFileError) throw error;
+    throw new UserFileError(`cannot read ${where}: ${errnoText(error)}; ${source.fix}`, (error as NodeJS.ErrnoException).code);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** `permission denied` from node's `EACCES: permission denied, open 'x'` (the path is named already). */
+function errnoText(error: unknown): string {
+  return (error as Error).message.replace(/^[A-Z0-9]+: /, '').replace(/, \w+ '.*'$/s, '');
 }
 
 function fileKind(stat: fs.Stats): string {
@@ -184,7 +220,7 @@ function checkedCredentials(resolved: ResolvedContext): {credentials: Credential
   const missing = (Object.keys(CREDENTIAL_FIELDS) as CredentialField[]).filter((field) => !resolved.context[field]);
   if (missing.length > 0) {
     throw new TalosConfigError(
-      `${where} has no ${missing.join(', ')}: generate a client config with \`osctl config new\` and merge it with \`osctl config merge\`, or select another context with --context`,
+      `${where} has no ${missing.join(', ')}; ${NEW_CREDENTIALS_HINT}`,
     );
   }
   const unusable = (field: CredentialField, problem: string) =>
@@ -376,8 +412,11 @@ function currentContextName(cfg: TalosConfig, override: string | undefined, conf
   const where = configPath === undefined ? 'the talosconfig' : `talosconfig "${configPath}"`;
   const names = Object.keys(cfg.contexts ?? {});
   if (names.length === 0) {
+    let state = 'has no contexts';
+    if (configPath !== undefined && !fs.existsSync(configPath)) state = 'does not exist';
+    else if (cfg.context) state = `has no contexts (its current context "${cfg.context}" is not defined under "contexts")`;
     throw new TalosConfigError(
-      `${where} is empty or missing: create a cluster with \`osctl cluster create\`, or point --talosconfig / $TALOSCONFIG at a config file`,
+      `${where} ${state}: create a cluster with \`osctl cluster create\`, merge a talosconfig with \`osctl config merge <file>\`, or point --talosconfig / $TALOSCONFIG at another file`,
     );
   }
   const name = override || cfg.context;
@@ -404,39 +443,41 @@ const CONTEXT_LIST_KEYS = ['endpoints', 'nodes'] as const;
 
 // Checks the shape talosctl's Go structs would accept. Unknown keys are kept, so a file
 // written by a newer talosctl survives a round trip through us.
-function checkConfig(document: Record<string, unknown>, configPath: string): TalosConfig {
+type Invalid = (problem: string) => TalosConfigError;
+
+function checkConfig(document: Record<string, unknown>, invalid: Invalid): TalosConfig {
   const config: Record<string, unknown> = {...document};
-  config.context = optionalString(document.context, 'context', configPath);
+  config.context = optionalString(document.context, 'context', invalid);
   if (config.context === undefined) delete config.context;
   if (document.contexts === undefined || document.contexts === null) {
     delete config.contexts;
     return config as TalosConfig;
   }
   if (!isPlainObject(document.contexts)) {
-    throw invalidFile(configPath, `"contexts" must be a map of context names (got ${describe(document.contexts)})`);
+    throw invalid(`"contexts" must be a map of context names (got ${describe(document.contexts)})`);
   }
   const contexts: Record<string, TalosContext> = {};
   for (const [name, value] of Object.entries(document.contexts)) {
-    contexts[name] = checkContext(value ?? {}, `contexts.${name}`, configPath);
+    contexts[name] = checkContext(value ?? {}, `contexts.${name}`, invalid);
   }
   config.contexts = contexts;
   return config as TalosConfig;
 }
 
-function checkContext(value: unknown, keyPath: string, configPath: string): TalosContext {
-  if (!isPlainObject(value)) throw invalidFile(configPath, `"${keyPath}" must be a map (got ${describe(value)})`);
+function checkContext(value: unknown, keyPath: string, invalid: Invalid): TalosContext {
+  if (!isPlainObject(value)) throw invalid(`"${keyPath}" must be a map (got ${describe(value)})`);
   const context: Record<string, unknown> = {...value};
   for (const key of CONTEXT_STRING_KEYS) {
-    context[key] = optionalString(value[key], `${keyPath}.${key}`, configPath);
+    context[key] = optionalString(value[key], `${keyPath}.${key}`, invalid);
   }
   for (const key of CONTEXT_LIST_KEYS) {
-    context[key] = optionalStringList(value[key], `${keyPath}.${key}`, configPath);
+    context[key] = optionalStringList(value[key], `${keyPath}.${key}`, invalid);
   }
   if (value.auth !== undefined && value.auth !== null && !isPlainObject(value.auth)) {
-    throw invalidFile(configPath, `"${keyPath}.auth" must be a map (got ${describe(value.auth)})`);
+    throw invalid(`"${keyPath}.auth" must be a map (got ${describe(value.auth)})`);
   }
   // Deprecated `target` is read as one more endpoint, as talosctl does, and not written back.
-  const target = optionalString(value.target, `${keyPath}.target`, configPath);
+  const target = optionalString(value.target, `${keyPath}.target`, invalid);
   delete context.target;
   if (target) context.endpoints = [...((context.endpoints as string[] | undefined) ?? []), target];
   for (const key of Object.keys(context)) if (context[key] === undefined || context[key] === null) delete context[key];
@@ -444,29 +485,23 @@ function checkContext(value: unknown, keyPath: string, configPath: string): Talo
 }
 
 // Go's YAML decoder accepts any scalar for a string field, so `cluster: 123` is the string "123".
-function optionalString(value: unknown, keyPath: string, configPath: string): string | undefined {
+function optionalString(value: unknown, keyPath: string, invalid: Invalid): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  throw invalidFile(configPath, `"${keyPath}" must be a string (got ${describe(value)})`);
+  throw invalid(`"${keyPath}" must be a string (got ${describe(value)})`);
 }
 
-function optionalStringList(value: unknown, keyPath: string, configPath: string): string[] | undefined {
+function optionalStringList(value: unknown, keyPath: string, invalid: Invalid): string[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value)) {
-    throw invalidFile(configPath, `"${keyPath}" must be a list of strings (got ${describe(value)}); write it as [a, b] or one "- item" per line`);
+    throw invalid(`"${keyPath}" must be a list of strings (got ${describe(value)}); write it as [a, b] or one "- item" per line`);
   }
   return value.map((item, index) => {
-    const text = optionalString(item, `${keyPath}[${index}]`, configPath);
-    if (text === undefined) throw invalidFile(configPath, `"${keyPath}[${index}]" is empty`);
+    const text = optionalString(item, `${keyPath}[${index}]`, invalid);
+    if (text === undefined) throw invalid(`"${keyPath}[${index}]" is empty`);
     return text;
   });
-}
-
-function invalidFile(configPath: string, problem: string): TalosConfigError {
-  return new TalosConfigError(
-    `talosconfig "${configPath}" is invalid: ${problem}; fix the file, or point --talosconfig / $TALOSCONFIG at another one`,
-  );
 }
 
 function describeYamlError(error: unknown): string {

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import {CliError, EXIT_USAGE} from '../errors.js';
 import {writeFileAtomic} from '../../machinery/fs-atomic.js';
 import {talosHome} from '../talosconfig.js';
+import {quoteInput} from '../quote.js';
 
 export type NodeRole = 'controlplane' | 'worker';
 
@@ -70,13 +71,26 @@ export function parseCount(flag: string, text: string): number {
 }
 
 /**
+ * The longest cluster name: node hostnames are `<name>-controlplane-<n>`, and a hostname has at most
+ * 63 characters (planCluster checks the exact ones, whose ordinals may have more digits).
+ */
+const MAX_NAME_LENGTH = MAX_HOSTNAME_LENGTH - '-controlplane-1'.length;
+
+/**
  * The state folder of cluster `name`: always a direct child of `root`. Every command that takes
- * --name goes through here, so a name like `..` or `` can never address anything else.
+ * --name goes through here (the one name rule), so a name like `..` or `` can never address
+ * anything else, and one too long for a file name is refused as create refuses it.
  */
 export function clusterDirFor(root: string, name: string): string {
   if (!NAME_PATTERN.test(name)) {
     throw new CliError(
-      `--name ${JSON.stringify(name)} is not a valid cluster name: use lowercase letters, digits and "-", starting and ending with a letter or digit (e.g. lab-1)`,
+      `--name ${quoteInput(name)} is not a valid cluster name: use lowercase letters, digits and "-", starting and ending with a letter or digit (e.g. lab-1)`,
+      EXIT_USAGE,
+    );
+  }
+  if (name.length > MAX_NAME_LENGTH) {
+    throw new CliError(
+      `--name ${quoteInput(name)} is too long: a cluster name has at most ${MAX_NAME_LENGTH} characters, so that node hostnames (<name>-controlplane-1) fit in ${MAX_HOSTNAME_LENGTH}; choose a shorter name`,
       EXIT_USAGE,
     );
   }

@@ -6,11 +6,11 @@ import {createCluster} from '../../cluster/create.js';
 import {clustersRoot, ClusterDescription, parseCount} from '../../cluster/layout.js';
 import {createProgress} from '../../cluster/progress.js';
 import {clusterView, formatClusterTable} from '../../cluster/view.js';
-import {timeoutFlag} from '../../duration.js';
+import {durationFlag} from '../../duration.js';
 import type {RunContext} from '../../runtime.js';
 
 export default async function create({flags}: InvocationOf<typeof ClusterCreate>, ctx: RunContext): Promise<ClusterDescription> {
-  const waitTimeoutMs = timeoutFlag('wait-timeout', flags['wait-timeout']);
+  const waitTimeoutMs = durationFlag('wait-timeout', flags['wait-timeout']);
   const controlplanes = parseCount('controlplanes', flags.controlplanes);
   const workers = parseCount('workers', flags.workers);
   const talosconfig = await ctx.talosconfigFile(flags); // an unreadable talosconfig fails now, before anything starts

@@ -1,17 +1,34 @@
-import {readFileSync} from 'node:fs';
 import type ConfigAdd from '../../commands/config/add.js';
 import type {InvocationOf} from '../../base-command.js';
 import {CliError} from '../../errors.js';
 import type {RunContext} from '../../runtime.js';
-import {addContext, writeTalosconfig} from '../../talosconfig.js';
+import {certificateProblem, keyPairProblem, privateKeyProblem} from '../../../machinery/pem.js';
+import {addContext, readRegularFile, writeTalosconfig} from '../../talosconfig.js';
+
+const PEM_FLAGS = {
+  ca: {what: 'CA certificate', problem: certificateProblem},
+  crt: {what: 'client certificate', problem: certificateProblem},
+  key: {what: 'client private key', problem: privateKeyProblem},
+} as const;
 
 export default async function add({flags, args}: InvocationOf<typeof ConfigAdd>, ctx: RunContext) {
-  const pem = (flag: 'ca' | 'crt' | 'key') => {
-    const text = readFileSync(flags[flag], 'utf8');
-    if (!text.includes('-----BEGIN ')) throw new CliError(`--${flag} ${flags[flag]}: not a PEM file`);
-    return Buffer.from(text).toString('base64');
+  const pem = (flag: keyof typeof PEM_FLAGS): string => {
+    const {what, problem} = PEM_FLAGS[flag];
+    const fix = `give --${flag} the path of the ${what} in PEM`;
+    const text = readRegularFile(flags[flag], {what: `${what} (--${flag})`, fix});
+    const why = problem(text);
+    if (why) throw new CliError(`--${flag} "${flags[flag]}": the file is ${why}; ${fix}`);
+    return text;
   };
+  const ca = pem('ca');
+  const crt = pem('crt');
+  const key = pem('key');
+  const mismatch = keyPairProblem(crt, key);
+  if (mismatch) {
+    throw new CliError(`--key "${flags.key}" and --crt "${flags.crt}": ${mismatch}; give the key that was issued with this certificate`);
+  }
   const {path, config} = await ctx.talosconfigFile(flags);
-  const context = {endpoints: flags.endpoints ?? [], nodes: flags.nodes ?? [], ca: pem('ca'), crt: pem('crt'), key: pem('key')};
+  const base64 = (text: string) => Buffer.from(text).toString('base64');
+  const context = {endpoints: flags.endpoints ?? [], nodes: flags.nodes ?? [], ca: base64(ca), crt: base64(crt), key: base64(key)};
   writeTalosconfig(path, addContext(config, args.name, context));
 }

@@ -6,8 +6,8 @@ export default class ConfigAdd extends BaseCommand {
   static examples = ['<%= config.bin %> config add staging --ca ca.crt --crt admin.crt --key admin.key -e 127.20.0.2'];
   static args = {name: Args.string({description: 'new context name', required: true})};
   static flags = {
-    ca: Flags.file({description: 'CA certificate (PEM)', required: true, exists: true}),
-    crt: Flags.file({description: 'client certificate (PEM)', required: true, exists: true}),
-    key: Flags.file({description: 'client private key (PEM)', required: true, exists: true}),
+    ca: Flags.file({description: 'CA certificate (PEM)', required: true}),
+    crt: Flags.file({description: 'client certificate (PEM)', required: true}),
+    key: Flags.file({description: 'client private key (PEM)', required: true}),
   };
 }
