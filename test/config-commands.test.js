@@ -27,7 +27,7 @@ describe('osctl config', () => {
   it('commands that need a context explain a missing talosconfig', async () => {
     const r = await osctl(['get', 'members'], {env});
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /talosconfig ".*\.talos\/config" is empty or missing: create a cluster with `osctl cluster create`/);
+    assert.match(r.stderr, /talosconfig ".*\.talos\/config" does not exist: create a cluster with `osctl cluster create`/);
   });
 
   it('add, context, endpoint, node and contexts edit and show the file', async () => {

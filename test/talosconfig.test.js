@@ -149,13 +149,13 @@ test('reading: errors name the file and the bad key', () => {
   }
 });
 
-test('selectContext: empty config explains how to get one', () => {
+test('selectContext: a missing config explains how to get one', () => {
   assert.throws(
     () => selectContext({}, '/home/u/.talos/config'),
     {
       name: 'TalosConfigError',
       message:
-        'talosconfig "/home/u/.talos/config" is empty or missing: create a cluster with `osctl cluster create`, or point --talosconfig / $TALOSCONFIG at a config file',
+        'talosconfig "/home/u/.talos/config" does not exist: create a cluster with `osctl cluster create`, merge a talosconfig with `osctl config merge <file>`, or point --talosconfig / $TALOSCONFIG at another file',
     },
   );
 });
@@ -195,7 +195,7 @@ test('contextCredentials decodes PEMs and relabels the Talos Ed25519 key', async
 
   assert.throws(() => contextCredentials({name: 'a', path: '/c', context: {ca: b64(ca.crt)}}), {
     name: 'TalosConfigError',
-    message: /^context "a" of talosconfig "\/c" has no crt, key: .*osctl config new/,
+    message: /^context "a" of talosconfig "\/c" has no crt, key; get a new talosconfig .*osctl config new/,
   });
   assert.throws(
     () => contextCredentials({name: 'a', path: '/c', context: {ca: b64(ca.crt), crt: 'bm90IHBlbQ==', key: b64(key)}}),

@@ -5,6 +5,7 @@ import {homedir} from 'node:os';
 import {cancelSignal, EXIT_INTERRUPTED} from './cancel.js';
 import {durationFlag} from './duration.js';
 import {CliError, EXIT_FAILURE, EXIT_PARTIAL, EXIT_USAGE} from './errors.js';
+import {quoteInput} from './quote.js';
 import type {NodeResult} from './fanout.js';
 import {stderrSink, stdoutSink} from './output/stdio.js';
 import type {Sink} from './output/types.js';
@@ -140,7 +141,7 @@ export class RunContext {
 
 /** A list flag's values (-n, -e), each checked by `normalize`; a bad one is a usage error naming the flag. */
 function flagList(flag: 'nodes' | 'endpoints', values: string[], normalize: (value: string) => string): string[] {
-  return checkedList(`-${flag[0]}/--${flag} "${values.join(',')}"`, values, normalize);
+  return checkedList(`-${flag[0]}/--${flag} ${quoteInput(values.join(','))}`, values, normalize);
 }
 
 /**

@@ -8,6 +8,7 @@ import * as yaml from 'js-yaml';
 import {writeFileAtomic} from '../machinery/fs-atomic.js';
 import {certificateInfo, issuedByOneOf, normalizePrivateKeyPem, PemError, pemCertificates, pemPrivateKey} from '../machinery/pem.js';
 import {loadYamlDocuments} from '../machinery/yaml.js';
+import {quoteInput} from './quote.js';
 import type {ClientCertificateFacts} from './errors.js';
 
 /** `ca`, `crt` and `key` hold base64 of the PEM text. */
@@ -258,7 +259,7 @@ function checkedCredentials(resolved: ResolvedContext): {credentials: Credential
 export function normalizeEndpoint(endpoint: string): string {
   const trimmed = endpoint.trim();
   const invalid = (reason: string) =>
-    new TalosConfigError(`invalid endpoint "${endpoint}": ${reason}; use host, host:port, [ipv6]:port or https://host[:port]`);
+    new TalosConfigError(`invalid endpoint ${quoteInput(endpoint)}: ${reason}; use host, host:port, [ipv6]:port or https://host[:port]`);
   if (trimmed === '') throw invalid('it is empty');
   let host: string;
   let port: string | undefined;
@@ -293,7 +294,7 @@ export function normalizeEndpoint(endpoint: string): string {
 export function normalizeNode(node: string): string {
   const trimmed = node.trim();
   const problem = trimmed === '' ? 'it is empty' : hostProblem(trimmed, false);
-  if (problem) throw new TalosConfigError(`invalid node "${node}": ${problem}; use an IP address or a host name`);
+  if (problem) throw new TalosConfigError(`invalid node ${quoteInput(node)}: ${problem}; use an IP address or a host name`);
   return trimmed;
 }
 
@@ -302,14 +303,14 @@ export function normalizeNode(node: string): string {
  * forms as IPv4 (`1` is 0.0.0.1, `127.1` is 127.0.0.1), so those are refused rather than guessed at.
  */
 function hostProblem(host: string, bracketed: boolean): string | undefined {
-  if (bracketed || host.includes(':')) return isIPv6(host) ? undefined : `"${host}" is not an IPv6 address`;
+  if (bracketed || host.includes(':')) return isIPv6(host) ? undefined : `${quoteInput(host)} is not an IPv6 address`;
   if (isIPv4(host)) return undefined;
   const labels = host.replace(/\.$/, '').split('.');
   if (/^(\d+|0x[\da-f]*)$/i.test(labels.at(-1)!)) {
-    return `"${host}" is neither a full IPv4 address (a.b.c.d) nor a host name`;
+    return `${quoteInput(host)} is neither a full IPv4 address (a.b.c.d) nor a host name`;
   }
   const validLabel = /^[a-z\d_]([a-z\d_-]{0,61}[a-z\d_])?$/i;
-  if (host.length > 253 || !labels.every((label) => validLabel.test(label))) return `"${host}" is not a valid host name`;
+  if (host.length > 253 || !labels.every((label) => validLabel.test(label))) return `${quoteInput(host)} is not a valid host name`;
   return undefined;
 }
 

@@ -66,7 +66,7 @@ export interface ClusterPlan {
 
 /** A node count typed by the user (`--workers 2`). */
 export function parseCount(flag: string, text: string): number {
-  if (!/^\s*\d+\s*$/.test(text)) throw new CliError(`--${flag} "${text}" is not a number: give a whole number such as 1`, EXIT_USAGE);
+  if (!/^\s*\d+\s*$/.test(text)) throw new CliError(`--${flag} ${quoteInput(text)} is not a number: give a whole number such as 1`, EXIT_USAGE);
   return Number(text);
 }
 
