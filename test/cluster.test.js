@@ -80,6 +80,11 @@ describe('planning a cluster', () => {
     }
     assert.throws(
       () => planCluster({name: 'x'.repeat(50), cidr: '127.20.0.0/24', controlplanes: 1, workers: 0, root}),
+      /is too long: a cluster name has at most 48 characters/,
+    );
+    // 48 characters fit with one-digit ordinals, not with `-controlplane-10`.
+    assert.throws(
+      () => planCluster({name: 'x'.repeat(48), cidr: '127.20.0.0/24', controlplanes: 10, workers: 0, root}),
       /too long: node hostname .* would exceed 63/,
     );
     assert.equal(parseCount('workers', '2'), 2);
