@@ -115,6 +115,21 @@ describe('fanOut', () => {
     assert.equal(results[4].value, 'E');
     assert.equal(peak, 2);
   });
+  it('starts every node at once by default, so 40 never-ending watches all run', async () => {
+    const started = new Set();
+    let release;
+    const allStarted = new Promise((resolve) => (release = resolve));
+    const nodes = Array.from({length: 40}, (_, i) => `n${i}`);
+    const done = fanOut(nodes, async (node) => {
+      started.add(node);
+      if (started.size === nodes.length) release();
+      await allStarted; // no call ends before every node has started
+      return node;
+    });
+    await Promise.race([allStarted, new Promise((r) => setTimeout(r, 1000))]);
+    assert.equal(started.size, 40);
+    assert.equal((await done).length, 40);
+  });
 });
 
 describe('explainRpcError', () => {

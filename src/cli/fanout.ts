@@ -1,14 +1,14 @@
-// Client-side fan-out: one call per node over the shared connection, bounded concurrency,
-// results kept in the order the user listed the nodes. A node's failure never hides the others.
+// Client-side fan-out: one call per node over the shared connection, results kept in the order the
+// user listed the nodes. A node's failure never hides the others. Every node starts at once by
+// default, as talosctl does: a watch never ends, so a bound would leave the nodes past it unwatched,
+// and queued unary calls would each start their own --timeout after the ones before them.
 
 export type NodeResult<T> = {node: string; value: T; error?: undefined} | {node: string; value?: undefined; error: Error};
-
-export const DEFAULT_CONCURRENCY = 32;
 
 export async function fanOut<T>(
   nodes: readonly string[],
   call: (node: string) => Promise<T>,
-  concurrency = DEFAULT_CONCURRENCY,
+  concurrency = nodes.length,
 ): Promise<NodeResult<T>[]> {
   const results = new Array<NodeResult<T>>(nodes.length);
   let next = 0;
