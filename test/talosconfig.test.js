@@ -293,7 +293,8 @@ test('writing: atomic, 0600 file in a 0700 directory, talosctl key order, round 
   const text = fs.readFileSync(file, 'utf8');
   assert.equal(
     text,
-    'context: a\ncontexts:\n  a:\n    endpoints: []\n    nodes:\n      - 10.0.0.5\n    ca: A\n    crt: C\n    key: K\n    cluster: c\n    x-future: 1\n  b:\n    endpoints: []\n',
+    // As talosctl writes it: Go's yaml.v3, 4-space indentation.
+    'context: a\ncontexts:\n    a:\n        endpoints: []\n        nodes:\n            - 10.0.0.5\n        ca: A\n        crt: C\n        key: K\n        cluster: c\n        x-future: 1\n    b:\n        endpoints: []\n',
   );
   assert.deepEqual(readTalosconfig(file), {
     context: 'a',

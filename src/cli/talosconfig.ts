@@ -1,11 +1,13 @@
-// The talosconfig file as talosctl reads and writes it (talos-api.md §6.2). Only node builtins
-// and js-yaml here: every command that talks to a node loads this at start-up.
+// The talosconfig file as talosctl reads and writes it (talos-api.md §6.2), written as Go's yaml.v3
+// writes it. Only node builtins and the YAML modules here: every command that talks to a node
+// loads this at start-up.
 import type {X509Certificate} from 'node:crypto';
 import * as fs from 'node:fs';
 import {isIPv4, isIPv6} from 'node:net';
 import * as path from 'node:path';
-import * as yaml from 'js-yaml';
 import {writeFileAtomic} from '../machinery/fs-atomic.js';
+import {YAMLException} from 'js-yaml';
+import {toGoYaml} from '../machinery/yaml-emit.js';
 import {certificateInfo, issuedByOneOf, normalizePrivateKeyPem, PemError, pemCertificates, pemPrivateKey} from '../machinery/pem.js';
 import {loadYamlDocuments} from '../machinery/yaml.js';
 import {quoteInput} from './quote.js';
@@ -154,7 +156,7 @@ function fileKind(stat: fs.Stats): string {
  */
 export function writeTalosconfig(configPath: string, cfg: TalosConfig): void {
   try {
-    writeFileAtomic(resolveSymlink(configPath), yaml.dump(orderedForFile(cfg), {lineWidth: -1, noRefs: true}));
+    writeFileAtomic(resolveSymlink(configPath), toGoYaml(orderedForFile(cfg)));
   } catch (error) {
     throw new TalosConfigError(
       `cannot write talosconfig "${configPath}": ${(error as Error).message}; check that the directory is writable, or point --talosconfig / $TALOSCONFIG at another file`,
@@ -506,7 +508,7 @@ function optionalStringList(value: unknown, keyPath: string, invalid: Invalid): 
 }
 
 function describeYamlError(error: unknown): string {
-  if (!(error instanceof yaml.YAMLException) || !error.mark) return (error as Error).message;
+  if (!(error instanceof YAMLException) || !error.mark) return (error as Error).message;
   return `${error.reason} at line ${error.mark.line + 1}, column ${error.mark.column + 1}`;
 }
 
