@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import {after, before, describe, it} from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as yaml from 'js-yaml';
-import {readBuildInfo} from '../dist/agent/build-info.js';
+import {readBuildInfo} from '../dist/machinery/build-info.js';
 import {createNodeStore} from '../dist/agent/controllers/resource-types.js';
 import {AgentServer} from '../dist/agent/server/server.js';
 import {Data, DataResponse} from '../dist/machinery/api/common/common.js';

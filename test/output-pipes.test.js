@@ -125,6 +125,10 @@ describe('a closed or full stdout', () => {
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /^Client:\n\tTag: {9}v\d+\.\d+\.\d+\n\tSHA: {9}.*\n\tBuilt: {7}\n\tGo version: {2}node v\d.*\n\tOS\/Arch: {5}\w+\/\w+\nServer:\n\tNODE: {8}127\.36\.0\.2\n/);
     assert.equal(text.stdout.match(/\tEnabled: {5}RBAC\n/g).length, 2);
+    // One build record for both sides: the client reports the commit the agents report.
+    const shas = [...text.stdout.matchAll(/\tSHA: {9}(.*)\n/g)].map((m) => m[1]);
+    assert.equal(shas.length, 3, text.stdout);
+    assert.equal(new Set(shas).size, 1, `client and servers report one commit: ${shas.join(', ')}`);
     const short = await osctl(['version', '--short', '-n', NODES], {env});
     assert.match(short.stdout, /^Client:\nosctl v\d+\.\d+\.\d+\nServer:\n\tNODE: {8}127\.36\.0\.2\n\tTag: /);
     const client = await osctl(['version', '--client', '--short'], {env});

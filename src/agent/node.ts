@@ -7,7 +7,7 @@ import {parseMachineConfig} from '../machinery/machineconfig/parse.js';
 import type {MachineConfigDocument} from '../machinery/machineconfig/types.js';
 import {validateMachineConfig} from '../machinery/machineconfig/validate.js';
 import {certificateProblem, keyPairProblem, normalizePrivateKeyPem, privateKeyProblem} from '../machinery/pem.js';
-import {readBuildInfo} from './build-info.js';
+import {readBuildInfo} from '../machinery/build-info.js';
 import {writeFileAtomicAsync as writeFileAtomic} from '../machinery/fs-atomic.js';
 import {publishMachineConfig} from './controllers/config.js';
 import {ClusterDiscovery, type Affiliate} from './controllers/discovery.js';
@@ -50,7 +50,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const clusterCA = trustedCAs(config, paths.config);
   const serving = await readKeyPair(paths.serverCert, paths.serverKey);
   const forwarding = await readKeyPair(paths.forwardingClientCert, paths.forwardingClientKey);
-  const build = await readBuildInfo();
+  const build = readBuildInfo();
   const nodeId = await loadOrCreateNodeId(paths.nodeIdentity).catch((error: Error) => {
     throw new NodeSetupError(`cannot set up the node identity: ${error.message}`);
   });

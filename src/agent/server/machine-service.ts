@@ -7,7 +7,7 @@ import type {Duration} from '../../machinery/api/google/protobuf/duration.js';
 import {clusterName} from '../../machinery/machineconfig/accessors.js';
 import type {MachineConfigDocument} from '../../machinery/machineconfig/types.js';
 import {KNOWN_ROLES, parseRoles} from '../../machinery/roles.js';
-import type {BuildInfo} from '../build-info.js';
+import type {BuildInfo} from '../../machinery/build-info.js';
 import {
   HOSTNAME_STATUS_TYPE,
   MACHINE_TYPE_TYPE,

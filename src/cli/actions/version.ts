@@ -16,17 +16,11 @@ export interface VersionResult {
 /** talosctl's version.Name; `--short` prints it with the tag. */
 const CLIENT_NAME = 'osctl';
 
-const GO_ARCH: Record<string, string> = {x64: 'amd64', ia32: '386'};
-
 export default async function version({flags, version}: InvocationOf<typeof VersionCommand>, ctx: RunContext): Promise<VersionResult> {
-  const client: VersionInfo = {
-    tag: `v${version}`,
-    sha: process.env.OSCTL_BUILD_SHA ?? 'unknown',
-    // no build time, as talosctl's (its Built is never set); absent, as protojson leaves out ""
-    goVersion: `node ${process.version}`,
-    os: process.platform,
-    arch: GO_ARCH[process.arch] ?? process.arch,
-  };
+  const {readBuildInfo} = await import('../../machinery/build-info.js');
+  const build = readBuildInfo(version);
+  // no build time, as talosctl's (its Built is never set); absent, as protojson leaves out ""
+  const client: VersionInfo = {tag: build.tag, sha: build.sha, goVersion: build.runtime, os: build.os, arch: build.arch};
   const text = !flags.json && flags.output === 'table';
   const printClient = (serverLine: boolean) => {
     if (text) ctx.out.write('Client:\n' + (flags.short ? `${CLIENT_NAME} ${client.tag}\n` : versionBlock(client)) + (serverLine ? 'Server:\n' : ''));
