@@ -134,6 +134,10 @@ describe('fanOut', () => {
 
 describe('explainRpcError', () => {
   const site = {configPath: '/home/u/.talos/config', contextName: 'lab', endpoint: '10.0.0.1:50000', node: '10.0.0.7'};
+  it('says the endpoint connection was lost when it closes under a running call (not that the node is unreachable)', () => {
+    const text = explainRpcError({code: 14, details: 'Connection dropped'}, site);
+    assert.equal(text, 'the connection to endpoint 10.0.0.1:50000 was lost during the call to node 10.0.0.7 via endpoint 10.0.0.1:50000: its agent stopped, or the network dropped it.');
+  });
   it('names the talosconfig, context, endpoint and node', () => {
     const refused = explainRpcError({code: 14, details: 'No connection established. Last error: connect ECONNREFUSED 10.0.0.1:50000'}, site);
     assert.match(refused, /endpoint 10\.0\.0\.1:50000 \(connection refused\)/);

@@ -77,6 +77,10 @@ export function explainRpcError(err: RpcErrorLike, site: CallSite): string {
     case Status.UNAVAILABLE: {
       const failure = classifyConnectionFailure(err.details);
       if (failure !== undefined) return explainConnectionFailure(failure, site, where);
+      // grpc-js's text when the endpoint's connection closes under a call that was already running.
+      if (err.details === 'Connection dropped') {
+        return `the connection to endpoint ${site.endpoint} was lost during the call to ${target}: its agent stopped, or the network dropped it.`;
+      }
       // The endpoint answered: it could not reach the node it was asked to forward to. osd's
       // answer names the node already (`node X (X:50000) is unreachable: …`); apid's does not.
       if (site.node) {
