@@ -46,6 +46,12 @@ export function hoistGlobalFlags(argv: readonly string[]): string[] {
 const ANYWHERE_FLAGS = new Set(['--help', '-h', '--version']);
 const GLOBAL_FLAG_LIST = '--talosconfig, --context, -n/--nodes, -e/--endpoints and --timeout';
 
+/** Whether argv's first token is a flag that may not stand before the command (no commands needed to tell). */
+export function isMisplacedFlagCandidate(token: string | undefined): token is string {
+  if (token === undefined || !token.startsWith('-') || token === '-' || token === '--') return false;
+  return !ANYWHERE_FLAGS.has(token) && !isGlobalFlag(token);
+}
+
 /**
  * After hoisting, a flag still in front of the command is no global flag: `osctl -o json get x`.
  * Like talosctl (cobra parses only persistent flags there), that is a usage error; the message says
@@ -56,8 +62,7 @@ export function leadingFlagProblem(
   commandAt: (words: readonly string[]) => {id: string; flags: readonly FlagShape[]} | undefined,
 ): string | undefined {
   const [token] = argv;
-  if (token === undefined || !token.startsWith('-') || token === '-' || token === '--') return undefined;
-  if (ANYWHERE_FLAGS.has(token) || isGlobalFlag(token)) return undefined;
+  if (!isMisplacedFlagCandidate(token)) return undefined;
   // The command starts at the first word that names one; words before it are the flag's value.
   let command: {id: string; flags: readonly FlagShape[]} | undefined;
   for (let i = 1; i < argv.length && !command; i++) if (!argv[i].startsWith('-')) command = commandAt(argv.slice(i));

@@ -184,14 +184,20 @@ export class OsClient {
     return isRpcError(err) ? new NodeCallError(err, this.site(node)) : err;
   }
 
+  /** Why no call can start now: Ctrl-C was pressed, or no endpoint came up in time. */
+  private refusal(): unknown {
+    if (this.target.signal.aborted) return this.target.signal.reason;
+    return this.unreachable ? new NodeCallError(this.unreachable, this.site()) : undefined;
+  }
+
   private track(call: LiveCall): () => void {
     this.live.add(call);
     return () => this.live.delete(call);
   }
 
   unary<Req, Res>(method: Method<Req, Res>, request: Req, node?: string): Promise<Res> {
-    if (this.target.signal.aborted) return Promise.reject(this.target.signal.reason);
-    if (this.unreachable) return Promise.reject(new NodeCallError(this.unreachable, this.site()));
+    const refusal = this.refusal();
+    if (refusal !== undefined) return Promise.reject(refusal);
     return new Promise((resolve, reject) => {
       const call = this.connection.channel.makeUnaryRequest(
         method.path, method.requestSerialize, method.responseDeserialize, request, this.metadata(node),
@@ -209,13 +215,12 @@ export class OsClient {
   /** A server stream as an async iterable, bounded as `deadline` says. */
   serverStream<Req, Res>(method: Method<Req, Res>, request: Req, node: string | undefined, deadline: StreamDeadline): ServerStream<Res> {
     const timeoutMs = this.target.timeoutMs;
-    const unreachable = this.unreachable;
-    if (unreachable || this.target.signal.aborted) {
-      const error = this.target.signal.aborted ? this.target.signal.reason : new NodeCallError(unreachable!, this.site());
+    const refusal = this.refusal();
+    if (refusal !== undefined) {
       return {
         cancel: () => {},
         async *[Symbol.asyncIterator]() {
-          throw error;
+          throw refusal;
         },
       };
     }

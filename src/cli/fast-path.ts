@@ -6,7 +6,7 @@
 // action module) returns undefined, and oclif handles it with its own messages.
 import {existsSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {leadingFlagProblem, scanArgv, type FlagShape} from './argv.js';
+import {isMisplacedFlagCandidate, leadingFlagProblem, scanArgv, type FlagShape} from './argv.js';
 import type {Invocation} from './runtime.js';
 
 interface ManifestFlag extends FlagShape {
@@ -45,7 +45,7 @@ function readManifest(root: string): Manifest | undefined {
 
 /** A usage message when argv starts with a flag that is not a global one (see leadingFlagProblem). */
 export function misplacedFlagProblem(argv: readonly string[], root: string): string | undefined {
-  if (!argv[0]?.startsWith('-')) return undefined;
+  if (!isMisplacedFlagCandidate(argv[0])) return undefined;
   const manifest = readManifest(root);
   if (!manifest) return undefined;
   return leadingFlagProblem(argv, (words) => {

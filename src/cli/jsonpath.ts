@@ -3,7 +3,8 @@
 //   text and {expressions}; .a.b  ['key.with.dots']  [0] [-1] [1:3] [:] [*] .*  ..name  @  $
 //   [?(@.x=="y")] with == != < > <= >= (or [?(@.x)] for "has x"); {range .items[*]}...{end};
 //   {"\n"} string literals; a,b unions.
-import {encodeJson, formatTimestamp} from './output/json.js';
+import {formatGoTimestamp} from '../machinery/yaml-emit.js';
+import {encodeJson} from './output/json.js';
 
 export interface JsonPathOptions {
   /** A step that finds nothing (missing key, index out of range, not an array) yields no value instead of an error. */
@@ -91,7 +92,7 @@ export function formatJsonPathResultLines(results: unknown[][]): string {
 function valueText(value: unknown, jsonIndent: string): string {
   if (typeof value === 'string') return value;
   if (value === null || value === undefined) return 'null';
-  if (value instanceof Date) return formatTimestamp(value);
+  if (value instanceof Date) return formatGoTimestamp(value);
   if (typeof value === 'object') return encodeJson(value, jsonIndent);
   return String(value);
 }

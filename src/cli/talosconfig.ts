@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import {writeFileAtomic} from '../machinery/fs-atomic.js';
 import {YAMLException} from 'js-yaml';
 import {toGoYaml} from '../machinery/yaml-emit.js';
-import {certificateInfo, issuedByOneOf, normalizePrivateKeyPem, PemError, pemCertificates, pemPrivateKey} from '../machinery/pem.js';
+import {certificateInfo, isBase64, issuedByOneOf, normalizePrivateKeyPem, PemError, pemCertificates, pemPrivateKey} from '../machinery/pem.js';
 import {loadYamlDocuments} from '../machinery/yaml.js';
 import {quoteInput} from './quote.js';
 import type {ClientCertificateFacts} from './errors.js';
@@ -231,7 +231,7 @@ function checkedCredentials(resolved: ResolvedContext): {credentials: Credential
   const pemOf = (field: CredentialField): string => {
     // Go's base64 decoder (talosctl's) skips line breaks and nothing else.
     const encoded = resolved.context[field]!.replace(/[\r\n]/g, '');
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(encoded) || encoded.length % 4 === 1) {
+    if (!isBase64(encoded)) {
       throw unusable(field, 'is not base64 (the field holds the base64 encoding of the PEM text)');
     }
     return Buffer.from(encoded, 'base64').toString('utf8');

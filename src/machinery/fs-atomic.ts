@@ -47,6 +47,7 @@ export async function writeFileAtomicAsync(target: string, data: string | Uint8A
     await fsp.rm(temp, {force: true});
     throw error;
   }
+  await syncDirectoryAsync(path.dirname(target));
 }
 
 /** Makes the rename durable; some filesystems refuse to fsync a directory, which is harmless. */
@@ -60,4 +61,11 @@ function syncDirectory(directory: string): void {
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
+}
+
+async function syncDirectoryAsync(directory: string): Promise<void> {
+  const handle = await fsp.open(directory, 'r').catch(() => undefined);
+  // As above: a filesystem that cannot fsync a directory still renamed atomically.
+  await handle?.sync().catch(() => {});
+  await handle?.close();
 }

@@ -4,10 +4,16 @@ import {createPrivateKey, type KeyObject, X509Certificate} from 'node:crypto';
 
 // Talos (siderolabs/crypto) writes Ed25519 keys as PKCS#8 DER under a non-standard label that
 // Go accepts but OpenSSL (and so node's tls and grpc-js) rejects.
-const TALOS_ED25519_LABEL = /-----(BEGIN|END) ED25519 PRIVATE KEY-----/g;
+export const TALOS_ED25519_KEY_LABEL = 'ED25519 PRIVATE KEY';
+const TALOS_ED25519_LINES = new RegExp(`-----(BEGIN|END) ${TALOS_ED25519_KEY_LABEL}-----`, 'g');
 
 export function normalizePrivateKeyPem(pem: string): string {
-  return pem.replace(TALOS_ED25519_LABEL, '-----$1 PRIVATE KEY-----');
+  return pem.replace(TALOS_ED25519_LINES, '-----$1 PRIVATE KEY-----');
+}
+
+/** Standard base64 as Go's decoder accepts it once white space is gone: padding at the end only. */
+export function isBase64(text: string): boolean {
+  return /^[A-Za-z0-9+/]*={0,2}$/.test(text) && text.length % 4 !== 1;
 }
 
 export interface CertificateInfo {
@@ -58,7 +64,7 @@ function pemBlocks(text: string): PemBlock[] {
     if (end === -1) throw new PemError(`its "${label}" block has no "${endLine}" line: the text is cut short or damaged`);
     // Optional RFC 1421 headers ("Proc-Type: ...") end at a blank line; Go skips them too.
     const body = text.slice(beginLine.lastIndex, end).replace(/^(\s*[\w-]+:[^\n]*\n)+\s*\n/, '').replace(/\s+/g, '');
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 === 1) {
+    if (!isBase64(body)) {
       throw new PemError(`the body of its "${label}" block is not base64: the text is damaged`);
     }
     blocks.push({label, der: Buffer.from(body, 'base64')});
@@ -109,7 +115,7 @@ export function pemPrivateKey(text: string): KeyObject {
   if (block === undefined) {
     throw new PemError(`not a PEM private key (it holds only ${describeBlocks(blocks)}, no "-----BEGIN ... PRIVATE KEY-----" block)`);
   }
-  const label = block.label === 'ED25519 PRIVATE KEY' ? 'PRIVATE KEY' : block.label;
+  const label = block.label === TALOS_ED25519_KEY_LABEL ? 'PRIVATE KEY' : block.label;
   try {
     return createPrivateKey(`-----BEGIN ${label}-----\n${block.der.toString('base64')}\n-----END ${label}-----\n`);
   } catch {

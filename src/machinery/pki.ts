@@ -3,7 +3,7 @@
 import 'reflect-metadata';
 import {createPrivateKey, randomBytes, webcrypto} from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import {normalizePrivateKeyPem} from './pem.js';
+import {normalizePrivateKeyPem, TALOS_ED25519_KEY_LABEL} from './pem.js';
 
 export {certificateInfo, normalizePrivateKeyPem} from './pem.js';
 export type {CertificateInfo} from './pem.js';
@@ -15,7 +15,6 @@ export interface CertAndKey {
 }
 
 const ED25519 = {name: 'Ed25519'};
-const TALOS_PRIVATE_KEY_LABEL = 'ED25519 PRIVATE KEY';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -119,7 +118,7 @@ async function importCASigningKey(keyPem: string): Promise<CryptoKey> {
 
 async function privateKeyPem(privateKey: CryptoKey): Promise<string> {
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', privateKey as webcrypto.CryptoKey);
-  return pemWithNewline(x509.PemConverter.encode(pkcs8, TALOS_PRIVATE_KEY_LABEL));
+  return pemWithNewline(x509.PemConverter.encode(pkcs8, TALOS_ED25519_KEY_LABEL));
 }
 
 function validity(ttlMs: number): {notBefore: Date; notAfter: Date} {

@@ -322,6 +322,18 @@ const SPECIAL_PLAIN: ReadonlyMap<string, [GoScalarTag, unknown]> = new Map<strin
 ]);
 
 /**
+ * The value Go's yaml.Unmarshal into interface{} reads back from an untagged scalar: talosctl's
+ * JSON output is made that way, which is why its `metadata.version` is a number and an empty
+ * owner is null. Text the emitter must quote reads back as that text; timestamps stay strings
+ * (yaml.v3 keeps them as text for interface{}).
+ */
+export function resolveUntaggedScalar(text: string): unknown {
+  if (!analyzeScalar(text).blockPlain) return text;
+  const {tag, value} = resolveGoScalar(text);
+  return tag === 'timestamp' ? text : value;
+}
+
+/**
  * What Go reads from `text` written as a plain scalar: its tag and value (ints beyond JavaScript's
  * safe range as BigInt, timestamps as the text).
  */

@@ -43,9 +43,9 @@ export function authenticate(call: Pick<ServerUnaryCall<unknown, unknown>, 'getA
 
 /** What a forwarded call carries: one `talos-role` value per role, as Talos's apid sends them. */
 export function setForwardedRoles(metadata: Metadata, roles: readonly string[]): void {
-  metadata.remove(ROLE_METADATA_KEY);
-  // Only known role names travel: none contains a comma, so the receiver's split is exact.
-  for (const role of parseRoles(roles).known) metadata.add(ROLE_METADATA_KEY, role);
+  // The caller's roles are known role names only (see authenticate): none contains a comma, so the
+  // receiver's split is exact.
+  for (const role of roles) metadata.add(ROLE_METADATA_KEY, role);
 }
 
 /** The roles `talos-role` states, or undefined when the call has none. */

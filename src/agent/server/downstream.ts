@@ -59,12 +59,7 @@ export class Downstream {
       return;
     }
     const requests = this.call as RequestStream;
-    requests.on('data', (message: Buffer) => {
-      if (!sink.write(message)) {
-        requests.pause();
-        sink.onceDrain(() => requests.resume());
-      }
-    });
+    requests.on('data', relayWithBackpressure(sink, requests));
     requests.on('end', () => sink.end());
   }
 
@@ -119,6 +114,26 @@ export class Downstream {
   private get streamsResponses(): boolean {
     return this.kind === 'serverStream' || this.kind === 'bidi';
   }
+}
+
+/**
+ * Writes messages from `source` into `sink`; when the sink refuses one (its buffer is full), the
+ * source is paused until the sink drains, so nothing queues up in between.
+ */
+export function relayWithBackpressure(
+  sink: {write(message: Buffer): boolean; onceDrain(listener: () => void): void},
+  source: {pause(): void; resume(): void},
+): (message: Buffer) => void {
+  let paused = false;
+  return (message) => {
+    if (sink.write(message) || paused) return;
+    paused = true;
+    source.pause();
+    sink.onceDrain(() => {
+      paused = false;
+      source.resume();
+    });
+  };
 }
 
 export function methodKind(method: {requestStream: boolean; responseStream: boolean}): MethodKind {

@@ -6,7 +6,7 @@ import {classifyConnectionFailure, describeConnectionFailure} from '../../machin
 import {closableCredentials, type ClosableCredentials} from '../../machinery/grpc-credentials.js';
 import type {Logger} from '../log.js';
 import {ROLE_METADATA_KEY, setForwardedRoles} from './auth.js';
-import type {Downstream, RequestSink} from './downstream.js';
+import {relayWithBackpressure, type Downstream, type RequestSink} from './downstream.js';
 
 export const NODE_METADATA_KEY = 'node';
 export const NODES_METADATA_KEY = 'nodes';
@@ -92,14 +92,13 @@ export class Forwarder {
 
   /** Proxies the call one-to-one to `target` with the caller's roles; the response comes back untouched. */
   forward(downstream: Downstream, target: ForwardTarget, roles: readonly string[]): void {
+    const relay = relayWithBackpressure(
+      {write: (message) => downstream.send(message), onceDrain: (listener) => downstream.onceDrain(listener)},
+      {pause: () => upstream.pause(), resume: () => upstream.resume()},
+    );
     const upstream = this.open(downstream, target, roles, {
       metadata: (headers) => downstream.sendMetadata(headers),
-      message: (message) => {
-        if (!downstream.send(message)) {
-          upstream.pause();
-          downstream.onceDrain(() => upstream.resume());
-        }
-      },
+      message: relay,
       done: (error, trailers) => (error === undefined ? downstream.finish(trailers) : downstream.fail(error)),
     });
     downstream.onCancelled(() => upstream.cancel());

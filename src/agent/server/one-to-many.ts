@@ -4,7 +4,7 @@
 // becomes a message carrying `metadata.error` and `metadata.status`; the call itself succeeds.
 import * as grpc from '@grpc/grpc-js';
 import {Empty, EmptyResponse, type Metadata as NodeMetadata} from '../../machinery/api/common/common.js';
-import type {Downstream, RequestSink} from './downstream.js';
+import {relayWithBackpressure, type Downstream, type RequestSink} from './downstream.js';
 import {appendToElements, EnvelopeError} from './envelope.js';
 import type {ForwardTarget, Forwarder, Upstream} from './forward.js';
 import {goErrorText} from '../../machinery/rpc-status.js';
@@ -27,9 +27,6 @@ const STREAMED_METHODS: ReadonlySet<string> = new Set([
   '/machine.MachineService/Logs',
   '/machine.MachineService/PacketCapture',
   '/machine.MachineService/Read',
-  '/machine.LifecycleService/Install',
-  '/machine.LifecycleService/Upgrade',
-  '/os.OSService/Dmesg',
   '/cluster.ClusterService/HealthCheck',
 ]);
 
@@ -37,7 +34,7 @@ export function allowsOneToMany(path: string): boolean {
   return ONE_TO_MANY_SERVICES.some((service) => path.startsWith(`/${service}/`));
 }
 
-export function isStreamed(path: string): boolean {
+function isStreamed(path: string): boolean {
   return STREAMED_METHODS.has(path) || path.endsWith('Stream');
 }
 
@@ -113,17 +110,8 @@ function unaryMerge(downstream: Downstream, count: number): Merge {
 function streamedMerge(downstream: Downstream, count: number, flow: {pause(): void; resume(): void}): Merge {
   const finished = new Set<number>();
   const trailers = new grpc.Metadata();
-  let paused = false;
   // A slow client holds back every node rather than letting osd queue their messages.
-  const send = (message: Buffer): void => {
-    if (downstream.send(message) || paused) return;
-    paused = true;
-    flow.pause();
-    downstream.onceDrain(() => {
-      paused = false;
-      flow.resume();
-    });
-  };
+  const send = relayWithBackpressure({write: (message) => downstream.send(message), onceDrain: (listener) => downstream.onceDrain(listener)}, flow);
   return {
     message: (_index, message, metadataField) => send(Buffer.concat([message, metadataField])),
     done: (index, failure, nodeTrailers) => {

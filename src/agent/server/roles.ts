@@ -3,8 +3,6 @@
 
 import {Role} from '../../machinery/roles.js';
 
-export {Role};
-
 const {admin, operator, reader, etcdBackup} = Role;
 
 const machine = (method: string): string => `/machine.MachineService/${method}`;

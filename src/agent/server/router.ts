@@ -81,6 +81,7 @@ function nodeValues(metadata: Metadata, key: string): string[] {
     .filter((value) => value !== '');
 }
 
-function dialAddress(host: string, port: number): string {
+/** `host:port`, with an IPv6 host in brackets. */
+export function dialAddress(host: string, port: number): string {
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

@@ -13,7 +13,7 @@ import {machineMethods, notImplemented, type MachineServiceContext} from './mach
 import type {LocalMethod} from './methods.js';
 import {fanOut} from './one-to-many.js';
 import {isAuthorized} from './roles.js';
-import {Router, type Route} from './router.js';
+import {dialAddress, Router, type Route} from './router.js';
 import {RpcError, toServerError} from './rpc-error.js';
 import {stateMethods} from './state-service.js';
 import {StreamSink} from './stream-sink.js';
@@ -95,9 +95,8 @@ export class AgentServer {
       [{cert_chain: Buffer.from(options.serverCert), private_key: Buffer.from(options.serverKey)}],
       true,
     );
-    const host = options.address.includes(':') ? `[${options.address}]` : options.address;
     const port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(`${host}:${options.port}`, credentials, (error, bound) => (error ? reject(error) : resolve(bound)));
+      server.bindAsync(dialAddress(options.address, options.port), credentials, (error, bound) => (error ? reject(error) : resolve(bound)));
     });
     return new AgentServer(server, forwarder, port);
   }

@@ -12,7 +12,7 @@ import {EventType, StateService, type Event as WireEvent, type WatchResponse} fr
 import {META_NAMESPACE, RESOURCE_DEFINITION_TYPE, type ResourceDefinitionSpec} from '../store/definitions.js';
 import {isTombstone, type Resource, type ResourcePointer, type StoreEvent, type Tombstone} from '../store/resource.js';
 import type {ResourceStore} from '../store/store.js';
-import {Role} from './roles.js';
+import {Role} from '../../machinery/roles.js';
 import {serverStreamMethod, unaryMethod, type CallContext, type LocalMethod} from './methods.js';
 import {RpcError} from './rpc-error.js';
 import type {ResponseStream} from './stream-sink.js';

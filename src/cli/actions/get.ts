@@ -8,7 +8,6 @@ import type {ResourceRecord} from '../output/types.js';
 import type {WatchItem} from '../resource-client.js';
 import {ResourceDefinition, resolveResourceType} from '../resources.js';
 import type {RunContext} from '../runtime.js';
-import {exitWhenReaderLeaves} from '../output/stdio.js';
 
 export interface GetResult {
   definition: ResourceDefinition;
@@ -30,16 +29,21 @@ export default async function get({flags, args}: InvocationOf<typeof Get>, ctx: 
     const namespace = flags.namespace ?? definition.defaultNamespace;
     const writer = createResourceWriter(format, ctx.out, {watch: flags.watch});
     writer.writeHeader(definition);
+    // A node that failed while the types were resolved is reported with that failure, not asked again.
+    const rethrowFailure = (node: string): void => {
+      const failure = failed.get(node);
+      if (failure !== undefined) throw failure;
+    };
     if (flags.watch) {
-      exitWhenReaderLeaves();
+      (await import('../output/reader-watch.js')).exitWhenReaderLeaves();
       await watch(ctx, nodes, async function* (node) {
-        if (failed.has(node)) throw failed.get(node);
+        rethrowFailure(node);
         yield* rc.watchResources(client, node, namespace, definition.type, args.id);
       }, writer);
       return;
     }
     const results = await fanOut(nodes, async (node) => {
-      if (failed.has(node)) throw failed.get(node);
+      rethrowFailure(node);
       return args.id === undefined
         ? rc.listResources(client, node, namespace, definition.type)
         : [await rc.getResource(client, node, namespace, definition.type, args.id)];
@@ -68,7 +72,7 @@ async function watch(ctx: RunContext, nodes: string[], open: (node: string) => A
       ctx.reportNodeError(node, err instanceof Error ? err : new Error(String(err)));
       throw err;
     }
-  }, nodes.length);
+  });
   ctx.setNodeExitCode(results);
 }
 

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import {CliError, EXIT_FAILURE} from '../errors.js';
 import {readTalosconfig, removeContext, setCurrentContext, TalosConfig, writeTalosconfig} from '../talosconfig.js';
-import {ClusterDescription, clusterDirFor, clusterFilePath, creatingMarkerPath, readCluster} from './layout.js';
+import {clusterDirFor, clusterFilePath, creatingMarkerPath, readCluster} from './layout.js';
 import {StopOutcome, stopNodeProcesses} from './processes.js';
 import type {Progress} from './progress.js';
 
@@ -29,8 +29,11 @@ export async function destroyCluster(opts: {
   progress: Progress;
 }): Promise<DestroyResult> {
   const clusterDir = clusterDirFor(opts.root, opts.name);
-  refuseUnrecognisedFolder(clusterDir);
-  const description = leftoverWithoutDescription(clusterDir, opts.name) ?? readCluster(opts.root, opts.name);
+  // Only the create marker: a create killed before it wrote cluster.json started no process, so
+  // there is only the folder (and maybe the context) to remove.
+  const description = recognisedFolder(clusterDir) === 'interrupted create'
+    ? {name: opts.name, cidr: '', created: '', talosconfig: '', nodes: []}
+    : readCluster(opts.root, opts.name);
   const {progress} = opts;
 
   progress.step(`stopping the osd processes of cluster "${opts.name}"`);
@@ -73,21 +76,20 @@ function withoutContext(config: TalosConfig, name: string): TalosConfig {
  * its own cluster.json, or the marker a create writes before anything else. A missing folder is
  * left to readCluster, which names the clusters there are.
  */
-function refuseUnrecognisedFolder(clusterDir: string): void {
+function recognisedFolder(clusterDir: string): 'missing' | 'cluster' | 'interrupted create' {
   let stat: fs.Stats;
   try {
     stat = fs.lstatSync(clusterDir);
   } catch {
-    return;
+    return 'missing';
   }
-  const ours = stat.isDirectory() && (isRegularFile(clusterFilePath(clusterDir)) || isRegularFile(creatingMarkerPath(clusterDir)));
-  if (!ours) {
-    throw new CliError(
-      `${clusterDir} is not a local cluster osctl recognises (${stat.isDirectory() ? 'it has no cluster.json' : 'it is not a directory'}); nothing was removed`,
-      EXIT_FAILURE,
-      ['if it is left over from something else, inspect and remove it by hand'],
-    );
-  }
+  if (stat.isDirectory() && isRegularFile(clusterFilePath(clusterDir))) return 'cluster';
+  if (stat.isDirectory() && isRegularFile(creatingMarkerPath(clusterDir))) return 'interrupted create';
+  throw new CliError(
+    `${clusterDir} is not a local cluster osctl recognises (${stat.isDirectory() ? 'it has no cluster.json' : 'it is not a directory'}); nothing was removed`,
+    EXIT_FAILURE,
+    ['if it is left over from something else, inspect and remove it by hand'],
+  );
 }
 
 function isRegularFile(file: string): boolean {
@@ -96,14 +98,4 @@ function isRegularFile(file: string): boolean {
   } catch {
     return false;
   }
-}
-
-/**
- * A cluster folder with only the create marker is what a create killed before it wrote
- * cluster.json leaves: no process was started yet, so there is only the folder (and maybe the
- * context) to remove.
- */
-function leftoverWithoutDescription(clusterDir: string, name: string): ClusterDescription | undefined {
-  if (isRegularFile(clusterFilePath(clusterDir)) || !isRegularFile(creatingMarkerPath(clusterDir))) return undefined;
-  return {name, cidr: '', created: '', talosconfig: '', nodes: []};
 }

@@ -1,6 +1,7 @@
 // JSON text the way talosctl's Go encoder writes it, so scripts written against talosctl keep
 // working: map keys sorted at every level, `<`, `>`, `&`, U+2028 and U+2029 escaped, BigInt as
 // plain digits (JSON.stringify refuses BigInt) and Dates as RFC 3339 strings.
+import {formatGoTimestamp} from '../../machinery/yaml-emit.js';
 
 const GO_EXTRA_ESCAPES: Record<string, string> = {
   '<': '\\u003c',
@@ -10,10 +11,6 @@ const GO_EXTRA_ESCAPES: Record<string, string> = {
   '\u2029': '\\u2029',
 };
 
-/** RFC 3339 in UTC; fractional seconds only when non-zero, trailing zeros dropped (Go's RFC3339Nano). */
-export function formatTimestamp(date: Date): string {
-  return date.toISOString().replace(/\.?0*Z$/, 'Z');
-}
 
 function encodeString(text: string): string {
   return JSON.stringify(text).replace(/[<>&\u2028\u2029]/g, (c) => GO_EXTRA_ESCAPES[c]);
@@ -63,7 +60,7 @@ export function encodeJson(value: unknown, indent = '', keyOrder: KeyOrder = 'so
       default:
         return 'null';
     }
-    if (v instanceof Date) return encodeString(formatTimestamp(v));
+    if (v instanceof Date) return encodeString(formatGoTimestamp(v));
     const inner = depth + indent;
     if (Array.isArray(v)) {
       if (v.length === 0) return '[]';

@@ -2,11 +2,12 @@
 // watch events (talosctl's output.Writer).
 import {compileJsonPath, formatJsonPathResult, type CompiledJsonPath} from '../jsonpath.js';
 import type {OutputFormat} from './format.js';
-import {formatTimestamp, sortedEntries} from './json.js';
+import {formatGoTimestamp} from '../../machinery/yaml-emit.js';
+import {sortedEntries} from './json.js';
 import {structuredPrinter} from './structured.js';
 import {renderTable} from './table.js';
 import type {ResourceDefinitionView, ResourceRecord, Sink, WatchEventKind} from './types.js';
-import {resolveUntaggedScalar, UntaggedScalar} from './yaml.js';
+import {resolveUntaggedScalar, UntaggedScalar} from '../../machinery/yaml-emit.js';
 
 export {OUTPUT_FORMAT_NAMES, parseOutputFormat, type OutputFormat} from './format.js';
 
@@ -84,7 +85,7 @@ class TableWriter implements ResourceWriter {
 
 /** COSI writes timestamps at second precision; a missing one is Go's zero protobuf time. */
 function cosiTimestamp(date: Date | undefined): string {
-  return formatTimestamp(new Date(Math.floor((date?.getTime() ?? 0) / 1000) * 1000));
+  return formatGoTimestamp(new Date(Math.floor((date?.getTime() ?? 0) / 1000) * 1000));
 }
 
 /**

@@ -7,10 +7,9 @@
 // - any other failure (`>/dev/full`: ENOSPC): one line `error: writing output: <reason>`, exit 1.
 // Node reports both as an 'error' event on the stream; without a listener that is a crash with a
 // stack trace. A write after the reader has gone is the first moment Node can know it; a command
-// that may sit idle for long (a watch) also asks `exitWhenReaderLeaves`, so `get -w | head -1`
-// ends as soon as head does, not at the next event as talosctl's does.
-import {spawn} from 'node:child_process';
-import {fstatSync} from 'node:fs';
+// that may sit idle for long (a watch) also uses ./reader-watch.ts, so `get -w | head -1` ends as
+// soon as head does, not at the next event as talosctl's does. bin/run.js installs the guard
+// before anything is printed.
 import type {Sink} from './types.js';
 
 /** 128 + SIGPIPE (13). */
@@ -36,37 +35,6 @@ export function guardStandardStreams(): void {
   process.stderr.on('error', (err: NodeJS.ErrnoException) => process.exit(READER_GONE.has(err.code ?? '') ? EXIT_BROKEN_PIPE : EXIT_FAILURE));
 }
 
-/*
- * Node cannot wait for a pipe's reader to go away without writing, but poll(2) can: the write end
- * of a pipe or socket whose reader has gone reports POLLERR/POLLHUP, which select(2) shows as
- * "readable". perl-base (essential on Debian) does that select on our stdout; it also checks every
- * second that we are still its parent, so it never outlives us holding the pipe open. Where perl
- * is missing, the next write still ends the command.
- */
-const READER_WATCH = `my $p = getppid; while (1) { my $r = ""; vec($r, 1, 1) = 1; exit 0 if select($r, undef, undef, 1) > 0; exit 1 if getppid != $p }`;
-
-let readerWatched = false;
-
-/** For long-running output: exit 141 as soon as stdout's reader (a pipe or socket) goes away. */
-export function exitWhenReaderLeaves(): void {
-  if (readerWatched) return;
-  readerWatched = true;
-  let stat;
-  try {
-    stat = fstatSync(1);
-  } catch {
-    return;
-  }
-  if (!stat.isFIFO() && !stat.isSocket()) return;
-  const watcher = spawn('perl', ['-e', READER_WATCH], {stdio: ['ignore', 'inherit', 'ignore']});
-  watcher.on('error', () => {}); // no perl: the next write decides
-  watcher.on('exit', (code) => {
-    if (code === 0) process.exit(EXIT_BROKEN_PIPE);
-  });
-  watcher.unref();
-  process.on('exit', () => watcher.kill());
-}
-
 function writeErrorLine(text: string): void {
   try {
     process.stderr.write(text);
@@ -87,14 +55,12 @@ export function describeWriteError(err: NodeJS.ErrnoException): string {
 
 export const stdoutSink: Sink = {
   write(text: string) {
-    guardStandardStreams();
     process.stdout.write(text);
   },
 };
 
 export const stderrSink: Sink = {
   write(text: string) {
-    guardStandardStreams();
     process.stderr.write(text);
   },
 };

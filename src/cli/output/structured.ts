@@ -5,7 +5,7 @@ import {compileJsonPath, formatJsonPathResultLines, JsonPathEvalError} from '../
 import type {OutputFormat} from './format.js';
 import {encodeJson} from './json.js';
 import type {Sink} from './types.js';
-import {toGoYaml} from './yaml.js';
+import {toGoYaml} from '../../machinery/yaml-emit.js';
 
 /**
  * Text of one item after another: json is pretty-printed (4 spaces) and concatenated as talosctl

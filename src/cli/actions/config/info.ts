@@ -53,7 +53,7 @@ async function render(format: string, info: ConfigInfoResult): Promise<string> {
     }
     case 'yaml': {
       // yaml.v3 writes a nil slice as [] (JSON as null).
-      const {toGoYaml} = await import('../../output/yaml.js');
+      const {toGoYaml} = await import('../../../machinery/yaml-emit.js');
       return toGoYaml({...info, nodes: info.nodes ?? [], endpoints: info.endpoints ?? []});
     }
     default:
