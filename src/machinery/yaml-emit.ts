@@ -13,7 +13,7 @@
 //   cannot hold the text (tabs, control characters);
 // - a string with a line break is a literal block (`|`, `|-`, `|+`) unless a block cannot hold
 //   it (trailing spaces, control characters), then it is double-quoted with escapes.
-// Key order is the caller's: build spec objects in Go struct field order, and sort Go map keys.
+// Key order is the caller's: build spec objects in Go struct field order, Go maps through inGoMapOrder.
 
 /** How Go writes a timestamp: RFC 3339 in UTC, fractional seconds only when non-zero (RFC3339Nano). */
 export function formatGoTimestamp(date: Date): string {
@@ -33,6 +33,59 @@ export function toGoYaml(value: unknown): string {
   if (isBlockCollection(value)) return blockCollection(value, 0, false) + '\n';
   // A scalar document: libyaml indents a root block scalar's body by the full indent width.
   return scalarText(value, {indent: BEST_INDENT, simpleKey: false}) + '\n';
+}
+
+/**
+ * `value` with every mapping's keys in the order yaml.v3 writes a Go map's keys, for free-form
+ * objects Go holds as maps (Kubernetes objects). Not plain code point order: a non-letter sorts
+ * before a letter (after one following a digit), and digit runs compare as numbers (`a9` < `a10`).
+ */
+export function inGoMapOrder(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(inGoMapOrder);
+  if (!isMapping(value)) return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort(compareGoMapKeys)
+      .map((key) => [key, inGoMapOrder(value[key])]),
+  );
+}
+
+const isLetter = (char: string) => /^\p{L}$/u.test(char);
+const isDigit = (char: string) => /^\p{Nd}$/u.test(char);
+
+function compareGoMapKeys(a: string, b: string): number {
+  const x = Array.from(a);
+  const y = Array.from(b);
+  const codePointOrder = (i: number) => x[i].codePointAt(0)! - y[i].codePointAt(0)!;
+  let afterDigit = false;
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    if (x[i] === y[i]) {
+      afterDigit = isDigit(x[i]);
+      continue;
+    }
+    const xLetter = isLetter(x[i]);
+    const yLetter = isLetter(y[i]);
+    if (xLetter && yLetter) return codePointOrder(i);
+    if (xLetter || yLetter) return (afterDigit ? xLetter : yLetter) ? -1 : 1;
+    // Zeros right after a shared non-zero digit are significant: both numbers then start at 1.
+    let sharedNonZero = false;
+    if (x[i] === '0' || y[i] === '0') {
+      for (let j = i - 1; j >= 0 && isDigit(x[j]) && !sharedNonZero; j--) sharedNonZero = x[j] !== '0';
+    }
+    const [xNumber, xEnd] = digitRun(x, i, sharedNonZero ? 1 : 0);
+    const [yNumber, yEnd] = digitRun(y, i, sharedNonZero ? 1 : 0);
+    if (xNumber !== yNumber) return xNumber < yNumber ? -1 : 1;
+    if (xEnd !== yEnd) return xEnd - yEnd;
+    return codePointOrder(i);
+  }
+  return x.length - y.length;
+}
+
+/** The digit run at `start` read as a number continuing `number`, and the index after it. */
+function digitRun(chars: string[], start: number, number: number): [number, number] {
+  let end = start;
+  for (; end < chars.length && isDigit(chars[end]); end++) number = number * 10 + (chars[end].codePointAt(0)! - 48);
+  return [number, end];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,14 +15,19 @@ import {
   HostnameSpecSpec as HostnameSpecSpecProto,
   HostnameStatusSpec as HostnameStatusSpecProto,
 } from '../../machinery/api/resource/definitions/network/network.js';
+import {
+  StaticPodSpec as StaticPodSpecProto,
+  StaticPodStatusSpec as StaticPodStatusSpecProto,
+} from '../../machinery/api/resource/definitions/k8s/k8s.js';
 import {VersionSpec as VersionSpecProto} from '../../machinery/api/resource/definitions/runtime/runtime.js';
+import {ServiceSpec as ServiceSpecProto} from '../../machinery/api/resource/definitions/v1alpha1/v1alpha1.js';
 import {
   NamespaceSpec as NamespaceSpecProto,
   ResourceDefinitionSpec as ResourceDefinitionSpecProto,
   ResourceDefinitionSpec_Sensitivity,
 } from '../../machinery/api/v1alpha1/meta.js';
 import type {MachineType} from '../../machinery/machineconfig/accessors.js';
-import {toGoYaml} from '../../machinery/yaml-emit.js';
+import {inGoMapOrder, toGoYaml} from '../../machinery/yaml-emit.js';
 import {ipBytes} from '../net.js';
 import type {NamespaceSpec, ResourceDefinitionSpec} from '../store/definitions.js';
 import type {ResourceTypeDefinition} from '../store/resource.js';
@@ -65,6 +70,20 @@ export interface IdentitySpec {
   nodeId: string;
 }
 
+/** Published only while the service is Running, so `running` is true whenever the resource exists. */
+export interface ServiceSpec {
+  running: boolean;
+  healthy: boolean;
+  /** No health check has reported yet, or the service has none. */
+  unknown: boolean;
+}
+
+/** The Kubernetes Pod object itself (apiVersion, kind, metadata, spec…), as JSON-compatible data. */
+export type StaticPodSpec = Record<string, unknown>;
+
+/** The Pod's status object itself (phase, conditions, containerStatuses…), as JSON-compatible data. */
+export type StaticPodStatusSpec = Record<string, unknown>;
+
 export const MACHINE_CONFIG_TYPE = 'MachineConfigs.config.talos.dev';
 export const MACHINE_TYPE_TYPE = 'MachineTypes.config.talos.dev';
 export const HOSTNAME_STATUS_TYPE = 'HostnameStatuses.net.talos.dev';
@@ -72,6 +91,9 @@ export const HOSTNAME_SPEC_TYPE = 'HostnameSpecs.net.talos.dev';
 export const MEMBER_TYPE = 'Members.cluster.talos.dev';
 export const VERSION_TYPE = 'Versions.runtime.talos.dev';
 export const IDENTITY_TYPE = 'Identities.cluster.talos.dev';
+export const SERVICE_TYPE = 'Services.v1alpha1.talos.dev';
+export const STATIC_POD_TYPE = 'StaticPods.kubernetes.talos.dev';
+export const STATIC_POD_STATUS_TYPE = 'StaticPodStatuses.kubernetes.talos.dev';
 
 /** Namespaces of a Talos node, with their descriptions (`meta` is the store's own). */
 export const TALOS_NAMESPACES: ReadonlyArray<[string, string]> = [
@@ -206,6 +228,38 @@ export const identityType: ResourceTypeDefinition<IdentitySpec> = {
   protoSpec: (spec) => IdentitySpecProto.encode(spec).finish(),
 };
 
+export const serviceType: ResourceTypeDefinition<ServiceSpec> = {
+  type: SERVICE_TYPE,
+  defaultNamespace: 'runtime',
+  aliases: ['svc'],
+  printColumns: [
+    {name: 'Running', jsonPath: '{.running}'},
+    {name: 'Healthy', jsonPath: '{.healthy}'},
+    {name: 'Health Unknown', jsonPath: '{.unknown}'},
+  ],
+  yamlSpec: ({running, healthy, unknown}) => toGoYaml({running, healthy, unknown}),
+  protoSpec: (spec) => ServiceSpecProto.encode(spec).finish(),
+};
+
+// Talos holds both Kubernetes objects as Go maps: the spec is the object itself (no wrapper key),
+// its keys in Go map order; the proto carries it as a google.protobuf.Struct.
+
+export const staticPodType: ResourceTypeDefinition<StaticPodSpec> = {
+  type: STATIC_POD_TYPE,
+  defaultNamespace: 'k8s',
+  yamlSpec: (pod) => toGoYaml(inGoMapOrder(pod)),
+  protoSpec: (pod) => StaticPodSpecProto.encode({pod}).finish(),
+};
+
+export const staticPodStatusType: ResourceTypeDefinition<StaticPodStatusSpec> = {
+  type: STATIC_POD_STATUS_TYPE,
+  defaultNamespace: 'k8s',
+  aliases: ['podstatus'],
+  printColumns: [{name: 'Ready', jsonPath: '{.conditions[?(@.type=="Ready")].status}'}],
+  yamlSpec: (podStatus) => toGoYaml(inGoMapOrder(podStatus)),
+  protoSpec: (podStatus) => StaticPodStatusSpecProto.encode({podStatus}).finish(),
+};
+
 function resourceDefinitionProtoSpec(spec: ResourceDefinitionSpec): Uint8Array {
   return ResourceDefinitionSpecProto.encode({
     resourceType: spec.type,
@@ -237,6 +291,9 @@ export function createNodeStore(): ResourceStore {
     memberType,
     versionType,
     identityType,
+    serviceType,
+    staticPodType,
+    staticPodStatusType,
   ] as ResourceTypeDefinition[]) {
     store.registerType(definition);
   }

@@ -13,7 +13,7 @@ const ROWS: Array<[methods: string[], roles: string[]]> = [
     ['Version', 'Hostname', 'ServiceList', 'Logs', 'LogsContainers', 'Containers', 'List', 'Dmesg', 'Events'].map(machine),
     [admin, operator, reader],
   ],
-  [['ServiceStart', 'ServiceStop', 'ServiceRestart', 'Reboot'].map(machine), [admin, operator]],
+  [['ServiceStart', 'ServiceStop', 'ServiceRestart', 'Restart', 'Reboot'].map(machine), [admin, operator]],
   [['EtcdSnapshot'].map(machine), [admin, operator, etcdBackup]],
   [['EtcdMemberList', 'EtcdStatus', 'EtcdAlarmList'].map(machine), [admin, operator, reader, etcdBackup]],
   [['EtcdAlarmDisarm', 'EtcdDefragment'].map(machine), [admin, operator]],

@@ -209,6 +209,21 @@ export interface ContainerInfo {
   uid: string;
 }
 
+/** Restarts one container; `id` is a display id as ContainerInfo.id has it. */
+export interface RestartRequest {
+  namespace: string;
+  id: string;
+  driver: ContainerDriver;
+}
+
+export interface RestartResponse {
+  messages: Restart[];
+}
+
+export interface Restart {
+  metadata?: Metadata | undefined;
+}
+
 export interface DmesgRequest {
   follow: boolean;
   /** Only new messages. */
@@ -3686,6 +3701,245 @@ export const ContainerInfo: MessageFns<ContainerInfo> = {
     message.networkNamespace = object.networkNamespace ?? "";
     message.internalId = object.internalId ?? "";
     message.uid = object.uid ?? "";
+    return message;
+  },
+};
+
+function createBaseRestartRequest(): RestartRequest {
+  return { namespace: "", id: "", driver: 0 };
+}
+
+export const RestartRequest: MessageFns<RestartRequest> = {
+  encode(message: RestartRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.id !== "") {
+      writer.uint32(18).string(message.id);
+    }
+    if (message.driver !== 0) {
+      writer.uint32(24).int32(message.driver);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestartRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestartRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.driver = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RestartRequest {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      driver: isSet(object.driver) ? containerDriverFromJSON(object.driver) : 0,
+    };
+  },
+
+  toJSON(message: RestartRequest): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.driver !== 0) {
+      obj.driver = containerDriverToJSON(message.driver);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RestartRequest>, I>>(base?: I): RestartRequest {
+    return RestartRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RestartRequest>, I>>(object: I): RestartRequest {
+    const message = createBaseRestartRequest();
+    message.namespace = object.namespace ?? "";
+    message.id = object.id ?? "";
+    message.driver = object.driver ?? 0;
+    return message;
+  },
+};
+
+function createBaseRestartResponse(): RestartResponse {
+  return { messages: [] };
+}
+
+export const RestartResponse: MessageFns<RestartResponse> = {
+  encode(message: RestartResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.messages) {
+      Restart.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestartResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestartResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messages.push(Restart.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RestartResponse {
+    return {
+      messages: globalThis.Array.isArray(object?.messages) ? object.messages.map((e: any) => Restart.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: RestartResponse): unknown {
+    const obj: any = {};
+    if (message.messages?.length) {
+      obj.messages = message.messages.map((e) => Restart.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RestartResponse>, I>>(base?: I): RestartResponse {
+    return RestartResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RestartResponse>, I>>(object: I): RestartResponse {
+    const message = createBaseRestartResponse();
+    message.messages = object.messages?.map((e) => Restart.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRestart(): Restart {
+  return { metadata: undefined };
+}
+
+export const Restart: MessageFns<Restart> = {
+  encode(message: Restart, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      Metadata.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Restart {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestart();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = Metadata.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Restart {
+    return { metadata: isSet(object.metadata) ? Metadata.fromJSON(object.metadata) : undefined };
+  },
+
+  toJSON(message: Restart): unknown {
+    const obj: any = {};
+    if (message.metadata !== undefined) {
+      obj.metadata = Metadata.toJSON(message.metadata);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Restart>, I>>(base?: I): Restart {
+    return Restart.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Restart>, I>>(object: I): Restart {
+    const message = createBaseRestart();
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? Metadata.fromPartial(object.metadata)
+      : undefined;
     return message;
   },
 };
@@ -9370,6 +9624,15 @@ export const MachineServiceService = {
     responseSerialize: (value: ContainersResponse): Buffer => Buffer.from(ContainersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ContainersResponse => ContainersResponse.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
   },
+  restart: {
+    path: "/machine.MachineService/Restart" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RestartRequest): Buffer => Buffer.from(RestartRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RestartRequest => RestartRequest.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+    responseSerialize: (value: RestartResponse): Buffer => Buffer.from(RestartResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RestartResponse => RestartResponse.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+  },
   etcdSnapshot: {
     path: "/machine.MachineService/EtcdSnapshot" as const,
     requestStream: false as const,
@@ -9579,6 +9842,7 @@ export interface MachineServiceServer extends UntypedServiceImplementation {
   logs: handleServerStreamingCall<LogsRequest, Data>;
   logsContainers: handleUnaryCall<Empty, LogsContainersResponse>;
   containers: handleUnaryCall<ContainersRequest, ContainersResponse>;
+  restart: handleUnaryCall<RestartRequest, RestartResponse>;
   etcdSnapshot: handleServerStreamingCall<EtcdSnapshotRequest, Data>;
   etcdRecover: handleClientStreamingCall<Data, EtcdRecoverResponse>;
   bootstrap: handleUnaryCall<BootstrapRequest, BootstrapResponse>;
