@@ -61,6 +61,10 @@ export interface HealthCheck {
 export interface RunnerReporter {
   /** A Running event with the runner's own text, e.g. `Process Process(["/bin/x" "arg"]) started with PID 42`. */
   running(message: string): void;
+  /** A Stopping event, e.g. `Sending SIGTERM to Process(["/bin/x"])` (runners that stop in steps). */
+  stopping(message: string): void;
+  /** A Waiting event (the restart wrapper's back-off texts). */
+  waiting(message: string): void;
 }
 
 /**
@@ -79,7 +83,7 @@ export interface Runner {
 
 export interface ServiceDefinition {
   id: string;
-  /** Services that must be "up" first (Running and healthy, or Skipped). */
+  /** Services that must be "up" first: Running and healthy (or without health check), Finished, or Skipped. */
   dependsOn: readonly string[];
   conditions?: readonly Condition[];
   /** Talos's pre state (`Running pre state`); a rejection fails the service. */
