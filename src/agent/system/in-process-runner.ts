@@ -26,12 +26,16 @@ export class InProcessRunner implements Runner {
   run(reporter: RunnerReporter): Promise<void> {
     this.reporter = reporter;
     reporter.running('Service started as goroutine');
-    this.running = this.main(this.abort.signal).catch((error: unknown) => {
+    const main = this.main(this.abort.signal).catch((error: unknown) => {
       // Ending because it was asked to is not a failure (Go: context.Canceled is cleared).
       if (!this.abort.signal.aborted) throw error;
     });
+    // A body that ignores its signal is abandoned once stop() gives up on it.
+    this.running = Promise.race([main, new Promise<void>((resolve) => (this.abandon = resolve))]);
     return this.running;
   }
+
+  private abandon?: () => void;
 
   async stop(): Promise<void> {
     if (this.running === undefined) return;
@@ -46,6 +50,9 @@ export class InProcessRunner implements Runner {
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.stopTimeoutMs))),
     ]);
     clearTimeout(timer);
-    if (timedOut) this.reporter?.stopping("Service hasn't stopped gracefully on timeout, aborting");
+    if (timedOut) {
+      this.reporter?.stopping("Service hasn't stopped gracefully on timeout, aborting");
+      this.abandon?.();
+    }
   }
 }
