@@ -331,7 +331,7 @@ describe('osd gRPC server', () => {
   });
 
   it('answers other MachineService methods with Unimplemented after authorization', async () => {
-    await rejectsWith(unary(machine(), 'serviceList', {}), grpc.status.UNIMPLEMENTED, 'ServiceList is not implemented by osd yet');
+    await rejectsWith(unary(machine(), 'etcdAlarmList', {}), grpc.status.UNIMPLEMENTED, 'EtcdAlarmList is not implemented by osd yet');
     await rejectsWith(unary(machine('reader'), 'reboot', {mode: 0}), grpc.status.PERMISSION_DENIED, 'not authorized');
   });
 });

@@ -17,7 +17,7 @@ export function createLogger(options: {file?: string; stderr: boolean}): Logger 
     file = createWriteStream(options.file, {flags: 'a'});
   }
   const write = (level: string, message: string): void => {
-    const line = `${new Date().toISOString()} ${level} ${message}\n`;
+    const line = formatLogLine(level, message);
     file?.write(line);
     if (options.stderr) process.stderr.write(line);
   };
@@ -27,4 +27,17 @@ export function createLogger(options: {file?: string; stderr: boolean}): Logger 
     error: (message) => write('error', message),
     close: () => new Promise((resolve) => (file === undefined ? resolve() : file.end(resolve))),
   };
+}
+
+export function formatLogLine(level: string, message: string): string {
+  return `${new Date().toISOString()} ${level} ${message}\n`;
+}
+
+/** `log`, with every line also written to `copy` (the `controller-runtime` service log). */
+export function teeLogger(log: Logger, copy: {write(line: string): void}): Logger {
+  const both = (level: 'info' | 'warn' | 'error') => (message: string): void => {
+    log[level](message);
+    copy.write(formatLogLine(level, message));
+  };
+  return {info: both('info'), warn: both('warn'), error: both('error'), close: () => log.close()};
 }

@@ -15,8 +15,13 @@ import {fqdn, publishHostname} from './controllers/hostname.js';
 import {loadOrCreateNodeId, publishIdentity} from './controllers/identity.js';
 import {createNodeStore} from './controllers/resource-types.js';
 import {OS_NAME, publishVersion} from './controllers/version.js';
-import type {Logger} from './log.js';
+import {teeLogger, type Logger} from './log.js';
+import {ServiceLogs} from './logs/service-logs.js';
 import {AgentServer} from './server/server.js';
+import {apidService, machinedService} from './system/core-services.js';
+import {loadExtensionServices} from './system/extension-services.js';
+import {publishServices} from './system/service-resources.js';
+import {Supervisor} from './system/supervisor.js';
 import {statePaths} from './state-dir.js';
 import type {ResourceStore} from './store/store.js';
 
@@ -36,7 +41,10 @@ export interface RunningNode {
   nodeId: string;
   hostname: string;
   store: ResourceStore;
-  /** Leaves discovery and stops serving. */
+  /** The node's services (apid, machined, extension services, kubelet). */
+  supervisor: Supervisor;
+  serviceLogs: ServiceLogs;
+  /** Leaves discovery, stops every service, then stops serving. */
   stop(): Promise<void>;
 }
 
@@ -45,7 +53,11 @@ export class NodeSetupError extends Error {}
 
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const paths = statePaths(options.stateDir);
-  const {log} = options;
+  // osd's own lines are also the `controller-runtime` service log; supervisor events go to `machined`'s, as Talos logs them.
+  const serviceLogs = new ServiceLogs();
+  const log = teeLogger(options.log, serviceLogs.writer('controller-runtime'));
+  const machinedLog = serviceLogs.writer('machined');
+  const supervisor = new Supervisor({logLine: (line) => machinedLog.write(`${goLogTimestamp(new Date())} ${line}\n`)});
   const config = await loadMachineConfig(paths.config, log);
   const clusterCA = trustedCAs(config, paths.config);
   const serving = await readKeyPair(paths.serverCert, paths.serverKey);
@@ -90,6 +102,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       store,
       build,
       machineConfig: () => config,
+      services: {supervisor, serviceLogs},
       log,
     });
   } catch (error) {
@@ -103,6 +116,18 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     await server.stop();
     throw new NodeSetupError(`cannot join discovery in ${options.discoveryDir}: ${(error as Error).message}`);
   }
+  // Services start once the API serves: `apid` is Running only while it listens.
+  const stopPublishing = publishServices(store, supervisor);
+  supervisor.register(apidService({address: options.address, port: server.port, stopped: server.stopped}));
+  supervisor.register(machinedService());
+  const extensions = await loadExtensionServices({
+    stateRoot: paths.root,
+    serviceLogs,
+    warn: (message) => log.warn(message),
+    machineConfig: () => config,
+  });
+  for (const definition of extensions) supervisor.register(definition);
+  supervisor.startAll();
   log.info(
     `node ${hostname.hostname} (${type}, cluster "${clusterName(config)}", node id ${nodeId}) serving on ${options.address}:${server.port}`,
   );
@@ -112,9 +137,14 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     nodeId,
     hostname: hostname.hostname,
     store,
-    // Leave discovery first, so other nodes stop routing here while open calls finish.
+    supervisor,
+    serviceLogs,
+    // Leave discovery first, so other nodes stop routing here while open calls finish; no service
+    // process outlives osd.
     stop: async () => {
       await discovery.stop();
+      await supervisor.shutdown();
+      stopPublishing();
       await server.stop();
     },
   };
@@ -202,4 +232,13 @@ async function readSecret(path: string): Promise<string> {
   } catch (error) {
     throw new NodeSetupError(`cannot read ${path}: ${(error as Error).message} (osctl cluster create writes the node certificates there)`);
   }
+}
+
+/** Go's log timestamp as machined writes it: local time, `2006/01/02 15:04:05.000000`. */
+function goLogTimestamp(date: Date): string {
+  const pad = (value: number, width = 2): string => String(value).padStart(width, '0');
+  return (
+    `${date.getFullYear()}/${pad(date.getMonth() + 1)}/${pad(date.getDate())} ` +
+    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds() * 1000, 6)}`
+  );
 }

@@ -16,6 +16,10 @@ import {isAuthorized} from './roles.js';
 import {dialAddress, Router, type Route} from './router.js';
 import {RpcError, toServerError} from './rpc-error.js';
 import {stateMethods} from './state-service.js';
+import {logMethods, type ContainerLogs} from './log-methods.js';
+import {serviceMethods} from './service-methods.js';
+import type {ServiceLogs} from '../logs/service-logs.js';
+import type {Supervisor} from '../system/supervisor.js';
 import {StreamSink} from './stream-sink.js';
 
 export interface AgentServerOptions extends MachineServiceContext {
@@ -30,6 +34,8 @@ export interface AgentServerOptions extends MachineServiceContext {
   forwarding: {ca: string; cert: string; key: string};
   /** How long forwarded calls may wait for another node (defaults: DEFAULT_FORWARDING_LIMITS). */
   forwardingLimits?: ForwardingLimits;
+  /** The service API and logs (without them those methods answer Unimplemented). */
+  services?: {supervisor: Supervisor; serviceLogs: ServiceLogs; containerLogs?: ContainerLogs};
   log: Logger;
 }
 
@@ -42,6 +48,10 @@ const SERVICES: ReadonlyArray<Record<string, {path: string; requestStream: boole
 const identity = (value: Buffer): Buffer => value;
 
 export class AgentServer {
+  private markStopped!: () => void;
+  /** Resolves when the server stops listening (the `apid` service ends with it). */
+  readonly stopped = new Promise<void>((resolve) => (this.markStopped = resolve));
+
   private constructor(
     private readonly server: grpc.Server,
     private readonly forwarder: Forwarder,
@@ -56,7 +66,14 @@ export class AgentServer {
     });
     const forwarder = new Forwarder(options.forwarding, options.log, options.forwardingLimits ?? DEFAULT_FORWARDING_LIMITS);
     const router = new Router({address: options.address, port: options.port, store: options.store});
-    const local = new Map<string, LocalMethod>([...machineMethods(options), ...stateMethods(options.store)]);
+    const services = options.services;
+    const local = new Map<string, LocalMethod>([
+      ...machineMethods(options),
+      ...stateMethods(options.store),
+      ...(services === undefined
+        ? []
+        : [...serviceMethods(services.supervisor), ...logMethods(services.serviceLogs, services.containerLogs)]),
+    ]);
 
     const dispatcher = (kind: MethodKind) => (call: AnyServerCall, callback?: grpc.sendUnaryData<Buffer>): void => {
       const path = call.getPath();
@@ -104,6 +121,7 @@ export class AgentServer {
   /** Stops accepting calls; open streams (watches) get `graceMs` to finish, then are cut. */
   async stop(graceMs = 2000): Promise<void> {
     const force = setTimeout(() => this.server.forceShutdown(), graceMs);
+    this.markStopped();
     await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
     clearTimeout(force);
     this.forwarder.close();
