@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import {after, before, describe, it} from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import {ContainerDriver} from '../dist/machinery/api/common/common.js';
+import {ServiceStateEvent, ServiceStateEvent_Action} from '../dist/machinery/api/machine/machine.js';
 import {issueClientCert} from '../dist/machinery/pki.js';
 import {clientCredentials, collect, DAY, eventually, MachineClient, rejectsWith, StateClient, unary} from './helpers/agents.js';
 import {root as repo} from './helpers/cli.js';
@@ -236,6 +237,45 @@ describe('service API end to end (osd process on 127.44.0.2)', () => {
     assert.ok(!controller.includes('ignored.yml'));
     const osdLog = fs.readFileSync(path.join(stateDir, 'var/log/osd.log'), 'utf8');
     assert.match(osdLog, /50-invalid\.yaml skipped/);
+  });
+
+  it('streams ServiceStateEvents: hello first, the tail, then live events', async () => {
+    const stream = client.events({tailEvents: -1, tailId: '', tailSeconds: 0, withActorId: ''});
+    const received = [];
+    stream.on('data', (event) => received.push(event));
+    const decoded = () =>
+      received.slice(1).map((event) => {
+        assert.equal(event.data.typeUrl, 'talos/runtime/machine.ServiceStateEvent');
+        return {id: event.id, ...ServiceStateEvent.decode(event.data.value)};
+      });
+    await eventually(() => assert.ok(decoded().some((event) => event.service === 'ext-hello-world' && event.action === ServiceStateEvent_Action.RUNNING)));
+    assert.deepEqual([received[0].id, received[0].data], ['', undefined]);
+    const ids = decoded().map((event) => event.id);
+    assert.ok(ids.every((id) => /^[0-9a-v]{20}$/.test(id)));
+    assert.deepEqual([...ids].sort(), ids);
+    const running = decoded().find((event) => event.service === 'ext-hello-world' && event.action === ServiceStateEvent_Action.RUNNING);
+    assert.match(running.message, /^Started task ext-hello-world \(PID \d+\) for container ext-hello-world$/);
+    assert.equal(running.health.unknown, true);
+
+    await unary(client, 'serviceRestart', {id: 'ext-oneshot'});
+    await eventually(() => assert.ok(decoded().some((event) => event.service === 'ext-oneshot' && event.action === ServiceStateEvent_Action.FAILED && event.id > ids.at(-1))));
+    stream.on('error', () => {}); // CANCELLED, as asked
+    stream.cancel();
+
+    const last = ids.at(-1);
+    const after = await new Promise((resolve, reject) => {
+      const tailStream = client.events({tailEvents: 0, tailId: last, tailSeconds: 0, withActorId: ''});
+      const items = [];
+      tailStream.on('data', (event) => items.push(event));
+      tailStream.on('error', () => resolve(items));
+      setTimeout(() => {
+        tailStream.cancel();
+      }, 500);
+      tailStream.on('end', () => reject(new Error('ended')));
+    });
+    assert.ok(after.length > 1 && after.slice(1).every((event) => event.id > last));
+    await rejectsWith(collect(client.events({tailEvents: 3, tailId: last, tailSeconds: 0, withActorId: ''})), grpc.status.UNKNOWN, "WithTailID can't be specified at the same time with WithTailEvents or WithTailDuration");
+    await rejectsWith(collect(client.events({tailEvents: 0, tailId: 'nope', tailSeconds: 0, withActorId: ''})), grpc.status.UNKNOWN, 'error parsing tail_id: xid: invalid ID');
   });
 
   it('serves service logs: tail, follow in chunks of at most 1024 bytes, machined events', async () => {

@@ -17,6 +17,8 @@ import {createNodeStore} from './controllers/resource-types.js';
 import {OS_NAME, publishVersion} from './controllers/version.js';
 import {teeLogger, type Logger} from './log.js';
 import {ServiceLogs} from './logs/service-logs.js';
+import {RuntimeEvents} from './events/runtime-events.js';
+import {serviceStateEvent} from './server/service-methods.js';
 import {AgentServer} from './server/server.js';
 import {apidService, machinedService} from './system/core-services.js';
 import {loadExtensionServices} from './system/extension-services.js';
@@ -58,6 +60,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const log = teeLogger(options.log, serviceLogs.writer('controller-runtime'));
   const machinedLog = serviceLogs.writer('machined');
   const supervisor = new Supervisor({logLine: (line) => machinedLog.write(`${goLogTimestamp(new Date())} ${line}\n`)});
+  const events = new RuntimeEvents();
+  supervisor.onChange((change) => events.publish('machine.ServiceStateEvent', serviceStateEvent(change)));
   const config = await loadMachineConfig(paths.config, log);
   const clusterCA = trustedCAs(config, paths.config);
   const serving = await readKeyPair(paths.serverCert, paths.serverKey);
@@ -102,7 +106,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       store,
       build,
       machineConfig: () => config,
-      services: {supervisor, serviceLogs},
+      services: {supervisor, serviceLogs, events},
       log,
     });
   } catch (error) {

@@ -17,6 +17,8 @@ import {dialAddress, Router, type Route} from './router.js';
 import {RpcError, toServerError} from './rpc-error.js';
 import {stateMethods} from './state-service.js';
 import {logMethods, type ContainerLogs} from './log-methods.js';
+import {eventMethods} from './event-methods.js';
+import type {RuntimeEvents} from '../events/runtime-events.js';
 import {serviceMethods} from './service-methods.js';
 import type {ServiceLogs} from '../logs/service-logs.js';
 import type {Supervisor} from '../system/supervisor.js';
@@ -35,7 +37,7 @@ export interface AgentServerOptions extends MachineServiceContext {
   /** How long forwarded calls may wait for another node (defaults: DEFAULT_FORWARDING_LIMITS). */
   forwardingLimits?: ForwardingLimits;
   /** The service API and logs (without them those methods answer Unimplemented). */
-  services?: {supervisor: Supervisor; serviceLogs: ServiceLogs; containerLogs?: ContainerLogs};
+  services?: {supervisor: Supervisor; serviceLogs: ServiceLogs; events: RuntimeEvents; containerLogs?: ContainerLogs};
   log: Logger;
 }
 
@@ -72,7 +74,11 @@ export class AgentServer {
       ...stateMethods(options.store),
       ...(services === undefined
         ? []
-        : [...serviceMethods(services.supervisor), ...logMethods(services.serviceLogs, services.containerLogs)]),
+        : [
+            ...serviceMethods(services.supervisor),
+            ...logMethods(services.serviceLogs, services.containerLogs),
+            ...eventMethods(services.events),
+          ]),
     ]);
 
     const dispatcher = (kind: MethodKind) => (call: AnyServerCall, callback?: grpc.sendUnaryData<Buffer>): void => {

@@ -1,8 +1,9 @@
 // ServiceList, ServiceStart, ServiceStop, ServiceRestart (talos-api.md §3.4, talos-behaviour.md
 // item 9): the supervisor's view and API rules; its errors are plain, so they leave as Unknown.
 import {status} from '@grpc/grpc-js';
-import {MachineServiceService, type ServiceHealth, type ServiceInfo} from '../../machinery/api/machine/machine.js';
-import {ServiceApiError, type HealthStatus, type ServiceSnapshot, type Supervisor} from '../system/supervisor.js';
+import {MachineServiceService, ServiceStateEvent, type ServiceHealth, type ServiceInfo} from '../../machinery/api/machine/machine.js';
+import {STATE_ACTIONS} from '../system/service.js';
+import {ServiceApiError, type HealthStatus, type ServiceChange, type ServiceSnapshot, type Supervisor} from '../system/supervisor.js';
 import {unaryMethod, type LocalMethod} from './methods.js';
 import {RpcError} from './rpc-error.js';
 
@@ -43,6 +44,16 @@ export function serviceHealth(health: HealthStatus): ServiceHealth {
     lastMessage: health.lastMessage,
     lastChange: health.lastChange ?? GO_ZERO_TIME,
   };
+}
+
+/** A supervisor event as the Events RPC carries it (`talos/runtime/machine.ServiceStateEvent`). */
+export function serviceStateEvent(change: ServiceChange): Uint8Array {
+  return ServiceStateEvent.encode({
+    service: change.id,
+    action: STATE_ACTIONS[change.state],
+    message: change.message,
+    health: serviceHealth(change.health),
+  }).finish();
 }
 
 /** A Go handler's non-status error: the client sees code Unknown with the text. */

@@ -76,11 +76,12 @@ export class ProcessRunner implements Runner {
       const closed = new Promise<void>((resolveClosed) => child.once('close', () => resolveClosed()));
       this.exited = new Promise<void>((exited) => {
         child.once('exit', (code, signal) => {
-          // The leader is gone: end what it left behind in its group.
+          // The leader is gone: end what it left behind in its group, and see it gone.
           killGroup(child.pid, 'SIGKILL');
-          exited();
+          const groupGone = groupEmptied(child.pid);
+          void groupGone.then(exited);
           // The last output (for the failure text and the log) arrives with the pipes' end.
-          void Promise.race([closed, delay(OUTPUT_DRAIN_MS)]).then(() => {
+          void Promise.all([groupGone, Promise.race([closed, delay(OUTPUT_DRAIN_MS)])]).then(() => {
             if (this.stopping || code === 0) resolve();
             else reject(new Error(this.failure(code, signal)));
           });
@@ -152,6 +153,23 @@ const GO_SIGNAL_NAMES: Record<string, string> = {
   SIGUSR1: 'user defined signal 1',
   SIGUSR2: 'user defined signal 2',
 };
+
+/** How long a killed group may take to disappear before the run ends regardless. */
+const GROUP_EXIT_MS = 2000;
+
+/** Resolves once no process of the group is left (SIGKILL is delivered asynchronously), or after GROUP_EXIT_MS. */
+async function groupEmptied(pid: number | undefined): Promise<void> {
+  if (pid === undefined) return;
+  const deadline = Date.now() + GROUP_EXIT_MS;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(-pid, 0);
+    } catch {
+      return;
+    }
+    await delay(10);
+  }
+}
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   if (pid === undefined) return;
