@@ -32,10 +32,11 @@ function writeExtension(stateDir, file, yaml, files = {}) {
   }
 }
 
+/** A live process (a zombie has ended: PID 1 here may reap orphans late). */
 function alive(pid) {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch {
     return false;
   }

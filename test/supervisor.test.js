@@ -2,6 +2,7 @@
 // policies, health flips, stop escalation, dependency waits, API rules, shutdown order, and the
 // bounded service logs.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import {describe, it} from 'node:test';
 import {ServiceLogs} from '../dist/agent/logs/service-logs.js';
 import {InProcessRunner} from '../dist/agent/system/in-process-runner.js';
@@ -33,10 +34,11 @@ async function until(predicate, what, timeoutMs = 8000) {
 
 const texts = (supervisor, id) => supervisor.get(id).events.map((event) => `${event.state}: ${event.message}`);
 
+/** A live process (a zombie has ended: PID 1 here may reap orphans late). */
 function alive(pid) {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch {
     return false;
   }

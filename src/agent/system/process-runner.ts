@@ -4,6 +4,7 @@
 // rest of the group is killed, as a container's processes end with its init process, so nothing
 // the service started outlives it.
 import {spawn, type ChildProcess} from 'node:child_process';
+import {readdir, readFile} from 'node:fs/promises';
 import type {LogWriter} from '../logs/service-logs.js';
 import type {Runner, RunnerReporter} from './service.js';
 
@@ -157,18 +158,37 @@ const GO_SIGNAL_NAMES: Record<string, string> = {
 /** How long a killed group may take to disappear before the run ends regardless. */
 const GROUP_EXIT_MS = 2000;
 
-/** Resolves once no process of the group is left (SIGKILL is delivered asynchronously), or after GROUP_EXIT_MS. */
-async function groupEmptied(pid: number | undefined): Promise<void> {
-  if (pid === undefined) return;
+/**
+ * Resolves once no live process of the group is left (SIGKILL is delivered asynchronously), or
+ * after GROUP_EXIT_MS. Orphans are reparented to PID 1, which may leave them as zombies for a
+ * while: a zombie has ended, so it does not count.
+ */
+async function groupEmptied(pgid: number | undefined): Promise<void> {
+  if (pgid === undefined) return;
   const deadline = Date.now() + GROUP_EXIT_MS;
-  while (Date.now() < deadline) {
-    try {
-      process.kill(-pid, 0);
-    } catch {
-      return;
-    }
-    await delay(10);
+  while (Date.now() < deadline && (await groupHasLiveProcess(pgid))) await delay(20);
+}
+
+async function groupHasLiveProcess(pgid: number): Promise<boolean> {
+  try {
+    process.kill(-pgid, 0);
+  } catch {
+    return false;
   }
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return true; // no procfs: the group still exists, zombie or not
+  }
+  for (const entry of entries) {
+    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // After "pid (comm) ": state, ppid, pgrp.
+    const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(group) === pgid && state !== 'Z') return true;
+  }
+  return false;
 }
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {

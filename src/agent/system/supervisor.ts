@@ -292,7 +292,10 @@ export class Supervisor {
       stopping: (message) => this.recordNotRunning(entry, 'Stopping', message),
       waiting: (message) => this.recordNotRunning(entry, 'Waiting', message),
     };
+    // Checks end when a stop is asked for (Talos runs them under the service's context) or the run ends.
     const checks = new AbortController();
+    const endChecks = (): void => checks.abort();
+    signal.addEventListener('abort', endChecks, {once: true});
     if (health !== undefined) void this.healthLoop(entry, health, checks.signal);
     try {
       const running = runner.run(reporter).then(
@@ -307,6 +310,7 @@ export class Supervisor {
       }
       if ('error' in outcome) throw new Error(`error running service: ${messageOf(outcome.error)}`);
     } finally {
+      signal.removeEventListener('abort', endChecks);
       checks.abort();
     }
   }
