@@ -2,6 +2,7 @@
 // policies, health flips, stop escalation, dependency waits, API rules, shutdown order, and the
 // bounded service logs.
 import assert from 'node:assert/strict';
+import {spawn} from 'node:child_process';
 import * as fs from 'node:fs';
 import {describe, it} from 'node:test';
 import {ServiceLogs} from '../dist/agent/logs/service-logs.js';
@@ -137,6 +138,22 @@ describe('supervisor', () => {
     assert.deepEqual(texts(supervisor, 'polite').slice(-1), ['Finished: Service finished successfully']);
     assert.ok(!alive(polite.pid));
     assert.deepEqual(supervisor.processes(), []);
+  });
+
+  it('kills the process groups of its services when osd exits without stopping them', async () => {
+    const script = `
+      import {ProcessRunner} from ${JSON.stringify(new URL('../dist/agent/system/process-runner.js', import.meta.url).href)};
+      const runner = new ProcessRunner({id: 'orphan', args: ['/bin/sh', '-c', 'sleep 60 & sleep 60'], env: {}, log: {write() {}}, texts: 'process'});
+      void runner.run({running: () => { console.log(runner.pid()); setTimeout(() => process.exit(3), 200); }, stopping() {}, waiting() {}});
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {stdio: ['ignore', 'pipe', 'inherit']});
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    assert.equal(code, 3);
+    const leader = Number(output.trim());
+    assert.ok(leader > 0, output);
+    await until(() => !alive(leader), 'the orphaned service to be killed', 2000);
   });
 
   it('waits for dependencies with Talos texts, re-described as they come up', async () => {

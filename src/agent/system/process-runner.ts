@@ -33,6 +33,8 @@ export class ProcessRunner implements Runner {
   private child?: ChildProcess;
   private exited?: Promise<void>;
   private reporter?: RunnerReporter;
+  /** stop() was called: the exit that follows is the end asked for, not a failure. */
+  private stopping = false;
   private lastLine = '';
   private pending = '';
 
@@ -56,6 +58,7 @@ export class ProcessRunner implements Runner {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       this.child = child;
+      if (child.pid !== undefined) trackGroup(child.pid);
       const output = (chunk: Buffer): void => {
         options.log.write(chunk);
         this.rememberLastLine(chunk);
@@ -80,7 +83,10 @@ export class ProcessRunner implements Runner {
           // The leader is gone: end what it left behind in its group, and see it gone.
           killGroup(child.pid, 'SIGKILL');
           const groupGone = groupEmptied(child.pid);
-          void groupGone.then(exited);
+          void groupGone.then(() => {
+            if (child.pid !== undefined) liveGroups.delete(child.pid);
+            exited();
+          });
           // The last output (for the failure text and the log) arrives with the pipes' end.
           void Promise.all([groupGone, Promise.race([closed, delay(OUTPUT_DRAIN_MS)])]).then(() => {
             if (this.stopping || code === 0) resolve();
@@ -90,8 +96,6 @@ export class ProcessRunner implements Runner {
       });
     });
   }
-
-  private stopping = false;
 
   async stop(): Promise<void> {
     const child = this.child;
@@ -154,6 +158,23 @@ const GO_SIGNAL_NAMES: Record<string, string> = {
   SIGUSR1: 'user defined signal 1',
   SIGUSR2: 'user defined signal 2',
 };
+
+/**
+ * Process groups of services that may still have processes. osd stops its services before it
+ * exits; should it exit without doing so (an uncaught error, process.exit), they are killed on the
+ * way out rather than left running without a supervisor.
+ */
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+
+function trackGroup(pgid: number): void {
+  liveGroups.add(pgid);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const group of liveGroups) killGroup(group, 'SIGKILL');
+  });
+}
 
 /** How long a killed group may take to disappear before the run ends regardless. */
 const GROUP_EXIT_MS = 2000;
