@@ -12,7 +12,7 @@
 // `configuration` once the machine config holds an ExtensionServiceConfig of that name.
 import {constants as fsConstants} from 'node:fs';
 import {access, readdir, readFile, realpath, stat} from 'node:fs/promises';
-import {join, relative, isAbsolute} from 'node:path';
+import {isAbsolute, join, posix, relative} from 'node:path';
 import {loadYaml} from '../../machinery/yaml.js';
 import type {ExtensionServiceConfigDocument, MachineConfigDocument} from '../../machinery/machineconfig/types.js';
 import type {ServiceLogs} from '../logs/service-logs.js';
@@ -195,7 +195,8 @@ function validateSpec(decoded: Decoded): string[] {
 function extensionService(spec: ExtensionSpec, options: ExtensionServiceOptions): ServiceDefinition {
   const id = `ext-${spec.name}`;
   const rootfs = join(options.stateRoot, EXTENSION_SERVICE_ROOTFS_DIR, spec.name);
-  const inState = (path: string): string => join(options.stateRoot, path);
+  // A node path inside the state root: `..` cannot climb above it.
+  const inState = (path: string): string => join(options.stateRoot, posix.normalize(`/${path}`));
   const conditions: Condition[] = [];
   if (spec.environmentFile !== '') conditions.push(fileExists(spec.environmentFile, inState(spec.environmentFile)));
   for (const dependency of spec.depends) {

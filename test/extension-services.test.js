@@ -1,0 +1,132 @@
+// Extension service definitions read from a state dir, run by the supervisor: environment order,
+// the path and configuration dependencies, paths kept inside the state root and the rootfs.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {after, describe, it} from 'node:test';
+import {ServiceLogs} from '../dist/agent/logs/service-logs.js';
+import {loadExtensionServices, resolveEntrypoint} from '../dist/agent/system/extension-services.js';
+import {Supervisor} from '../dist/agent/system/supervisor.js';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'osd-ext-'));
+after(() => fs.rmSync(root, {recursive: true, force: true}));
+
+function stateDir(name, services) {
+  const dir = path.join(root, name);
+  for (const [file, yaml, scripts = {}] of services) {
+    fs.mkdirSync(path.join(dir, 'usr/local/etc/containers'), {recursive: true});
+    fs.writeFileSync(path.join(dir, 'usr/local/etc/containers', file), yaml);
+    for (const [script, body] of Object.entries(scripts)) {
+      const target = path.join(dir, 'usr/local/lib/containers', script);
+      fs.mkdirSync(path.dirname(target), {recursive: true});
+      fs.writeFileSync(target, body, {mode: 0o755});
+    }
+  }
+  return dir;
+}
+
+async function until(predicate, what, timeoutMs = 8000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function logText(logs, id) {
+  const chunks = [];
+  for await (const chunk of logs.read(id, {tailLines: -1, follow: false, signal: new AbortController().signal})) chunks.push(chunk);
+  return Buffer.concat(chunks).toString();
+}
+
+const noConfig = {documents: []};
+
+describe('extension services', () => {
+  it('environment: file, then container.environment, then the ExtensionServiceConfig', async () => {
+    const dir = stateDir('env', [
+      [
+        'env.yaml',
+        'name: env\ncontainer:\n  entrypoint: ./show\n  environment: ["B=container", "C=container"]\n  environmentFile: /etc/env/../env/vars\nrestart: never\n',
+        {'env/show': '#!/bin/sh\necho "A=$A B=$B C=$C D=$D HOME=${HOME:-unset}"\n'},
+      ],
+    ]);
+    fs.mkdirSync(path.join(dir, 'etc/env'), {recursive: true});
+    fs.writeFileSync(path.join(dir, 'etc/env/vars'), '# comment\nexport A="file"\nB=file\n\n');
+    const logs = new ServiceLogs();
+    const config = {documents: [{apiVersion: 'v1alpha1', kind: 'ExtensionServiceConfig', name: 'env', environment: ['C=config', 'D=config']}]};
+    const [definition] = await loadExtensionServices({stateRoot: dir, serviceLogs: logs, warn: assert.fail, machineConfig: () => config});
+    const supervisor = new Supervisor();
+    supervisor.register(definition);
+    supervisor.startAll();
+    await until(() => supervisor.get('ext-env').state === 'Finished', 'finished');
+    assert.equal(await logText(logs, 'ext-env'), 'A=file B=container C=config D=config HOME=unset\n');
+    assert.equal(supervisor.get('ext-env').events[1].message, 'Waiting for file "/etc/env/../env/vars" to exist');
+  });
+
+  it('waits for a path inside the state root and for the configuration', async () => {
+    const dir = stateDir('deps', [
+      ['deps.yaml', 'name: deps\ncontainer:\n  entrypoint: ./run\ndepends:\n  - path: /../../../ready\n  - configuration: true\n  - time: true\nrestart: never\n', {'deps/run': '#!/bin/sh\nexit 0\n'}],
+    ]);
+    let config = noConfig;
+    const warnings = [];
+    const [definition] = await loadExtensionServices({stateRoot: dir, serviceLogs: new ServiceLogs(), warn: (w) => warnings.push(w), machineConfig: () => config});
+    assert.deepEqual(warnings, []);
+    const supervisor = new Supervisor({waitDescriptionIntervalMs: 50});
+    supervisor.register(definition);
+    supervisor.startAll();
+    await until(() => supervisor.get('ext-deps').state === 'Waiting', 'waiting');
+    assert.equal(supervisor.get('ext-deps').events[1].message, 'Waiting for file "/../../../ready" to exist, extension service config "deps", time sync');
+    // `..` does not leave the state root: the file is <state>/ready.
+    fs.writeFileSync(path.join(dir, 'ready'), '');
+    await until(() => supervisor.get('ext-deps').events.at(-1).message === 'Waiting for extension service config "deps"', 'the path to be seen', 4000);
+    config = {documents: [{apiVersion: 'v1alpha1', kind: 'ExtensionServiceConfig', name: 'deps', environment: ['X=1']}]};
+    await until(() => supervisor.get('ext-deps').state === 'Finished', 'finished', 4000);
+  });
+
+  it('resolves the entrypoint inside the rootfs only', async () => {
+    const rootfs = path.join(root, 'rootfs');
+    fs.mkdirSync(path.join(rootfs, 'bin'), {recursive: true});
+    fs.writeFileSync(path.join(rootfs, 'bin/app'), '#!/bin/sh\n', {mode: 0o755});
+    fs.writeFileSync(path.join(rootfs, 'data'), 'x', {mode: 0o644});
+    fs.symlinkSync('bin/app', path.join(rootfs, 'inside'));
+    fs.symlinkSync('/bin/sh', path.join(rootfs, 'outside'));
+    fs.symlinkSync('..', path.join(rootfs, 'up'));
+    const real = fs.realpathSync(rootfs);
+    assert.equal(await resolveEntrypoint(rootfs, './bin/app'), path.join(real, 'bin/app'));
+    assert.equal(await resolveEntrypoint(rootfs, '/bin/app'), path.join(real, 'bin/app'));
+    assert.equal(await resolveEntrypoint(rootfs, 'inside'), path.join(real, 'bin/app'));
+    await assert.rejects(resolveEntrypoint(rootfs, './outside'), /resolves to \/.*, outside the service rootfs/);
+    fs.writeFileSync(path.join(root, 'next-to-rootfs'), '#!/bin/sh\n', {mode: 0o755});
+    await assert.rejects(resolveEntrypoint(rootfs, '../next-to-rootfs'), /is outside the service rootfs/);
+    await assert.rejects(resolveEntrypoint(rootfs, '.'), /is outside the service rootfs/);
+    await assert.rejects(resolveEntrypoint(rootfs, 'up/next-to-rootfs'), /resolves to \/.*next-to-rootfs, outside the service rootfs/);
+    await assert.rejects(resolveEntrypoint(rootfs, './data'), /is not executable/);
+    await assert.rejects(resolveEntrypoint(rootfs, './missing'), /not found in/);
+    await assert.rejects(resolveEntrypoint(path.join(root, 'nope'), './x'), /service rootfs .* is missing/);
+  });
+
+  it('decodes non-strictly and reports every validation problem, never throwing', async () => {
+    const dir = stateDir('invalid', [
+      ['a.yaml', 'name: ok\ncontainer:\n  entrypoint: ./x\n  extra: 1\nrestart: sometimes\n'],
+      ['b.yaml', 'name: ok2\ncontainer:\n  entrypoint: ./x\ndepends:\n  - network: [addresses, wifi]\n  - service: a\n    path: /x\nrestart: untilSuccess\n'],
+      ['c.yaml', '- not\n- a map\n'],
+      ['d.yaml', 'name: [unterminated\n'],
+      ['e.yaml', 'name: fine\ncontainer:\n  entrypoint: ./x\n  args: oops\nrestart: always\n'],
+      ['f.yaml', 'name: good\ncontainer:\n  entrypoint: ./x\ndepends:\n  - service: ext-ok2\nrestart: untilSuccess\n'],
+    ]);
+    const warnings = [];
+    const definitions = await loadExtensionServices({stateRoot: dir, serviceLogs: new ServiceLogs(), warn: (w) => warnings.push(w.replace(dir, '<state>')), machineConfig: () => noConfig});
+    assert.deepEqual(definitions.map((definition) => [definition.id, definition.restart, definition.dependsOn]), [['ext-good', 'untilSuccess', ['ext-ok2']]]);
+    assert.deepEqual(warnings.slice(0, 3), [
+      'extension service file <state>/usr/local/etc/containers/a.yaml: unknown key "container.extra" ignored',
+      'extension service file <state>/usr/local/etc/containers/a.yaml skipped: sometimes does not belong to RestartKind values',
+      'extension service file <state>/usr/local/etc/containers/b.yaml skipped: invalid network dependency: wifi; more than a single dependency is set',
+    ]);
+    assert.equal(warnings[3], 'extension service file <state>/usr/local/etc/containers/c.yaml skipped: the document must be a mapping');
+    assert.match(warnings[4], /d\.yaml skipped: .+/);
+    assert.equal(warnings[5], 'extension service file <state>/usr/local/etc/containers/e.yaml skipped: container.args: expected a list of strings');
+    assert.equal(warnings.length, 6);
+    assert.deepEqual(await loadExtensionServices({stateRoot: path.join(root, 'none'), serviceLogs: new ServiceLogs(), warn: assert.fail, machineConfig: () => noConfig}), []);
+  });
+});
