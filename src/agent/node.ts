@@ -15,15 +15,12 @@ import {fqdn, publishHostname} from './controllers/hostname.js';
 import {loadOrCreateNodeId, publishIdentity} from './controllers/identity.js';
 import {createNodeStore} from './controllers/resource-types.js';
 import {OS_NAME, publishVersion} from './controllers/version.js';
-import {teeLogger, type Logger} from './log.js';
-import {ServiceLogs} from './logs/service-logs.js';
-import {RuntimeEvents} from './events/runtime-events.js';
-import {serviceStateEvent} from './server/service-methods.js';
+import type {Logger} from './log.js';
+import type {RuntimeEvents} from './events/runtime-events.js';
+import type {ServiceLogs} from './logs/service-logs.js';
 import {AgentServer} from './server/server.js';
-import {apidService, machinedService} from './system/core-services.js';
-import {loadExtensionServices} from './system/extension-services.js';
-import {publishServices} from './system/service-resources.js';
-import {Supervisor} from './system/supervisor.js';
+import {NodeServices} from './system/node-services.js';
+import type {Supervisor} from './system/supervisor.js';
 import {statePaths} from './state-dir.js';
 import type {ResourceStore} from './store/store.js';
 
@@ -46,6 +43,8 @@ export interface RunningNode {
   /** The node's services (apid, machined, extension services, kubelet). */
   supervisor: Supervisor;
   serviceLogs: ServiceLogs;
+  /** The runtime events the Events RPC streams. */
+  events: RuntimeEvents;
   /** Leaves discovery, stops every service, then stops serving. */
   stop(): Promise<void>;
 }
@@ -55,13 +54,9 @@ export class NodeSetupError extends Error {}
 
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const paths = statePaths(options.stateDir);
-  // osd's own lines are also the `controller-runtime` service log; supervisor events go to `machined`'s, as Talos logs them.
-  const serviceLogs = new ServiceLogs();
-  const log = teeLogger(options.log, serviceLogs.writer('controller-runtime'));
-  const machinedLog = serviceLogs.writer('machined');
-  const supervisor = new Supervisor({logLine: (line) => machinedLog.write(`${goLogTimestamp(new Date())} ${line}\n`)});
-  const events = new RuntimeEvents();
-  supervisor.onChange((change) => events.publish('machine.ServiceStateEvent', serviceStateEvent(change)));
+  const services = new NodeServices();
+  const log = services.withServiceLog(options.log);
+  const {supervisor, serviceLogs, events} = services;
   const config = await loadMachineConfig(paths.config, log);
   const clusterCA = trustedCAs(config, paths.config);
   const serving = await readKeyPair(paths.serverCert, paths.serverKey);
@@ -120,18 +115,13 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     await server.stop();
     throw new NodeSetupError(`cannot join discovery in ${options.discoveryDir}: ${(error as Error).message}`);
   }
-  // Services start once the API serves: `apid` is Running only while it listens.
-  const stopPublishing = publishServices(store, supervisor);
-  supervisor.register(apidService({address: options.address, port: server.port, stopped: server.stopped}));
-  supervisor.register(machinedService());
-  const extensions = await loadExtensionServices({
+  await services.start({
+    store,
     stateRoot: paths.root,
-    serviceLogs,
-    warn: (message) => log.warn(message),
+    apiServer: {address: options.address, port: server.port, stopped: server.stopped},
+    log,
     machineConfig: () => config,
   });
-  for (const definition of extensions) supervisor.register(definition);
-  supervisor.startAll();
   log.info(
     `node ${hostname.hostname} (${type}, cluster "${clusterName(config)}", node id ${nodeId}) serving on ${options.address}:${server.port}`,
   );
@@ -143,12 +133,12 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     store,
     supervisor,
     serviceLogs,
+    events,
     // Leave discovery first, so other nodes stop routing here while open calls finish; no service
     // process outlives osd.
     stop: async () => {
       await discovery.stop();
-      await supervisor.shutdown();
-      stopPublishing();
+      await services.stop();
       await server.stop();
     },
   };
@@ -236,13 +226,4 @@ async function readSecret(path: string): Promise<string> {
   } catch (error) {
     throw new NodeSetupError(`cannot read ${path}: ${(error as Error).message} (osctl cluster create writes the node certificates there)`);
   }
-}
-
-/** Go's log timestamp as machined writes it: local time, `2006/01/02 15:04:05.000000`. */
-function goLogTimestamp(date: Date): string {
-  const pad = (value: number, width = 2): string => String(value).padStart(width, '0');
-  return (
-    `${date.getFullYear()}/${pad(date.getMonth() + 1)}/${pad(date.getDate())} ` +
-    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds() * 1000, 6)}`
-  );
 }
