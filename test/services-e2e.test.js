@@ -140,6 +140,9 @@ describe('service API end to end (osd process on 127.44.0.2)', () => {
     writeExtension(stateDir, '70-waits.yaml', 'name: waits\ncontainer:\n  entrypoint: ./run\ndepends:\n  - path: /var/run/ready\n  - service: ext-oneshot\nrestart: untilSuccess\n', {
       'waits/run': ['#!/bin/sh\nexec sleep 300\n', 0o755],
     });
+    writeExtension(stateDir, '80-chatty.yaml', 'name: chatty\ncontainer:\n  entrypoint: ./chatty\n  environment: ["GO=go-signal"]\nrestart: never\n', {
+      'chatty/chatty': ['#!/bin/sh\necho ready\nwhile [ ! -e "$GO" ]; do sleep 0.05; done\nhead -c 4000000 /dev/zero | tr "\\000" x\necho\necho done\nexec sleep 300\n', 0o755],
+    });
     writeExtension(stateDir, 'ignored.yml', 'name: ignored\n');
 
     osd = spawn(process.execPath, [path.join(repo, 'bin/osd.js'), '--state-dir', stateDir, '--address', ADDRESS, '--port', String(cluster.port), '--discovery-dir', cluster.discoveryDir], {stdio: ['ignore', 'pipe', 'pipe']});
@@ -173,7 +176,7 @@ describe('service API end to end (osd process on 127.44.0.2)', () => {
     Buffer.concat((await collect(client.logs({namespace: 'system', driver: ContainerDriver.CONTAINERD, follow: false, tailLines: -1, ...request}))).map((data) => data.bytes)).toString();
 
   it('lists services sorted by id with Talos states, events and health', async () => {
-    assert.deepEqual((await list()).map((info) => info.id), ['apid', 'ext-dotdot', 'ext-escape', 'ext-hello-world', 'ext-oneshot', 'ext-waits', 'machined']);
+    assert.deepEqual((await list()).map((info) => info.id), ['apid', 'ext-chatty', 'ext-dotdot', 'ext-escape', 'ext-hello-world', 'ext-oneshot', 'ext-waits', 'machined']);
     const hello = await eventually(async () => {
       const info = await service('ext-hello-world');
       assert.equal(info.state, 'Running');
@@ -311,6 +314,22 @@ describe('service API end to end (osd process on 127.44.0.2)', () => {
     // A big log arrives in 1024-byte chunks.
     const chunks = await collect(client.logs({namespace: 'system', id: 'machined', driver: ContainerDriver.CONTAINERD, follow: false, tailLines: -1}));
     assert.ok(chunks.length > 1 && chunks.every((data) => data.bytes.length <= 1024));
+  });
+
+  it('a follower that stops reading costs a bounded amount: it skips what the ring dropped', async () => {
+    const follow = client.logs({namespace: 'system', id: 'ext-chatty', driver: ContainerDriver.CONTAINERD, follow: true, tailLines: -1});
+    const followed = accumulate(follow);
+    await followed.until((text) => text === 'ready\n');
+    follow.pause();
+    fs.writeFileSync(path.join(stateDir, 'usr/local/lib/containers/chatty/go-signal'), ''); // in its working directory
+    // 4 MB go through the service's 1 MiB ring while the follower reads nothing.
+    await eventually(async () => assert.equal(await logs({id: 'ext-chatty', tailLines: 1}), 'done\n'), 10_000);
+    follow.resume();
+    const text = await followed.until((all) => all.endsWith('done\n'), 10_000);
+    follow.on('error', () => {});
+    follow.cancel();
+    assert.ok(text.length < 4_000_000 - (1 << 20), `received ${text.length} bytes`);
+    assert.ok(text.length > 1 << 20, `received ${text.length} bytes`);
   });
 
   it('start, stop and restart with Talos texts and rules; the Services resources follow', async () => {
