@@ -1,0 +1,74 @@
+// The machine config's static pods, as Talos renders them: one StaticPod resource per pod (id
+// `<namespace>-<name>`) and one manifest file per pod in the kubelet's manifest folder,
+// `talos-<id>.yaml`. Rendering again after a config change rewrites what changed and removes the
+// `talos-*.yaml` files and StaticPods of pods that are gone; other files in the folder are the
+// operator's and stay.
+import {mkdir, readdir, readFile, unlink} from 'node:fs/promises';
+import {join} from 'node:path';
+import {staticPods} from '../../machinery/machineconfig/accessors.js';
+import type {MachineConfigDocument} from '../../machinery/machineconfig/types.js';
+import {writeFileAtomicAsync} from '../../machinery/fs-atomic.js';
+import {inGoMapOrder, toGoYaml} from '../../machinery/yaml-emit.js';
+import {STATIC_POD_TYPE, type StaticPodSpec} from '../controllers/resource-types.js';
+import type {ResourceStore} from '../store/store.js';
+
+/** The manifest folder relative to the node's root. */
+export const MANIFEST_DIR = 'etc/kubernetes/manifests';
+export const STATIC_POD_OWNER = 'k8s.StaticPodConfigController';
+const MANAGED_PREFIX = 'talos-';
+
+export interface RenderedPod {
+  /** The StaticPod id, `<namespace>-<name>`. */
+  id: string;
+  fileName: string;
+  pod: StaticPodSpec;
+}
+
+/** The static pods of a config; a later pod with the same id replaces an earlier one, as a map keyed by id does. */
+export function renderStaticPods(config: MachineConfigDocument): RenderedPod[] {
+  const byId = new Map<string, RenderedPod>();
+  for (const {id, pod} of staticPods(config)) {
+    byId.set(id, {id, fileName: `${MANAGED_PREFIX}${id}.yaml`, pod: inGoMapOrder(pod) as StaticPodSpec});
+  }
+  return [...byId.values()];
+}
+
+export interface ManifestChanges {
+  written: string[];
+  removed: string[];
+}
+
+/**
+ * Brings the manifest folder and the StaticPod resources in line with `config`. Files whose
+ * content is unchanged are not rewritten, so the kubelet does not recreate their pods.
+ */
+export async function applyStaticPods(store: ResourceStore, root: string, config: MachineConfigDocument): Promise<ManifestChanges> {
+  const pods = renderStaticPods(config);
+  const dir = join(root, MANIFEST_DIR);
+  await mkdir(dir, {recursive: true, mode: 0o755});
+  const changes: ManifestChanges = {written: [], removed: []};
+
+  const wanted = new Set(pods.map((pod) => pod.fileName));
+  for (const name of await readdir(dir)) {
+    if (name.startsWith(MANAGED_PREFIX) && name.endsWith('.yaml') && !wanted.has(name)) {
+      await unlink(join(dir, name));
+      changes.removed.push(name);
+    }
+  }
+  for (const pod of pods) {
+    const path = join(dir, pod.fileName);
+    const text = toGoYaml(pod.pod);
+    if ((await readFile(path, 'utf8').catch(() => undefined)) === text) continue;
+    await writeFileAtomicAsync(path, text, 0o644);
+    changes.written.push(pod.fileName);
+  }
+
+  const ids = new Set(pods.map((pod) => pod.id));
+  for (const resource of store.list('k8s', STATIC_POD_TYPE)) {
+    if (resource.metadata.owner === STATIC_POD_OWNER && !ids.has(resource.metadata.id)) {
+      store.destroy({namespace: 'k8s', type: STATIC_POD_TYPE, id: resource.metadata.id}, STATIC_POD_OWNER);
+    }
+  }
+  for (const pod of pods) store.put<StaticPodSpec>({type: STATIC_POD_TYPE, namespace: 'k8s', id: pod.id, owner: STATIC_POD_OWNER, spec: pod.pod});
+  return changes;
+}
