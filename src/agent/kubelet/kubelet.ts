@@ -55,6 +55,8 @@ interface ContainerSlot {
   current?: Container;
   /** Instances that ended and were replaced. */
   restartCount: number;
+  /** The last instance that ended (the status's lastState). */
+  lastTerminated?: Container;
   /** Why no instance runs: `ContainerCreating`, `CreateContainerError`, `CrashLoopBackOff`. */
   waiting?: {reason: string; message?: string};
   /** The delay before the next restart in a row. */
@@ -248,7 +250,8 @@ export class Kubelet {
     for (const containerSpec of spec.containers) {
       const mine = instances.filter((instance) => instance.name === containerSpec.name);
       const current = mine.at(-1);
-      const slot: ContainerSlot = {spec: containerSpec, current, restartCount: current?.attempt ?? 0, backoffMs: 0};
+      const previous = mine.at(-2);
+      const slot: ContainerSlot = {spec: containerSpec, current, restartCount: current?.attempt ?? 0, backoffMs: 0, lastTerminated: previous};
       pod.containers.set(containerSpec.name, slot);
       if (current === undefined) void this.startContainer(pod, slot);
       else if (current.state === 'CONTAINER_EXITED') this.afterExit(pod, slot, current); // it ended while no kubelet watched
@@ -325,6 +328,7 @@ export class Kubelet {
   /** Restart policy and back-off for an instance that ended. */
   private afterExit(pod: PodRecord, slot: ContainerSlot, ended: Container): void {
     slot.current = ended;
+    slot.lastTerminated = ended;
     const policy = pod.spec.restartPolicy;
     const restart = policy === 'Always' || (policy === 'OnFailure' && ended.exitCode !== 0);
     if (!restart) {
@@ -426,10 +430,10 @@ function containerStatus(slot: ContainerSlot, runtimeName: string): Record<strin
     },
   });
   let state: Record<string, unknown>;
-  let lastState: Record<string, unknown> = {};
+  const lastState = 
+    slot.lastTerminated === undefined || (slot.lastTerminated === current && waiting === undefined) ? {} : terminated(slot.lastTerminated);
   if (waiting !== undefined) {
     state = {waiting: {...(waiting.message === undefined ? {} : {message: waiting.message}), reason: waiting.reason}};
-    if (current?.state === 'CONTAINER_EXITED') lastState = terminated(current);
   } else if (current?.state === 'CONTAINER_RUNNING') {
     state = {running: {startedAt: formatGoTimestamp(secondsOf(current.startedAt!))}};
   } else if (current !== undefined) {
