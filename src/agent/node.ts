@@ -15,6 +15,10 @@ import {fqdn, publishHostname} from './controllers/hostname.js';
 import {loadOrCreateNodeId, publishIdentity} from './controllers/identity.js';
 import {createNodeStore} from './controllers/resource-types.js';
 import {OS_NAME, publishVersion} from './controllers/version.js';
+import {ProcessRuntime} from './cri/process-runtime.js';
+import type {ContainerRuntime} from './cri/runtime.js';
+import {Kubelet} from './kubelet/kubelet.js';
+import {applyStaticPods, type ManifestChanges} from './kubelet/manifests.js';
 import type {Logger} from './log.js';
 import type {RuntimeEvents} from './events/runtime-events.js';
 import type {ServiceLogs} from './logs/service-logs.js';
@@ -26,6 +30,8 @@ import type {ResourceStore} from './store/store.js';
 
 export const DEFAULT_PORT = 50000;
 const DEFAULT_API_SERVER_PORT = 6443;
+/** How long containers get between SIGTERM and SIGKILL when osd stops (Talos's supervisor: 10 s). */
+const CONTAINER_STOP_GRACE_MS = 10_000;
 
 export interface NodeOptions {
   stateDir: string;
@@ -45,7 +51,11 @@ export interface RunningNode {
   serviceLogs: ServiceLogs;
   /** The runtime events the Events RPC streams. */
   events: RuntimeEvents;
-  /** Leaves discovery, stops every service, then stops serving. */
+  /** The container runtime the kubelet's pods run in; it lives until stop(). */
+  runtime: ContainerRuntime;
+  /** Renders `machine.pods` of a (changed) config into the manifest folder and StaticPods again. */
+  renderStaticPods(config: MachineConfigDocument): Promise<ManifestChanges>;
+  /** Leaves discovery, stops every service, stops every container, then stops serving. */
   stop(): Promise<void>;
 }
 
@@ -77,6 +87,26 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   });
   await writeFileAtomic(paths.hostname, `${hostname.hostname}\n`, 0o644);
 
+  const runtime = new ProcessRuntime();
+  const renderStaticPods = (next: MachineConfigDocument): Promise<ManifestChanges> => applyStaticPods(store, options.stateDir, next);
+  await renderStaticPods(config).catch((error: Error) => {
+    throw new NodeSetupError(`cannot write the static pod manifests under ${options.stateDir}: ${error.message}`);
+  });
+  const kubelet = new Kubelet({
+    root: options.stateDir,
+    nodename: hostname.hostname,
+    hostIP: options.address,
+    runtime,
+    store,
+    log: {write: () => undefined},
+  });
+  await kubelet.start();
+  // What the kubelet started ends with osd, as a node's containers end with it.
+  const stopPods = async (): Promise<void> => {
+    await kubelet.stop();
+    await runtime.shutdown(CONTAINER_STOP_GRACE_MS);
+  };
+
   const type = machineType(config);
   const local: Affiliate = {
     nodeId,
@@ -103,8 +133,10 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       machineConfig: () => config,
       services: {supervisor, serviceLogs, events},
       log,
+      containers: {runtime, processes: () => []},
     });
   } catch (error) {
+    await stopPods();
     throw new NodeSetupError(`cannot listen on ${options.address}:${options.port}: ${(error as Error).message}`);
   }
   // Announce this node only once it can be reached.
@@ -113,6 +145,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     await discovery.start();
   } catch (error) {
     await server.stop();
+    await stopPods();
     throw new NodeSetupError(`cannot join discovery in ${options.discoveryDir}: ${(error as Error).message}`);
   }
   await services.start({
@@ -134,11 +167,14 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     supervisor,
     serviceLogs,
     events,
+    runtime,
+    renderStaticPods,
     // Leave discovery first, so other nodes stop routing here while open calls finish; no service
-    // process outlives osd.
+    // or container process outlives osd.
     stop: async () => {
       await discovery.stop();
       await services.stop();
+      await stopPods();
       await server.stop();
     },
   };

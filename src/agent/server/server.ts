@@ -9,6 +9,7 @@ import type {Logger} from '../log.js';
 import {authenticate, type Caller} from './auth.js';
 import {Downstream, methodKind, type AnyServerCall, type MethodKind} from './downstream.js';
 import {DEFAULT_FORWARDING_LIMITS, Forwarder, MAX_MESSAGE_BYTES, type ForwardingLimits} from './forward.js';
+import {containerMethods, type ContainerMethodsContext} from './container-methods.js';
 import {machineMethods, notImplemented, type MachineServiceContext} from './machine-service.js';
 import type {LocalMethod} from './methods.js';
 import {fanOut} from './one-to-many.js';
@@ -39,6 +40,8 @@ export interface AgentServerOptions extends MachineServiceContext {
   /** The service API and logs (without them those methods answer Unimplemented). */
   services?: {supervisor: Supervisor; serviceLogs: ServiceLogs; events: RuntimeEvents; containerLogs?: ContainerLogs};
   log: Logger;
+  /** Containers and Restart (answered Unimplemented without it). */
+  containers?: ContainerMethodsContext;
 }
 
 /** The services whose method kinds osd knows; any other path is handled as a bidirectional stream. */
@@ -79,6 +82,7 @@ export class AgentServer {
             ...logMethods(services.serviceLogs, services.containerLogs),
             ...eventMethods(services.events),
           ]),
+      ...(options.containers === undefined ? [] : containerMethods(options.containers)),
     ]);
 
     const dispatcher = (kind: MethodKind) => (call: AnyServerCall, callback?: grpc.sendUnaryData<Buffer>): void => {

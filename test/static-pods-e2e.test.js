@@ -1,0 +1,267 @@
+// Static pods end to end on real osd agents (127.45.0.0/16): `machine.pods` rendered to StaticPods
+// and manifests, the kubelet running them as host processes, StaticPodStatuses, Containers and
+// Restart for k8s.io (also through a forwarding hop), restarts after a killed process, a bad
+// manifest not disturbing other pods, and no process left once osd stops.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {after, before, describe, it} from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import * as yaml from 'js-yaml';
+import {createLogger} from '../dist/agent/log.js';
+import {startNode} from '../dist/agent/node.js';
+import {generateCA, issueClientCert} from '../dist/machinery/pki.js';
+import {
+  collect,
+  DAY,
+  eventually,
+  freePort,
+  MachineClient,
+  makeStateDir,
+  clientCredentials,
+  metadataOf,
+  osdProcess,
+  rejectsWith,
+  StateClient,
+  unary,
+} from './helpers/agents.js';
+
+const STATIC_PODS = 'StaticPods.kubernetes.talos.dev';
+const STATUSES = 'StaticPodStatuses.kubernetes.talos.dev';
+const CRI = 1;
+
+const PODS = [
+  {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {name: 'web'},
+    spec: {
+      terminationGracePeriodSeconds: 2,
+      containers: [{name: 'web', image: 'docker.io/library/busybox:1.36', command: ['/bin/sh', '-c'], args: ['echo "hello from $NAME"; echo "to stderr" >&2; exec sleep 300'], env: [{name: 'NAME', value: 'web'}]}],
+    },
+  },
+  {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {name: 'tick', namespace: 'kube-system'},
+    spec: {terminationGracePeriodSeconds: 2, containers: [{name: 'tick', image: 'busybox', command: ['/bin/sh', '-c', 'exec sleep 300']}]},
+  },
+  {apiVersion: 'v1', kind: 'Pod', metadata: {name: 'empty'}, spec: {}},
+];
+
+/** A state dir whose machine config carries `pods`. */
+async function stateDirWithPods(root, options, pods) {
+  const dir = await makeStateDir(root, options);
+  const configPath = path.join(dir, 'system/state/config.yaml');
+  const config = yaml.load(fs.readFileSync(configPath, 'utf8'));
+  config.machine.pods = pods;
+  fs.writeFileSync(configPath, yaml.dump(config));
+  return dir;
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('static pods on osd', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'osd-static-pods-'));
+  const addresses = ['127.45.0.1', '127.45.0.2'];
+  const agents = [];
+  const clients = [];
+  let connect;
+  let log;
+
+  before(async () => {
+    const ca = await generateCA({organization: 'talos', ttlMs: DAY});
+    const admin = await issueClientCert(ca, {roles: ['os:admin'], ttlMs: DAY});
+    const port = await freePort(addresses);
+    const discoveryDir = path.join(root, 'discovery');
+    fs.mkdirSync(discoveryDir);
+    log = createLogger({file: path.join(root, 'test.log'), stderr: false});
+    const nodes = [
+      ['pods-1', addresses[0], 'controlplane', PODS],
+      ['pods-2', addresses[1], 'worker', []],
+    ];
+    for (const [name, address, type, pods] of nodes) {
+      const stateDir = await stateDirWithPods(root, {name, address, type, ca, cluster: 'osd-pods'}, pods);
+      agents.push(await startNode({stateDir, address, port, discoveryDir, log}));
+    }
+    connect = (Client) => {
+      const client = new Client(`${addresses[0]}:${port}`, clientCredentials(ca, admin));
+      clients.push(client);
+      return client;
+    };
+  });
+
+  after(async () => {
+    for (const client of clients) client.close();
+    for (const agent of agents) await agent.stop();
+    await log?.close();
+    fs.rmSync(root, {recursive: true, force: true});
+  });
+
+  const state = () => connect(StateClient);
+  const machine = () => connect(MachineClient);
+  const list = async (type, node) => (await collect(state().list({namespace: 'k8s', type}, metadataOf(node === undefined ? {} : {node})))).map((r) => r.resource);
+  const containers = async (node) => (await unary(machine(), 'containers', {namespace: 'k8s.io', driver: CRI}, node === undefined ? {} : {node})).messages[0].containers;
+  const podStatus = async (id) => {
+    const resource = (await list(STATUSES)).find((r) => r.metadata.id === id);
+    return resource === undefined ? undefined : yaml.load(resource.spec.yamlSpec);
+  };
+  const readyOf = (status) => status?.conditions.find((condition) => condition.type === 'Ready')?.status;
+
+  it('renders machine.pods to manifests and StaticPod resources', async () => {
+    const resources = await list(STATIC_PODS);
+    assert.deepEqual(resources.map((r) => r.metadata.id).sort(), ['default-empty', 'default-web', 'kube-system-tick']);
+    assert.equal(yaml.load(resources.find((r) => r.metadata.id === 'default-web').spec.yamlSpec).metadata.name, 'web');
+    assert.deepEqual(fs.readdirSync(path.join(root, 'pods-1/etc/kubernetes/manifests')).sort(), [
+      'talos-default-empty.yaml',
+      'talos-default-web.yaml',
+      'talos-kube-system-tick.yaml',
+    ]);
+  });
+
+  it('publishes StaticPodStatuses with READY True for the pods that run', async () => {
+    await eventually(async () => {
+      const ids = (await list(STATUSES)).map((r) => r.metadata.id).sort();
+      assert.deepEqual(ids, ['default/web-pods-1', 'kube-system/tick-pods-1']);
+      assert.equal(readyOf(await podStatus('default/web-pods-1')), 'True');
+    }, 10_000);
+    const status = await podStatus('default/web-pods-1');
+    assert.equal(status.phase, 'Running');
+    assert.equal(status.hostIP, '127.45.0.1');
+    assert.equal(status.containerStatuses[0].restartCount, 0);
+    assert.equal(status.containerStatuses[0].image, 'docker.io/library/busybox:1.36');
+  });
+
+  it('lists the ready sandbox and its container for k8s.io, here and through a forwarding hop', async () => {
+    for (const node of [undefined, addresses[0]]) {
+      const rows = (await containers(node)).filter((row) => row.podId === 'default/web-pods-1');
+      assert.equal(rows.length, 2);
+      const [sandbox, container] = rows.sort((a, b) => (a.id < b.id ? -1 : 1));
+      assert.deepEqual(
+        {...sandbox, uid: undefined, internalId: undefined},
+        {namespace: 'k8s.io', id: 'default/web-pods-1', image: '', pid: 0, status: 'SANDBOX_READY', podId: 'default/web-pods-1', name: 'default/web-pods-1', networkNamespace: '', internalId: undefined, uid: undefined},
+      );
+      assert.match(sandbox.uid, /^[0-9a-f]{32}$/);
+      assert.match(sandbox.internalId, /^[0-9a-f]{64}$/);
+      assert.match(container.id, /^default\/web-pods-1:web:[0-9a-f]{12}$/);
+      assert.equal(container.internalId.slice(0, 12), container.id.slice(-12));
+      assert.equal(container.status, 'CONTAINER_RUNNING');
+      assert.equal(container.image, 'docker.io/library/busybox:1.36');
+      assert.equal(container.name, 'web');
+      assert.ok(alive(container.pid), 'a live process is behind the container');
+      assert.match(fs.readFileSync(`/proc/${container.pid}/cmdline`, 'utf8'), /^sleep\x00300\x00$/);
+    }
+    assert.deepEqual(await containers(addresses[1]), []);
+  });
+
+  it('refuses a namespace the CRI driver does not serve, and unknown containers', async () => {
+    await rejectsWith(unary(machine(), 'containers', {namespace: 'system', driver: CRI}), grpc.status.UNKNOWN, 'CRI inspector is supported only for K8s namespace');
+    await rejectsWith(unary(machine(), 'containers', {namespace: '', driver: CRI}), grpc.status.INVALID_ARGUMENT, "namespace can't be empty");
+    await rejectsWith(unary(machine(), 'restart', {namespace: 'k8s.io', id: 'default/nope', driver: CRI}), grpc.status.UNKNOWN, 'container "default/nope" not found');
+  });
+
+  it('writes the container output to a CRI log file', async () => {
+    const [container] = (await containers()).filter((row) => row.podId === 'default/web-pods-1' && row.name === 'web');
+    const podLogs = path.join(root, 'pods-1/var/log/pods');
+    const [podDir] = fs.readdirSync(podLogs).filter((name) => name.startsWith('default_web-pods-1_'));
+    const file = path.join(podLogs, podDir, 'web', '0.log');
+    await eventually(() => assert.equal(fs.readFileSync(file, 'utf8').split('\n').length, 3));
+    const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n').sort((a, b) => (a.split(' ')[1] < b.split(' ')[1] ? 1 : -1));
+    assert.match(lines[0], /^\S+Z stdout F hello from web$/);
+    assert.match(lines[1], /^\S+Z stderr F to stderr$/);
+    assert.ok(container);
+  });
+
+  it('restarts a container whose process was killed, and one restarted through the Restart API', async () => {
+    const before = await containers();
+    const web = before.find((row) => row.podId === 'default/web-pods-1' && row.status === 'CONTAINER_RUNNING');
+    process.kill(web.pid, 'SIGKILL');
+    await eventually(async () => {
+      const status = await podStatus('default/web-pods-1');
+      assert.equal(status.containerStatuses[0].restartCount, 1);
+      assert.equal(readyOf(status), 'True');
+      assert.equal(status.containerStatuses[0].lastState.terminated.exitCode, 137);
+    }, 10_000);
+    const after = (await containers()).filter((row) => row.podId === 'default/web-pods-1' && row.name === 'web');
+    const running = after.find((row) => row.status === 'CONTAINER_RUNNING');
+    assert.notEqual(running.pid, web.pid);
+    assert.ok(alive(running.pid));
+    assert.ok(after.some((row) => row.status === 'CONTAINER_EXITED' && row.internalId === web.internalId && row.pid === 0));
+
+    const tick = before.find((row) => row.podId === 'kube-system/tick-pods-1' && row.status === 'CONTAINER_RUNNING');
+    const response = await unary(machine(), 'restart', {namespace: 'k8s.io', id: tick.id, driver: CRI});
+    assert.deepEqual(response.messages, [{metadata: undefined}]);
+    await eventually(async () => {
+      const status = await podStatus('kube-system/tick-pods-1');
+      assert.equal(status.containerStatuses[0].restartCount, 1);
+      assert.equal(status.containerStatuses[0].lastState.terminated.exitCode, 143);
+      assert.equal(readyOf(status), 'True');
+    }, 10_000);
+    assert.equal(alive(tick.pid), false);
+  });
+
+  it('keeps other pods running when a manifest is bad, and stops a pod whose manifest is removed', async () => {
+    const manifests = path.join(root, 'pods-1/etc/kubernetes/manifests');
+    const web = (await containers()).find((row) => row.podId === 'default/web-pods-1' && row.status === 'CONTAINER_RUNNING');
+    fs.writeFileSync(path.join(manifests, 'broken.yaml'), 'kind: Pod\nmetadata: {name: [\n');
+    fs.writeFileSync(path.join(manifests, 'extra.yaml'), yaml.dump({...PODS[1], metadata: {name: 'extra'}}));
+    await eventually(async () => assert.equal(readyOf(await podStatus('default/extra-pods-1')), 'True'), 10_000);
+    assert.equal(readyOf(await podStatus('default/web-pods-1')), 'True');
+    const extra = (await containers()).find((row) => row.podId === 'default/extra-pods-1' && row.status === 'CONTAINER_RUNNING');
+    fs.unlinkSync(path.join(manifests, 'extra.yaml'));
+    await eventually(async () => assert.equal(await podStatus('default/extra-pods-1'), undefined), 10_000);
+    await eventually(() => assert.equal(alive(extra.pid), false), 5000);
+    assert.ok(alive(web.pid));
+  });
+
+  it('stops every container process when osd stops', async () => {
+    const pids = (await containers()).filter((row) => row.status === 'CONTAINER_RUNNING').map((row) => row.pid);
+    assert.equal(pids.length, 2);
+    await agents[0].stop();
+    agents.shift();
+    for (const pid of pids) assert.equal(alive(pid), false, `process ${pid} outlived osd`);
+  });
+});
+
+describe('static pods in an osd process', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'osd-static-pods-process-'));
+  after(() => fs.rmSync(root, {recursive: true, force: true}));
+
+  it('leaves no container process behind after SIGTERM', async () => {
+    const address = '127.45.1.1';
+    const ca = await generateCA({organization: 'talos', ttlMs: DAY});
+    const admin = await issueClientCert(ca, {roles: ['os:admin'], ttlMs: DAY});
+    const port = await freePort([address]);
+    const stateDir = await stateDirWithPods(root, {name: 'solo', address, type: 'controlplane', ca, cluster: 'osd-pods'}, [PODS[0]]);
+    const osd = osdProcess(['--state-dir', stateDir, '--address', address, '--port', String(port)]);
+    const client = new MachineClient(`${address}:${port}`, clientCredentials(ca, admin));
+    let pid;
+    try {
+      pid = await eventually(async () => {
+        const rows = (await unary(client, 'containers', {namespace: 'k8s.io', driver: CRI})).messages[0].containers;
+        const running = rows.find((row) => row.status === 'CONTAINER_RUNNING');
+        assert.ok(running);
+        return running.pid;
+      }, 20_000);
+      assert.ok(alive(pid));
+      osd.child.kill('SIGTERM');
+      assert.equal(await osd.exited, 0, osd.output.stderr);
+      assert.equal(alive(pid), false, `container process ${pid} outlived osd`);
+    } finally {
+      client.close();
+      if (osd.child.exitCode === null && osd.child.signalCode === null) {
+        osd.child.kill('SIGKILL');
+        await osd.exited;
+      }
+      if (pid !== undefined && alive(pid)) process.kill(-pid, 'SIGKILL');
+    }
+  });
+});
