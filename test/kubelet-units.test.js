@@ -8,6 +8,7 @@ import {after, describe, it} from 'node:test';
 import {createNodeStore} from '../dist/agent/controllers/resource-types.js';
 import {CriLogWriter, criTimestamp, readLogFile} from '../dist/agent/cri/cri-log.js';
 import {ProcessRuntime} from '../dist/agent/cri/process-runtime.js';
+import {withVariablesExpanded} from '../dist/agent/kubelet/kubelet.js';
 import {applyStaticPods, renderStaticPods} from '../dist/agent/kubelet/manifests.js';
 import {ManifestError, readPodManifest} from '../dist/agent/kubelet/pod-validation.js';
 import {parseMachineConfig} from '../dist/machinery/machineconfig/parse.js';
@@ -62,6 +63,25 @@ describe('static pod manifests as kubelet reads them', () => {
       manifestError('kind: Pod\nmetadata: {name: a}\nspec: {containers: [{name: x, image: i, command: /bin/sh}]}\n'),
       /cannot unmarshal string into Go struct field Pod\.spec\.containers\.command of type \[\]string/,
     );
+  });
+});
+
+describe('$(VAR) references as Kubernetes expands them', () => {
+  it('expands env from earlier variables and command/args from all, keeps unknown references, unescapes $$', () => {
+    const spec = withVariablesExpanded({
+      name: 'c',
+      image: 'i',
+      command: ['echo', '$(A)', '$$(A)', '$(B)', '$(NOPE)'],
+      args: ['cost: $$5'],
+      env: [
+        {name: 'B', value: 'early $(A)'},
+        {name: 'A', value: '1'},
+        {name: 'C', value: '$(A)2'},
+      ],
+    });
+    assert.deepEqual(spec.command, ['echo', '1', '$(A)', 'early $(A)', '$(NOPE)']);
+    assert.deepEqual(spec.args, ['cost: $5']);
+    assert.deepEqual(spec.env.map((variable) => variable.value), ['early $(A)', '1', '12']);
   });
 });
 
@@ -287,5 +307,21 @@ describe('process runtime', () => {
     await waitFor(() => !alive(pid) && !alive(childPid));
     assert.equal(runtime.container(container.id).state, 'CONTAINER_EXITED');
     assert.equal(runtime.listPodSandboxes()[0].state, 'SANDBOX_NOTREADY');
+  });
+
+  it('a new runtime kills the container processes an osd that died left behind, and only those', async () => {
+    const records = path.join(scratch, 'records');
+    const dead = new ProcessRuntime({recordDirectory: records});
+    const sandbox = dead.runPodSandbox(sandboxConfig('leftover'));
+    const container = dead.createContainer(sandbox.id, {name: 'c', image: 'x', command: ['/bin/sleep', '300'], args: [], env: [], attempt: 0});
+    await dead.startContainer(container.id);
+    const pid = dead.container(container.id).pid;
+    // A record whose PID now belongs to another process (here: this test) is not trusted.
+    fs.writeFileSync(path.join(records, 'f'.repeat(64)), `${process.pid} 1\n`);
+    const next = new ProcessRuntime({recordDirectory: records});
+    assert.equal(next.killLeftovers(), 1);
+    await waitFor(() => !alive(pid));
+    assert.deepEqual(fs.readdirSync(records), []);
+    await dead.shutdown(100);
   });
 });

@@ -87,7 +87,9 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   });
   await writeFileAtomic(paths.hostname, `${hostname.hostname}\n`, 0o644);
 
-  const runtime = new ProcessRuntime();
+  const runtime = new ProcessRuntime({recordDirectory: paths.containerRecords});
+  const leftovers = runtime.killLeftovers();
+  if (leftovers > 0) log.warn(`killed ${leftovers} container process group(s) left running by an osd that did not stop cleanly`);
   const renderStaticPods = (next: MachineConfigDocument): Promise<ManifestChanges> => applyStaticPods(store, options.stateDir, next);
   await renderStaticPods(config).catch((error: Error) => {
     throw new NodeSetupError(`cannot write the static pod manifests under ${options.stateDir}: ${error.message}`);

@@ -11,6 +11,8 @@ export interface StatePaths {
   forwardingClientKey: string;
   hostname: string;
   log: string;
+  /** The process groups of running containers (see ProcessRuntime). */
+  containerRecords: string;
 }
 
 export function statePaths(root: string): StatePaths {
@@ -24,5 +26,6 @@ export function statePaths(root: string): StatePaths {
     forwardingClientKey: join(root, 'system/secrets/apid-client.key'),
     hostname: join(root, 'etc/hostname'),
     log: join(root, 'var/log/osd.log'),
+    containerRecords: join(root, 'run/containers'),
   };
 }

@@ -5,7 +5,7 @@
 // pods still running, as containerd keeps them across kubelet restarts.
 import {spawn, type ChildProcess} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
-import {mkdirSync, readdirSync, rmSync, statSync, unlinkSync} from 'node:fs';
+import {mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync} from 'node:fs';
 import {basename, dirname, join} from 'node:path';
 import {constants as osConstants} from 'node:os';
 import {CriLogWriter, DEFAULT_CRI_LOG_LIMITS, type CriLogLimits} from './cri-log.js';
@@ -32,13 +32,45 @@ interface LiveContainer {
   markExited: () => void;
 }
 
+export interface ProcessRuntimeOptions {
+  logLimits?: Readonly<CriLogLimits>;
+  /**
+   * Where the runtime notes each running container's process group, so that an osd started after
+   * one that died without stopping its containers can stop what that one left running.
+   */
+  recordDirectory?: string;
+}
+
 export class ProcessRuntime implements ContainerRuntime {
   readonly name = 'osd';
   private readonly sandboxes = new Map<string, Sandbox>();
   private readonly containers = new Map<string, LiveContainer>();
   private readonly exitListeners = new Set<(container: Container) => void>();
+  private readonly logLimits: Readonly<CriLogLimits>;
+  private readonly recordDirectory?: string;
 
-  constructor(private readonly logLimits: Readonly<CriLogLimits> = DEFAULT_CRI_LOG_LIMITS) {}
+  constructor(options: ProcessRuntimeOptions = {}) {
+    this.logLimits = options.logLimits ?? DEFAULT_CRI_LOG_LIMITS;
+    this.recordDirectory = options.recordDirectory;
+    if (this.recordDirectory !== undefined) mkdirSync(this.recordDirectory, {recursive: true, mode: 0o700});
+  }
+
+  /**
+   * Kills the process groups an earlier osd recorded and did not stop (it was killed). A record is
+   * trusted only while its process has the start time noted with it, so a reused PID is left alone.
+   * Returns how many groups were killed.
+   */
+  killLeftovers(): number {
+    if (this.recordDirectory === undefined) return 0;
+    let killed = 0;
+    for (const name of readdirSync(this.recordDirectory)) {
+      const path = join(this.recordDirectory, name);
+      const [pid, startTime] = readFileSync(path, 'utf8').trim().split(' ');
+      if (processStartTime(Number(pid)) === startTime && killGroup(Number(pid), 'SIGKILL')) killed++;
+      unlinkSync(path);
+    }
+    return killed;
+  }
 
   runPodSandbox(config: SandboxConfig): Sandbox {
     mkdirSync(config.logDirectory, {recursive: true, mode: 0o755});
@@ -131,6 +163,7 @@ export class ProcessRuntime implements ContainerRuntime {
       });
       child.once('spawn', () => {
         live.child = child;
+        this.record(record.id, child.pid!);
         Object.assign(record, {state: 'CONTAINER_RUNNING', pid: child.pid, startedAt: new Date()});
         resolve();
       });
@@ -146,6 +179,7 @@ export class ProcessRuntime implements ContainerRuntime {
           finishedAt: new Date(),
         });
         live.child = undefined;
+        this.forget(record.id);
         live.markExited();
         for (const listener of [...this.exitListeners]) listener({...record});
       });
@@ -190,6 +224,15 @@ export class ProcessRuntime implements ContainerRuntime {
     return () => this.exitListeners.delete(listener);
   }
 
+  private record(id: string, pid: number): void {
+    if (this.recordDirectory === undefined) return;
+    writeFileSync(join(this.recordDirectory, id), `${pid} ${processStartTime(pid) ?? ''}\n`, {mode: 0o600});
+  }
+
+  private forget(id: string): void {
+    if (this.recordDirectory !== undefined) rmSync(join(this.recordDirectory, id), {force: true});
+  }
+
   async shutdown(graceMs: number): Promise<void> {
     await Promise.all([...this.sandboxes.keys()].map((id) => this.stopPodSandbox(id, graceMs)));
   }
@@ -205,6 +248,17 @@ function killGroup(pid: number, signal: NodeJS.Signals): boolean {
     return true;
   } catch {
     return false; // the group is gone already
+  }
+}
+
+/** The process's start time in clock ticks since boot (/proc/<pid>/stat field 22), or undefined when it is gone. */
+function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count from its closing one.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
   }
 }
 

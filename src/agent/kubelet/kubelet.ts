@@ -279,7 +279,7 @@ export class Kubelet {
     }
     let created: Container;
     try {
-      created = runtime.createContainer(pod.sandbox.id, {...slot.spec, attempt: slot.restartCount});
+      created = runtime.createContainer(pod.sandbox.id, {...withVariablesExpanded(slot.spec), attempt: slot.restartCount});
     } catch (error) {
       if (!(error instanceof ContainerCreateError)) throw error;
       slot.waiting = {reason: error.reason, message: error.message};
@@ -453,6 +453,24 @@ function containerStatus(slot: ContainerSlot, runtimeName: string): Record<strin
     started: isRunning,
     state,
   };
+}
+
+/**
+ * Kubernetes's `$(VAR)` references: an env value may use the variables defined before it, command
+ * and args all of them; `$$` escapes a `$`, and a reference to an undefined variable stays as written.
+ */
+export function withVariablesExpanded(spec: ContainerSpec): ContainerSpec {
+  const defined = new Map<string, string>();
+  const expand = (text: string): string =>
+    text.replace(/\$\$|\$\(([-._a-zA-Z][-._a-zA-Z0-9]*)\)/g, (match, name: string | undefined) =>
+      name === undefined ? '$' : (defined.get(name) ?? match),
+    );
+  const env = spec.env.map(({name, value}) => {
+    const expanded = {name, value: expand(value)};
+    defined.set(name, expanded.value);
+    return expanded;
+  });
+  return {...spec, env, command: spec.command.map(expand), args: spec.args.map(expand)};
 }
 
 function statusId(pod: PodRecord): string {
