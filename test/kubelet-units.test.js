@@ -9,6 +9,7 @@ import {createNodeStore} from '../dist/agent/controllers/resource-types.js';
 import {CriLogWriter, criTimestamp, readLogFile} from '../dist/agent/cri/cri-log.js';
 import {ProcessRuntime} from '../dist/agent/cri/process-runtime.js';
 import {withVariablesExpanded} from '../dist/agent/kubelet/kubelet.js';
+import {containerLogs} from '../dist/agent/server/container-methods.js';
 import {applyStaticPods, renderStaticPods} from '../dist/agent/kubelet/manifests.js';
 import {ManifestError, readPodManifest} from '../dist/agent/kubelet/pod-validation.js';
 import {parseMachineConfig} from '../dist/machinery/machineconfig/parse.js';
@@ -323,5 +324,32 @@ describe('process runtime', () => {
     await waitFor(() => !alive(pid));
     assert.deepEqual(fs.readdirSync(records), []);
     await dead.shutdown(100);
+  });
+
+  it('resolves log ids as Talos does: ns/pod has no log, ns/pod:name the container, a third part anywhere in the id', async () => {
+    const runtime = new ProcessRuntime();
+    const sandbox = runtime.runPodSandbox(sandboxConfig('logs'));
+    const start = async (attempt, text) => {
+      const container = runtime.createContainer(sandbox.id, {name: 'app', image: 'x', command: ['/bin/sh', '-c', `echo ${text}`], args: [], env: [], attempt});
+      const exited = new Promise((resolve) => runtime.onContainerExit((ended) => ended.id === container.id && resolve()));
+      await runtime.startContainer(container.id);
+      await exited;
+      await waitFor(() => fs.readFileSync(container.logPath, 'utf8').includes(text));
+      return container;
+    };
+    const older = await start(0, 'first run');
+    await start(1, 'second run');
+    const read = async (id, tailLines = -1) => {
+      const chunks = [];
+      await containerLogs(runtime)({namespace: 'k8s.io', driver: 1, id, follow: false, tailLines}, {send: async ({bytes}) => void chunks.push(bytes)}, new AbortController().signal);
+      return Buffer.concat(chunks).toString();
+    };
+    await assert.rejects(read('default/logs'), {code: 2, details: 'no log available'});
+    await assert.rejects(read('default/other:app'), {code: 2, details: 'container "default/other:app" not found'});
+    await assert.rejects(read('default/logs:nope'), {code: 2, details: 'container "default/logs:nope" not found'});
+    assert.match(await read('default/logs:app'), /^\S+Z stdout F second run\n$/);
+    assert.match(await read(`default/logs:app:${older.id.slice(20, 30)}`), /^\S+Z stdout F first run\n$/);
+    assert.equal(await read('default/logs:app', 0), '');
+    await runtime.shutdown(100);
   });
 });

@@ -121,6 +121,7 @@ export function criTimestamp(): string {
 export const LOG_CHUNK_BYTES = 1024;
 
 const TAIL_BLOCK_BYTES = 64 * 1024;
+const READ_BLOCK_BYTES = 64 * 1024;
 
 /**
  * Where the last `lines` lines of the open file start. A final line without its newline counts as
@@ -175,7 +176,8 @@ export async function readLogFile(path: string, options: LogReadOptions): Promis
   try {
     const {size} = await file.stat();
     let position = options.tailLines < 0 ? 0 : await tailOffset(file, size, options.tailLines);
-    const buffer = Buffer.alloc(LOG_CHUNK_BYTES);
+    // Read in blocks, send in chunks: one read serves 64 chunks.
+    const buffer = Buffer.alloc(READ_BLOCK_BYTES);
     let wake: (() => void) | undefined;
     if (options.follow) {
       watcher = watch(path, {persistent: false}, () => wake?.());
@@ -185,8 +187,10 @@ export async function readLogFile(path: string, options: LogReadOptions): Promis
       const {bytesRead} = await file.read(buffer, 0, buffer.length, position);
       if (bytesRead > 0) {
         position += bytesRead;
-        // A copy: the stream may hold the chunk after send resolves.
-        await options.send(Buffer.from(buffer.subarray(0, bytesRead)));
+        for (let offset = 0; offset < bytesRead && !options.signal.aborted; offset += LOG_CHUNK_BYTES) {
+          // A copy: the stream may hold the chunk after send resolves.
+          await options.send(Buffer.from(buffer.subarray(offset, Math.min(offset + LOG_CHUNK_BYTES, bytesRead))));
+        }
         continue;
       }
       if (!options.follow) return;
