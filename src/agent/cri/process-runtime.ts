@@ -27,6 +27,8 @@ interface LiveContainer {
   record: Container;
   config: ContainerConfig;
   child?: ChildProcess;
+  /** Settles once a start in progress has spawned the process or failed. */
+  starting?: Promise<void>;
   /** Resolves when the process has exited (immediately for one that never ran). */
   exited: Promise<void>;
   markExited: () => void;
@@ -138,6 +140,12 @@ export class ProcessRuntime implements ContainerRuntime {
     if (live === undefined) return Promise.reject(new Error(`container ${id} not found`));
     if (live.record.state !== 'CONTAINER_CREATED') return Promise.reject(new Error(`container ${id} was already started`));
     const sandbox = this.sandboxes.get(live.record.sandboxId)!;
+    if (sandbox.state !== 'SANDBOX_READY') return Promise.reject(new Error(`pod sandbox ${sandbox.id} is not ready`));
+    live.starting = this.spawnContainer(live, sandbox);
+    return live.starting;
+  }
+
+  private spawnContainer(live: LiveContainer, sandbox: Sandbox): Promise<void> {
     const {config, record} = live;
     const cwd = config.workingDir ?? sandbox.podDirectory;
     const startFailure = (message: string): Promise<void> => {
@@ -188,6 +196,8 @@ export class ProcessRuntime implements ContainerRuntime {
 
   async stopContainer(id: string, graceMs: number): Promise<void> {
     const live = this.containers.get(id);
+    // A start in progress is let finish, so that its process is stopped rather than missed.
+    await live?.starting?.catch(() => undefined);
     if (live?.child?.pid === undefined) return;
     const pid = live.child.pid;
     killGroup(pid, 'SIGTERM');
@@ -204,7 +214,9 @@ export class ProcessRuntime implements ContainerRuntime {
   removeContainer(id: string): void {
     const live = this.containers.get(id);
     if (live === undefined) return;
-    if (live.record.state === 'CONTAINER_RUNNING') throw new Error(`container ${id} must be stopped before it is removed`);
+    if (live.record.state === 'CONTAINER_RUNNING' || (live.record.state === 'CONTAINER_CREATED' && live.starting !== undefined)) {
+      throw new Error(`container ${id} must be stopped before it is removed`);
+    }
     this.containers.delete(id);
     removeLogFiles(live.record.logPath);
   }
