@@ -25,6 +25,8 @@ export const STATIC_POD_STATUS_OWNER = 'k8s.KubeletStaticPodController';
 const MANIFEST_ANNOTATION = 'kubernetes.io/config.source.file';
 const HASH_ANNOTATION = 'kubernetes.io/config.hash';
 
+const WATCH_DEBOUNCE_MS = 50;
+
 export interface Backoff {
   /** The delay of the second restart in a row (the first is immediate); doubles up to maxMs. Kubernetes: 10 s. */
   initialMs: number;
@@ -91,6 +93,7 @@ export class Kubelet {
   private readonly reported = new Map<string, string>();
   private watcher?: FSWatcher;
   private resyncTimer?: NodeJS.Timeout;
+  private debounceTimer?: NodeJS.Timeout;
   private unsubscribe?: () => void;
   private syncing?: Promise<void>;
   private syncAgain = false;
@@ -109,7 +112,13 @@ export class Kubelet {
     this.unsubscribe = this.options.runtime.onContainerExit((container) => this.containerExited(container));
     await this.sync(true);
     if (this.stopped) return;
-    this.watcher = watch(this.manifestDir, {persistent: false}, () => this.requestSync());
+    // A short delay lets a file being written finish before it is read.
+    this.watcher = watch(this.manifestDir, {persistent: false}, () => {
+      this.debounceTimer ??= setTimeout(() => {
+        this.debounceTimer = undefined;
+        this.requestSync();
+      }, WATCH_DEBOUNCE_MS);
+    });
     this.watcher.on('error', (error) => this.logLine('kubelet/kubelet.ts', 'Watching the manifest folder failed', {err: error.message}));
     this.resyncTimer = setInterval(() => this.requestSync(), this.options.resyncMs ?? 1000);
   }
@@ -122,6 +131,7 @@ export class Kubelet {
     this.stopped = true;
     this.watcher?.close();
     clearInterval(this.resyncTimer);
+    clearTimeout(this.debounceTimer);
     this.unsubscribe?.();
     await this.syncing;
     for (const pod of this.pods.values()) {
