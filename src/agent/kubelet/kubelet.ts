@@ -503,14 +503,3 @@ function goDuration(ms: number): string {
   if (seconds < 60) return ms < 1000 ? `${ms}ms` : `${seconds}s`;
   return `${Math.floor(seconds / 60)}m${seconds % 60}s`;
 }
-
-/** Runs the kubelet until `signal` aborts (the body of the `kubelet` service). */
-export async function runKubelet(options: KubeletOptions, signal: AbortSignal): Promise<void> {
-  const kubelet = new Kubelet(options);
-  await kubelet.start();
-  try {
-    if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), {once: true}));
-  } finally {
-    await kubelet.stop();
-  }
-}
