@@ -222,6 +222,64 @@ describe('static pods on osd', () => {
     assert.ok(alive(web.pid));
   });
 
+  const logs = async (request, node) =>
+    Buffer.concat(
+      (await collect(machine().logs({namespace: 'k8s.io', driver: CRI, follow: false, tailLines: -1, ...request}, metadataOf(node === undefined ? {} : {node})))).map((data) => {
+        assert.ok(data.bytes.length <= 1024);
+        return data.bytes;
+      }),
+    ).toString();
+
+  it('serves container logs as CRI lines for k8s.io ids, also through a forwarding hop', async () => {
+    const web = (await containers()).filter((row) => row.podId === 'default/web-pods-1' && row.name === 'web').at(-1);
+    for (const id of [web.id, 'default/web-pods-1:web']) {
+      for (const node of [undefined, addresses[0]]) {
+        const text = await logs({id}, node);
+        const lines = text.trimEnd().split('\n');
+        assert.ok(lines.some((line) => /^\S+Z stdout F hello from web$/.test(line)), text);
+        assert.ok(lines.some((line) => /^\S+Z stderr F to stderr$/.test(line)), text);
+      }
+    }
+    assert.equal((await logs({id: web.id, tailLines: 1})).split('\n').length, 2);
+    await rejectsWith(collect(machine().logs({namespace: 'k8s.io', driver: CRI, id: 'default/web-pods-1', tailLines: -1})), grpc.status.UNKNOWN, 'no log available');
+    await rejectsWith(collect(machine().logs({namespace: 'k8s.io', driver: CRI, id: 'default/nope:web', tailLines: -1})), grpc.status.UNKNOWN, 'container "default/nope:web" not found');
+  });
+
+  it('logs the manifest without containers in the kubelet log, as kubelet words it', async () => {
+    const text = Buffer.concat(
+      (await collect(machine().logs({namespace: 'system', driver: 0, id: 'kubelet', follow: false, tailLines: -1}))).map((data) => data.bytes),
+    ).toString();
+    const lines = text.trimEnd().split('\n').map((line) => JSON.parse(line));
+    const problem = lines.find((line) => line.path === '/etc/kubernetes/manifests/talos-default-empty.yaml');
+    assert.deepEqual({...problem, ts: undefined}, {
+      ts: undefined,
+      caller: 'config/file.go:187',
+      msg: 'Could not process manifest file',
+      path: '/etc/kubernetes/manifests/talos-default-empty.yaml',
+      err: 'invalid pod: [spec.containers: Required value]',
+    });
+    assert.equal(typeof problem.ts, 'number');
+    assert.ok(lines.some((line) => line.path === '/etc/kubernetes/manifests/broken.yaml' && /couldn't parse as pod/.test(line.err)));
+  });
+
+  it('runs the kubelet as a service: restart keeps the pods running and re-adopts them; stop is refused', async () => {
+    const service = async () => (await unary(machine(), 'serviceList', {})).messages[0].services.find((entry) => entry.id === 'kubelet');
+    await eventually(async () => assert.equal((await service()).state, 'Running'), 5000);
+    const before = (await containers()).filter((row) => row.status === 'CONTAINER_RUNNING');
+    await rejectsWith(unary(machine(), 'serviceStop', {id: 'kubelet'}), grpc.status.UNKNOWN, `service "kubelet" doesn't support stop operation via API`);
+    const restarted = await unary(machine(), 'serviceRestart', {id: 'kubelet'});
+    assert.equal(restarted.messages[0].resp, 'Service "kubelet" restarted');
+    await eventually(async () => {
+      assert.equal((await service()).state, 'Running');
+      assert.equal(readyOf(await podStatus('default/web-pods-1')), 'True');
+    }, 10_000);
+    const after = (await containers()).filter((row) => row.status === 'CONTAINER_RUNNING');
+    assert.deepEqual(after.map((row) => [row.id, row.pid]).sort(), before.map((row) => [row.id, row.pid]).sort());
+    assert.deepEqual((await podStatus('default/web-pods-1')).containerStatuses[0].restartCount, 1);
+    const kubeletLog = Buffer.concat((await collect(machine().logs({namespace: 'system', driver: 0, id: 'kubelet', tailLines: -1}))).map((data) => data.bytes)).toString();
+    assert.match(kubeletLog, /"msg":"Adopted running pod","pod":"default\/web-pods-1"/);
+  });
+
   it('stops every container process when osd stops', async () => {
     const pids = (await containers()).filter((row) => row.status === 'CONTAINER_RUNNING').map((row) => row.pid);
     assert.equal(pids.length, 2);

@@ -17,11 +17,12 @@ import {createNodeStore} from './controllers/resource-types.js';
 import {OS_NAME, publishVersion} from './controllers/version.js';
 import {ProcessRuntime} from './cri/process-runtime.js';
 import type {ContainerRuntime} from './cri/runtime.js';
-import {Kubelet} from './kubelet/kubelet.js';
+import {kubeletService} from './kubelet/kubelet-service.js';
 import {applyStaticPods, type ManifestChanges} from './kubelet/manifests.js';
 import type {Logger} from './log.js';
 import type {RuntimeEvents} from './events/runtime-events.js';
 import type {ServiceLogs} from './logs/service-logs.js';
+import {containerLogs} from './server/container-methods.js';
 import {AgentServer} from './server/server.js';
 import {NodeServices} from './system/node-services.js';
 import type {Supervisor} from './system/supervisor.js';
@@ -94,20 +95,16 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   await renderStaticPods(config).catch((error: Error) => {
     throw new NodeSetupError(`cannot write the static pod manifests under ${options.stateDir}: ${error.message}`);
   });
-  const kubelet = new Kubelet({
+  // The runtime outlives kubelet restarts; what runs in it ends with osd, as a node's containers end with it.
+  const stopContainers = (): Promise<void> => runtime.shutdown(CONTAINER_STOP_GRACE_MS);
+  const kubelet = kubeletService({
     root: options.stateDir,
     nodename: hostname.hostname,
     hostIP: options.address,
     runtime,
     store,
-    log: {write: () => undefined},
+    log: serviceLogs.writer('kubelet'),
   });
-  await kubelet.start();
-  // What the kubelet started ends with osd, as a node's containers end with it.
-  const stopPods = async (): Promise<void> => {
-    await kubelet.stop();
-    await runtime.shutdown(CONTAINER_STOP_GRACE_MS);
-  };
 
   const type = machineType(config);
   const local: Affiliate = {
@@ -133,12 +130,11 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       store,
       build,
       machineConfig: () => config,
-      services: {supervisor, serviceLogs, events},
+      services: {supervisor, serviceLogs, events, containerLogs: containerLogs(runtime)},
       log,
-      containers: {runtime, processes: () => []},
+      containers: {runtime, processes: () => supervisor.processes()},
     });
   } catch (error) {
-    await stopPods();
     throw new NodeSetupError(`cannot listen on ${options.address}:${options.port}: ${(error as Error).message}`);
   }
   // Announce this node only once it can be reached.
@@ -147,7 +143,6 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     await discovery.start();
   } catch (error) {
     await server.stop();
-    await stopPods();
     throw new NodeSetupError(`cannot join discovery in ${options.discoveryDir}: ${(error as Error).message}`);
   }
   await services.start({
@@ -156,6 +151,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     apiServer: {address: options.address, port: server.port, stopped: server.stopped},
     log,
     machineConfig: () => config,
+    more: [kubelet],
   });
   log.info(
     `node ${hostname.hostname} (${type}, cluster "${clusterName(config)}", node id ${nodeId}) serving on ${options.address}:${server.port}`,
@@ -176,7 +172,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     stop: async () => {
       await discovery.stop();
       await services.stop();
-      await stopPods();
+      await stopContainers();
       await server.stop();
     },
   };

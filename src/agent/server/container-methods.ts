@@ -2,13 +2,14 @@
 // namespace shows osd's services that run a process, `k8s.io` the kubelet's pods in the
 // container runtime, with Talos's display ids (talos-behaviour.md items 21, 26, A-C5).
 import {status} from '@grpc/grpc-js';
-import {ContainerDriver, type Data} from '../../machinery/api/common/common.js';
-import {MachineServiceService, type ContainerInfo, type LogsRequest} from '../../machinery/api/machine/machine.js';
+import {ContainerDriver} from '../../machinery/api/common/common.js';
+import {MachineServiceService, type ContainerInfo} from '../../machinery/api/machine/machine.js';
 import {readLogFile} from '../cri/cri-log.js';
 import type {Container, ContainerRuntime, Sandbox} from '../cri/runtime.js';
+import type {ContainerLogs} from './log-methods.js';
 import {unaryMethod, type LocalMethod} from './methods.js';
 import {RpcError} from './rpc-error.js';
-import type {ResponseStream} from './stream-sink.js';
+import {plainError} from './service-methods.js';
 
 export const K8S_NAMESPACE = 'k8s.io';
 export const SYSTEM_NAMESPACE = 'system';
@@ -25,11 +26,6 @@ export interface ContainerMethodsContext {
   runtime: ContainerRuntime;
   /** osd's services that run a process (the supervisor's `processes()`). */
   processes: () => SystemProcess[];
-}
-
-/** Talos answers with a plain Go error here; the client sees code Unknown with the text. */
-function plainError(text: string): RpcError {
-  return new RpcError(status.UNKNOWN, text);
 }
 
 /** The checks Talos's getContainerInspector makes, shared by Containers, Restart and Logs. */
@@ -142,8 +138,6 @@ export function findContainer(runtime: ContainerRuntime, id: string): {sandbox: 
 }
 
 /** The k8s.io branch of Logs: a container's CRI log file, raw, in chunks of at most 1024 bytes. */
-export type ContainerLogs = (request: LogsRequest, stream: ResponseStream<Data>, signal: AbortSignal) => Promise<void>;
-
 export function containerLogs(runtime: ContainerRuntime): ContainerLogs {
   return async (request, stream, signal) => {
     if (checkInspector(request.namespace, request.driver) !== 'k8s') throw plainError(`container "${request.id}" not found`);

@@ -2,17 +2,13 @@
 // or id `kubelet` reads a service log; anything else is a container log, which the injected
 // `containerLogs` serves (the CRI side lives with the container runtime). Every chunk is at most
 // 1024 bytes and is sent only when the client has room for it.
-import {status} from '@grpc/grpc-js';
-import {ContainerDriver, type Data} from '../../machinery/api/common/common.js';
+import type {Data} from '../../machinery/api/common/common.js';
 import {MachineServiceService, type LogsRequest} from '../../machinery/api/machine/machine.js';
 import {LogNotRegisteredError, type ServiceLogs} from '../logs/service-logs.js';
+import {checkInspector, SYSTEM_NAMESPACE} from './container-methods.js';
 import {serverStreamMethod, unaryMethod, type LocalMethod} from './methods.js';
-import {RpcError} from './rpc-error.js';
 import {plainError} from './service-methods.js';
 import type {ResponseStream} from './stream-sink.js';
-
-export const SYSTEM_NAMESPACE = 'system';
-export const K8S_NAMESPACE = 'k8s.io';
 
 /** Streams one container's log; throws RpcError (or a plain error) when it cannot. */
 export type ContainerLogs = (request: LogsRequest, stream: ResponseStream<Data>, signal: AbortSignal) => Promise<void>;
@@ -29,16 +25,7 @@ export function logMethods(serviceLogs: ServiceLogs, containerLogs: ContainerLog
         await streamServiceLog(serviceLogs, request, stream, signal);
         return;
       }
-      if (request.namespace === '') throw new RpcError(status.INVALID_ARGUMENT, "namespace can't be empty");
-      switch (request.driver) {
-        case ContainerDriver.CRI:
-          if (request.namespace !== K8S_NAMESPACE) throw plainError('CRI inspector is supported only for K8s namespace');
-          break;
-        case ContainerDriver.CONTAINERD:
-          break;
-        default:
-          throw new RpcError(status.INVALID_ARGUMENT, `unsupported driver "${request.driver}"`);
-      }
+      checkInspector(request.namespace, request.driver);
       await containerLogs(request, stream, signal);
     }),
     unaryMethod(MachineServiceService.logsContainers, () => ({messages: [{ids: serviceLogs.ids()}]})),
