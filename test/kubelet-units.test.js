@@ -1,6 +1,7 @@
 // Unit tests of the static pod pieces: manifest reading and validation texts, manifest rendering,
 // CRI log writing and reading (tail from the end of a large file, follow), the process runtime.
 import assert from 'node:assert/strict';
+import {execFileSync} from 'node:child_process';
 import * as fs from 'node:fs';
 import {tmpdir} from 'node:os';
 import * as path from 'node:path';
@@ -351,5 +352,21 @@ describe('process runtime', () => {
     assert.match(await read(`default/logs:app:${older.id.slice(20, 30)}`), /^\S+Z stdout F first run\n$/);
     assert.equal(await read('default/logs:app', 0), '');
     await runtime.shutdown(100);
+  });
+
+  it('kills the containers when the osd process exits without stopping them', async () => {
+    const dir = path.join(scratch, 'exiting');
+    const script = `
+      import {ProcessRuntime} from ${JSON.stringify(new URL('../dist/agent/cri/process-runtime.js', import.meta.url).href)};
+      const runtime = new ProcessRuntime();
+      const sandbox = runtime.runPodSandbox({namespace: 'default', name: 'p', uid: 'u', logDirectory: ${JSON.stringify(dir)} + '/logs', podDirectory: ${JSON.stringify(dir)} + '/pod', annotations: {}});
+      const container = runtime.createContainer(sandbox.id, {name: 'c', image: 'x', command: ['/bin/sleep', '300'], args: [], env: [], attempt: 0});
+      await runtime.startContainer(container.id);
+      process.stdout.write(String(runtime.container(container.id).pid));
+      process.exit(0);
+    `;
+    const pid = Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], {encoding: 'utf8', timeout: 20_000}));
+    assert.ok(pid > 0);
+    await waitFor(() => !alive(pid));
   });
 });

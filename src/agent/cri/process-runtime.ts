@@ -172,6 +172,7 @@ export class ProcessRuntime implements ContainerRuntime {
       child.once('spawn', () => {
         live.child = child;
         this.record(record.id, child.pid!);
+        liveGroups.add(child.pid!);
         Object.assign(record, {state: 'CONTAINER_RUNNING', pid: child.pid, startedAt: new Date()});
         resolve();
       });
@@ -187,6 +188,7 @@ export class ProcessRuntime implements ContainerRuntime {
           finishedAt: new Date(),
         });
         live.child = undefined;
+        liveGroups.delete(child.pid!);
         this.forget(record.id);
         live.markExited();
         for (const listener of [...this.exitListeners]) listener({...record});
@@ -249,6 +251,16 @@ export class ProcessRuntime implements ContainerRuntime {
     await Promise.all([...this.sandboxes.keys()].map((id) => this.stopPodSandbox(id, graceMs)));
   }
 }
+
+/**
+ * Every running container's process group. osd stops its containers before it exits; should it
+ * exit without doing so (an uncaught error, process.exit), they are killed on the way out. (A
+ * SIGKILL of osd leaves them to killLeftovers of the next osd.)
+ */
+const liveGroups = new Set<number>();
+process.once('exit', () => {
+  for (const group of liveGroups) killGroup(group, 'SIGKILL');
+});
 
 function newId(): string {
   return randomBytes(32).toString('hex');
