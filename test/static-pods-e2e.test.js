@@ -60,6 +60,14 @@ async function stateDirWithPods(root, options, pods) {
   return dir;
 }
 
+/** An extension service running a process, for the `system` namespace of Containers and Restart. */
+function addSleeperService(stateDir) {
+  fs.mkdirSync(path.join(stateDir, 'usr/local/etc/containers'), {recursive: true});
+  fs.writeFileSync(path.join(stateDir, 'usr/local/etc/containers/sleeper.yaml'), 'name: sleeper\ncontainer:\n  entrypoint: ./run\ndepends:\n  - network: [addresses]\nrestart: always\n');
+  fs.mkdirSync(path.join(stateDir, 'usr/local/lib/containers/sleeper'), {recursive: true});
+  fs.writeFileSync(path.join(stateDir, 'usr/local/lib/containers/sleeper/run'), '#!/bin/sh\nexec sleep 300\n', {mode: 0o755});
+}
+
 function alive(pid) {
   try {
     process.kill(pid, 0);
@@ -90,6 +98,7 @@ describe('static pods on osd', () => {
     ];
     for (const [name, address, type, pods] of nodes) {
       const stateDir = await stateDirWithPods(root, {name, address, type, ca, cluster: 'osd-pods'}, pods);
+      if (name === 'pods-1') addSleeperService(stateDir);
       agents.push(await startNode({stateDir, address, port, discoveryDir, log}));
     }
     connect = (Client) => {
@@ -206,6 +215,26 @@ describe('static pods on osd', () => {
       assert.equal(readyOf(status), 'True');
     }, 10_000);
     assert.equal(alive(tick.pid), false);
+  });
+
+  it('lists and restarts service processes in the system namespace', async () => {
+    const systemRows = async () => (await unary(machine(), 'containers', {namespace: 'system', driver: 0})).messages[0].containers;
+    const sleeper = await eventually(async () => {
+      const row = (await systemRows()).find((candidate) => candidate.id === 'ext-sleeper');
+      assert.ok(row);
+      return row;
+    }, 10_000);
+    assert.deepEqual({...sleeper, pid: 0}, {namespace: 'system', id: 'ext-sleeper', image: '', pid: 0, status: 'RUNNING', podId: 'ext-sleeper', name: 'ext-sleeper', networkNamespace: '', internalId: 'ext-sleeper', uid: ''});
+    assert.ok(alive(sleeper.pid));
+    assert.deepEqual((await systemRows()).map((row) => row.id), ['ext-sleeper'], 'the in-process kubelet runs no process of its own');
+    await unary(machine(), 'restart', {namespace: 'system', id: 'ext-sleeper', driver: 0});
+    await eventually(() => assert.equal(alive(sleeper.pid), false), 5000);
+    // The service's restart policy (Talos: 5 s between runs) brings it back.
+    await eventually(async () => {
+      const row = (await systemRows()).find((candidate) => candidate.id === 'ext-sleeper');
+      assert.ok(row && row.pid !== sleeper.pid && alive(row.pid));
+    }, 12_000);
+    await rejectsWith(unary(machine(), 'restart', {namespace: 'system', id: 'kubelet', driver: 0}), grpc.status.UNKNOWN, 'container "kubelet" not found');
   });
 
   it('keeps other pods running when a manifest is bad, and stops a pod whose manifest is removed', async () => {
