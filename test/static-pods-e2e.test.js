@@ -274,6 +274,23 @@ describe('static pods on osd', () => {
     await rejectsWith(collect(machine().logs({namespace: 'k8s.io', driver: CRI, id: 'default/nope:web', tailLines: -1})), grpc.status.UNKNOWN, 'container "default/nope:web" not found');
   });
 
+  it('follows a container log until the client cancels', async () => {
+    const web = (await containers()).find((row) => row.podId === 'default/web-pods-1' && row.status === 'CONTAINER_RUNNING');
+    const call = machine().logs({namespace: 'k8s.io', driver: CRI, id: web.id, follow: true, tailLines: -1}, metadataOf({node: addresses[0]}));
+    let received = '';
+    let ended = false;
+    const finished = new Promise((resolve) => {
+      call.on('data', (data) => (received += Buffer.from(data.bytes).toString()));
+      call.on('end', () => (ended = true));
+      call.on('error', resolve);
+    });
+    await eventually(() => assert.match(received, /hello from web\n/), 5000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(ended, false, 'a followed log does not end by itself');
+    call.cancel();
+    assert.equal((await finished).code, grpc.status.CANCELLED);
+  });
+
   it('logs the manifest without containers in the kubelet log, as kubelet words it', async () => {
     const text = Buffer.concat(
       (await collect(machine().logs({namespace: 'system', driver: 0, id: 'kubelet', follow: false, tailLines: -1}))).map((data) => data.bytes),
@@ -293,7 +310,12 @@ describe('static pods on osd', () => {
 
   it('runs the kubelet as a service: restart keeps the pods running and re-adopts them; stop is refused', async () => {
     const service = async () => (await unary(machine(), 'serviceList', {})).messages[0].services.find((entry) => entry.id === 'kubelet');
-    await eventually(async () => assert.equal((await service()).state, 'Running'), 5000);
+    await eventually(async () => {
+      const kubelet = await service();
+      assert.equal(kubelet.state, 'Running');
+      // Healthy while its sync loop runs (first check 2 s after the start, as Talos checks kubelet).
+      assert.equal(kubelet.health.healthy, true);
+    }, 8000);
     const before = (await containers()).filter((row) => row.status === 'CONTAINER_RUNNING');
     await rejectsWith(unary(machine(), 'serviceStop', {id: 'kubelet'}), grpc.status.UNKNOWN, `service "kubelet" doesn't support stop operation via API`);
     const restarted = await unary(machine(), 'serviceRestart', {id: 'kubelet'});
