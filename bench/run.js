@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {benchLogs} from './logs.js';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'osctl-bench-'));
@@ -44,6 +45,9 @@ function interleaved(cases) {
 
 const cluster = (...args) => execFileSync(osctl(...args)[0], osctl(...args).slice(1), {env, stdio: ['ignore', 'pipe', 'inherit']});
 const rows = [];
+/** Measurements that are not ratios (throughput, memory), as Markdown list items. */
+let logNotes = [];
+let benchUp = false;
 const record = (what, value, baseline, baselineName, target) =>
   rows.push({what, value, baseline, baselineName, ratio: value / baseline, target});
 
@@ -54,6 +58,7 @@ try {
   });
   record('`osctl version --client`', startup.osctl, startup.node, '`node -e 0`', 2);
 
+  benchUp = true;
   cluster('cluster', 'create', '--name', 'bench', '--cidr', '127.20.200.0/24', '--controlplanes', '1', '--workers', '9');
   const nodes = Array.from({length: 10}, (_, i) => `127.20.200.${i + 2}`);
   const calls = interleaved({
@@ -63,9 +68,12 @@ try {
   });
   record('`osctl get members` (1 node)', calls.one, calls.baseline, 'minimal grpc-js script, same mTLS List call', 1.3);
   record('`osctl get members` (10 nodes)', calls.ten, calls.one, '`osctl get members` (1 node)', 1.5);
+  cluster('cluster', 'destroy', '--name', 'bench');
+  benchUp = false;
+  logNotes = await benchLogs({osctl, env, interleaved, record});
 } finally {
   try {
-    cluster('cluster', 'destroy', '--name', 'bench');
+    if (benchUp) cluster('cluster', 'destroy', '--name', 'bench');
   } catch (err) {
     console.error(`cluster destroy failed: ${err.message}`);
   }
@@ -84,6 +92,10 @@ Method: ${ROUNDS} interleaved rounds after ${WARMUP} warm-up rounds (each case o
 | case | median ms | baseline | baseline ms | ratio | target | |
 | --- | ---: | --- | ---: | ---: | ---: | --- |
 ${table}
+
+## Logs and static pods (1 control plane + 1 worker running 10 static pods)
+
+${logNotes.join('\n')}
 
 ## Where the time goes (profiled on 2026-11-23, this machine kind)
 
