@@ -50,9 +50,10 @@ export interface ServerStream<Res> extends AsyncIterable<Res> {
 
 /**
  * How long a server stream may run: `call` bounds the whole call (List), `first-answer` only
- * connecting and the first message (Watch, follow), after which the stream may last.
+ * connecting and the first message (Watch), after which the stream may last, `none` nothing (a
+ * followed log may stay silent for hours before its first line; Ctrl-C or the server ends it).
  */
-export type StreamDeadline = 'call' | 'first-answer';
+export type StreamDeadline = 'call' | 'first-answer' | 'none';
 
 /** One channel to one endpoint, closed together with its handshakes. */
 class Connection {

@@ -1,0 +1,90 @@
+import type LogsCommand from '../commands/logs.js';
+import type {InvocationOf} from '../base-command.js';
+import {cancelSignal} from '../cancel.js';
+import {durationFlag} from '../duration.js';
+import {CliError, EXIT_USAGE} from '../errors.js';
+import {fanOut, type NodeResult} from '../fanout.js';
+import type {ByteWriter} from '../output/log-lines.js';
+import {quoteInput} from '../quote.js';
+import type {RunContext} from '../runtime.js';
+
+const INT32_MAX = 2 ** 31 - 1;
+
+/** `--tail`: an int32, -1 (every line) or a count of lines from the end. */
+export function parseTail(text: string): number {
+  if (!/^[+-]?\d+$/.test(text)) {
+    throw new CliError(`--tail ${quoteInput(text)}: not a whole number; use a count of lines, e.g. --tail 20`, EXIT_USAGE);
+  }
+  const value = Number(text);
+  if (value === -1) return value;
+  if (value < 0) {
+    throw new CliError(`--tail ${text}: the count of lines cannot be negative; use --tail ${text.slice(1).replace(/^0+(?=\d)/, '')} for the last lines, or leave --tail out for every line`, EXIT_USAGE);
+  }
+  if (value > INT32_MAX) throw new CliError(`--tail ${text}: at most ${INT32_MAX} lines`, EXIT_USAGE);
+  return value;
+}
+
+/**
+ * talosctl's `logs`: one stream per node, lines printed as they complete, `<node>: ` first. The
+ * streams are read only as fast as stdout takes the lines: when a write is refused (the reader
+ * is behind) every stream waits for stdout to drain, so gRPC's flow control slows the nodes down.
+ */
+export default async function logs({flags, args}: InvocationOf<typeof LogsCommand>, ctx: RunContext): Promise<NodeResult<void>[]> {
+  const tailLines = parseTail(flags.tail);
+  let sinceMs: number | undefined;
+  if (flags.since !== undefined) {
+    sinceMs = durationFlag('since', flags.since);
+    if (!flags.kubernetes) {
+      throw new CliError('--since needs timestamped lines: service logs carry no timestamps', EXIT_USAGE, [
+        'container logs (-k) do: osctl logs -k <id> --since 10m',
+      ]);
+    }
+  }
+  const session = await ctx.session(flags);
+  const nodes = ctx.targetNodes(session);
+  const [api, {criLineTime, NodeLinePrinter}] = await Promise.all([import('../node-api.js'), import('../output/log-lines.js')]);
+  if (flags.follow) (await import('../output/reader-watch.js')).exitWhenReaderLeaves();
+  const cutoff = sinceMs === undefined ? undefined : Date.now() - sinceMs;
+  const keepLine = cutoff === undefined ? undefined : (line: Buffer) => (criLineTime(line) ?? Infinity) >= cutoff;
+  const stdout = stdoutWriter();
+  const printer = new NodeLinePrinter(stdout, keepLine);
+  const options = {id: args.id, kubernetes: flags.kubernetes, follow: flags.follow, tailLines};
+  const results = await ctx.withClient(session, (client) =>
+    fanOut(nodes, async (node) => {
+      try {
+        for await (const data of api.openLogs(client, node, options)) {
+          const chunk = api.logChunk(data, node);
+          if (!printer.push(chunk.node, chunk.bytes)) await stdout.drained();
+        }
+      } catch (err) {
+        ctx.reportNodeError(node, err instanceof Error ? err : new Error(String(err)));
+        throw err;
+      }
+    }),
+  );
+  printer.flushLeftovers();
+  ctx.setNodeExitCode(results);
+  return results;
+}
+
+/** stdout as bytes, with one shared wait for its drain (every node's stream waits on the same one). */
+function stdoutWriter(): ByteWriter & {drained(): Promise<void>} {
+  let waiting: Promise<void> | undefined;
+  return {
+    write: (bytes) => process.stdout.write(bytes),
+    drained() {
+      waiting ??= new Promise<void>((resolve) => {
+        const done = () => {
+          waiting = undefined;
+          process.stdout.off('drain', done);
+          cancelSignal.removeEventListener('abort', done);
+          resolve();
+        };
+        process.stdout.on('drain', done);
+        // After Ctrl-C nobody waits for the reader any more: the streams are being cancelled.
+        cancelSignal.addEventListener('abort', done, {once: true});
+      });
+      return waiting;
+    },
+  };
+}

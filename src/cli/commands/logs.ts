@@ -1,0 +1,28 @@
+import {Args, Flags} from '@oclif/core';
+import {BaseCommand} from '../base-command.js';
+
+export default class Logs extends BaseCommand {
+  static summary = 'Retrieve logs for a service';
+  static description =
+    'Each line is printed as `<node>: <line>`; with several nodes, lines interleave as they arrive. ' +
+    'With -k the id is a container id as `osctl containers -k` shows it (or `<namespace>/<pod>:<container>`), and the ' +
+    'lines are in CRI format, each starting with its RFC 3339 timestamp. Service logs carry no timestamps of their own, ' +
+    'so --since works with -k only. -f follows until Ctrl-C; a node that fails is reported and the others go on.';
+  static examples = [
+    '<%= config.bin %> logs kubelet',
+    '<%= config.bin %> logs controller-runtime --tail 20',
+    '<%= config.bin %> -n 127.20.0.2,127.20.0.3 logs apid -f',
+    '<%= config.bin %> logs -k default/nginx-node-1:nginx --since 10m',
+  ];
+  static args = {
+    id: Args.string({description: 'service log id, or with -k a container id', required: true}),
+  };
+  // --tail is a string: the fast path hands values over unconverted; the action checks it.
+  static flags = {
+    kubernetes: Flags.boolean({char: 'k', description: 'use the k8s.io containerd namespace'}),
+    follow: Flags.boolean({char: 'f', description: 'specify if the logs should be streamed'}),
+    tail: Flags.string({description: 'lines of log file to display (default is to show from the beginning)', default: '-1'}),
+    since: Flags.string({description: 'only lines newer than this duration, e.g. 10m, 1h (CRI logs: needs -k)'}),
+    'use-cri': Flags.boolean({description: 'use the CRI driver', hidden: true}),
+  };
+}
