@@ -130,3 +130,9 @@ export async function logIds(client: OsClient, node: string): Promise<string[]> 
     return message.ids;
   });
 }
+
+/** Restarts a container (-k) or a system service's process on the node; nothing is printed on success. */
+export async function restartContainer(client: OsClient, node: string, id: string, kubernetes: boolean): Promise<void> {
+  const response = await client.unary(MachineServiceService.restart, {...containerTarget(kubernetes), id}, node);
+  for (const message of response.messages) messageNode(message.metadata, node);
+}

@@ -1,0 +1,21 @@
+import {Args, Flags} from '@oclif/core';
+import {BaseCommand} from '../base-command.js';
+
+export default class Restart extends BaseCommand {
+  static summary = 'Restart a process';
+  static description =
+    'Without -k, the process of a system service (an id `osctl containers` shows): the service\'s restart policy ' +
+    'brings it back. With -k, a Kubernetes container (an id `osctl containers -k` shows): the kubelet restarts it and ' +
+    'its restart count rises. Prints nothing on success; each node that fails is reported.';
+  static examples = [
+    '<%= config.bin %> restart ext-hello-world',
+    '<%= config.bin %> restart -k default/nginx-node-1:nginx:4183a7d7a771',
+  ];
+  static args = {
+    id: Args.string({description: 'container or process id', required: true}),
+  };
+  static flags = {
+    kubernetes: Flags.boolean({char: 'k', description: 'use the k8s.io containerd namespace'}),
+    'use-cri': Flags.boolean({description: 'use the CRI driver', hidden: true}),
+  };
+}
