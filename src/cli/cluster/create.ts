@@ -14,6 +14,7 @@ import {
   ClusterDescription, ClusterPlan, creatingMarkerPath, DISCOVERY_DIR, listClusters, nextFreeRange, planCluster, readCluster, writeClusterFile,
 } from './layout.js';
 import {isListening, stopNodeProcesses} from './processes.js';
+import type {RolePatches} from './patches.js';
 import type {Progress} from './progress.js';
 import {provisionCluster} from './provision.js';
 
@@ -29,6 +30,8 @@ export interface CreateOptions {
   root: string;
   talosconfigPath: string;
   waitTimeoutMs: number;
+  /** machine config patches by role, applied before any node starts */
+  patches?: RolePatches;
   signal: AbortSignal;
   progress: Progress;
   /** where the note about an interrupted create goes (stderr) */
@@ -64,7 +67,7 @@ export async function createCluster(opts: CreateOptions): Promise<ClusterDescrip
   const {progress} = opts;
   try {
     progress.step(`generating PKI and machine configs for ${nodeCount(plan.nodes.length)}`);
-    const credentials = await provisionCluster(plan);
+    const credentials = await provisionCluster(plan, opts.patches);
     // Written before any process starts, so `cluster destroy` can always find what was started.
     writeClusterFile(plan.clusterDir, description);
     fs.rmSync(creatingMarkerPath(plan.clusterDir), {force: true});

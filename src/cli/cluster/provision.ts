@@ -6,7 +6,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {newMachineConfig, validateMachineConfig} from '../../machinery/machineconfig/index.js';
 import {CertAndKey, generateCA, issueClientCert, issueServerCert} from '../../machinery/pki.js';
+import {CliError, EXIT_USAGE} from '../errors.js';
 import {ClusterPlan, DISCOVERY_DIR, NODE_DIRS} from './layout.js';
+import {patchNodeConfig, patchSources, type RolePatches} from './patches.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Talos's defaults: the OS CA lasts 10 years, issued API certificates 1 year. */
@@ -21,7 +23,7 @@ export interface ClusterCredentials {
   admin: CertAndKey;
 }
 
-export async function provisionCluster(plan: ClusterPlan): Promise<ClusterCredentials> {
+export async function provisionCluster(plan: ClusterPlan, patches?: RolePatches): Promise<ClusterCredentials> {
   const ca = await generateCA({organization: 'talos', ttlMs: CA_TTL_MS});
   const admin = await issueClientCert(ca, {roles: ['os:admin'], ttlMs: CERT_TTL_MS});
   const token = machineToken();
@@ -29,7 +31,7 @@ export async function provisionCluster(plan: ClusterPlan): Promise<ClusterCreden
   fs.mkdirSync(path.join(plan.clusterDir, DISCOVERY_DIR), {mode: 0o700});
   for (const node of plan.nodes) {
     for (const dir of NODE_DIRS) fs.mkdirSync(path.join(node.stateDir, dir), {recursive: true, mode: 0o700});
-    const config = newMachineConfig({
+    const generated = newMachineConfig({
       type: node.role,
       clusterName: plan.name,
       controlPlaneEndpoint,
@@ -39,9 +41,15 @@ export async function provisionCluster(plan: ClusterPlan): Promise<ClusterCreden
       caKeyPem: node.role === 'controlplane' ? ca.key : undefined,
       token,
     });
-    // The same check osd runs on its config at start-up; failing it here is our bug, not the user's.
+    const config = patchNodeConfig(generated, node, patches);
+    // The same check osd runs on its config at start-up; failing it without patches is our bug, not the user's.
     const validation = validateMachineConfig(config, {mode: 'metal'});
     if (validation.message !== undefined) {
+      if (config !== generated) {
+        throw new CliError(`the machine config of ${node.name} after the patches (${patchSources(node, patches)}) is invalid: ${validation.message}`, EXIT_USAGE, [
+          'fix the patch; `osctl cluster create` started nothing',
+        ]);
+      }
       throw new Error(`bug: the machine config generated for ${node.name} is invalid: ${validation.message}`);
     }
     const server = await issueServerCert(ca, {ips: [node.address], dnsNames: [node.name], commonName: node.name, ttlMs: CERT_TTL_MS});

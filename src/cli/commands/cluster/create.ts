@@ -2,6 +2,15 @@ import {Flags} from '@oclif/core';
 import {BaseCommand} from '../../base-command.js';
 import {DEFAULT_CIDR, DEFAULT_CLUSTER_NAME} from '../../cluster/layout.js';
 
+/** A repeatable machine config patch flag; non-greedy, so `--config-patch @a.yaml --workers 2` keeps its meaning. */
+function patchFlag(whose: string) {
+  return Flags.string({
+    description: `patch the machine configs of ${whose}: @file or inline YAML/JSON; an RFC 6902 JSON patch or a strategic merge patch (repeatable)`,
+    multiple: true,
+    multipleNonGreedy: true,
+  });
+}
+
 export default class ClusterCreate extends BaseCommand {
   static summary = 'Create a local cluster: one osd agent per node on loopback addresses';
   static description =
@@ -11,6 +20,8 @@ export default class ClusterCreate extends BaseCommand {
   static examples = [
     '<%= config.bin %> cluster create',
     '<%= config.bin %> cluster create --name lab --cidr 127.20.0.128/25 --controlplanes 1 --workers 2',
+    '<%= config.bin %> cluster create --config-patch @static-pod.yaml',
+    `<%= config.bin %> cluster create --config-patch-worker '[{"op": "add", "path": "/machine/network/hostname", "value": "w"}]'`,
   ];
   // Counts are strings: the start-up fast path hands flag values over unconverted, so the
   // action parses them (with the same messages on either path).
@@ -20,5 +31,8 @@ export default class ClusterCreate extends BaseCommand {
     controlplanes: Flags.string({description: 'number of control plane nodes (at least 1)', default: '3'}),
     workers: Flags.string({description: 'number of worker nodes', default: '1'}),
     'wait-timeout': Flags.string({description: 'how long to wait for every node to answer, e.g. 30s, 2m', default: '30s'}),
+    'config-patch': patchFlag('every node'),
+    'config-patch-control-plane': patchFlag('the control plane nodes (after --config-patch)'),
+    'config-patch-worker': patchFlag('the worker nodes (after --config-patch)'),
   };
 }
