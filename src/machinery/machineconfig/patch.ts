@@ -49,7 +49,8 @@ export function loadPatches(argumentsList: readonly string[], readFile: (path: s
 
 function describeInline(text: string): string {
   const oneLine = text.replace(/\s+/g, ' ').trim();
-  return JSON.stringify(oneLine.length > 40 ? `${oneLine.slice(0, 40)}…` : oneLine);
+  const shown = oneLine.length > 40 ? `${oneLine.slice(0, 40)}…` : oneLine;
+  return shown.includes("'") ? JSON.stringify(shown) : `'${shown}'`;
 }
 
 /** Reads one patch's text; `source` names it in errors. */
