@@ -10,7 +10,7 @@ export default class Containers extends BaseCommand {
   static examples = [
     '<%= config.bin %> containers',
     '<%= config.bin %> containers -k',
-    '<%= config.bin %> -n 127.20.0.2,127.20.0.3 containers -k -o yaml',
+    '<%= config.bin %> -n 127.20.0.2,127.20.0.3 containers -k -o json',
   ];
   static flags = {
     output: outputFlag,

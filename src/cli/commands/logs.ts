@@ -7,12 +7,13 @@ export default class Logs extends BaseCommand {
     'Each line is printed as `<node>: <line>`; with several nodes, lines interleave as they arrive. ' +
     'With -k the id is a container id as `osctl containers -k` shows it (or `<namespace>/<pod>:<container>`), and the ' +
     'lines are in CRI format, each starting with its RFC 3339 timestamp. Service logs carry no timestamps of their own, ' +
-    'so --since works with -k only. -f follows until Ctrl-C; a node that fails is reported and the others go on.';
+    'so --since works with -k only. -f follows until Ctrl-C; a node that fails is reported and the others go on. ' +
+    'Example: `osctl logs -k default/web-node-1:web -f --since 10m`.';
+  // `-f` and `-k <id>` need a followed log or a pod: see the description; these run anywhere.
   static examples = [
     '<%= config.bin %> logs kubelet',
     '<%= config.bin %> logs controller-runtime --tail 20',
-    '<%= config.bin %> -n 127.20.0.2,127.20.0.3 logs apid -f',
-    '<%= config.bin %> logs -k default/nginx-node-1:nginx --since 10m',
+    '<%= config.bin %> -n 127.20.0.2,127.20.0.3 logs apid --tail 5',
   ];
   static args = {
     id: Args.string({description: 'service log id, or with -k a container id', required: true}),

@@ -12,7 +12,7 @@ export default class Service extends BaseCommand {
   static examples = [
     '<%= config.bin %> service',
     '<%= config.bin %> -n 127.20.0.2,127.20.0.3 service kubelet',
-    '<%= config.bin %> service ext-hello-world restart',
+    '<%= config.bin %> service kubelet restart',
     '<%= config.bin %> service apid -o yaml',
   ];
   static args = {

@@ -16,12 +16,14 @@ export default class ClusterCreate extends BaseCommand {
   static description =
     'Nodes get consecutive addresses of --cidr from .2 on, control planes first. Their state lives in ' +
     '$TALOS_HOME/clusters/<name> (default ~/.talos/clusters/<name>), and a context named after the cluster ' +
-    'is merged into the talosconfig and made current.';
+    'is merged into the talosconfig and made current. Patches (--config-patch for every node, then ' +
+    '--config-patch-control-plane or --config-patch-worker by role) change the generated machine configs before any node ' +
+    'starts: a strategic merge patch is a partial machine config (maps merge, lists append, `$patch: delete` removes), ' +
+    'a JSON patch is a list of RFC 6902 operations; each is @file or the patch itself.';
   static examples = [
     '<%= config.bin %> cluster create',
     '<%= config.bin %> cluster create --name lab --cidr 127.20.0.128/25 --controlplanes 1 --workers 2',
-    '<%= config.bin %> cluster create --config-patch @static-pod.yaml',
-    `<%= config.bin %> cluster create --config-patch-worker '[{"op": "add", "path": "/machine/network/hostname", "value": "w"}]'`,
+    `<%= config.bin %> cluster create --name pods --cidr 127.20.0.64/28 --controlplanes 1 --workers 0 --config-patch '{"machine": {"pods": [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "sleeper"}, "spec": {"containers": [{"name": "sleeper", "image": "busybox", "command": ["sleep", "3600"]}]}}]}}'`,
   ];
   // Counts are strings: the start-up fast path hands flag values over unconverted, so the
   // action parses them (with the same messages on either path).

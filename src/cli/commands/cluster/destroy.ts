@@ -7,7 +7,7 @@ export default class ClusterDestroy extends BaseCommand {
   static description =
     'Only processes that are still the cluster\'s own osd agents are signalled (SIGTERM, then SIGKILL after 5s). ' +
     'The context is removed from the talosconfig the cluster was created with, unless --talosconfig names another.';
-  static examples = ['<%= config.bin %> cluster destroy', '<%= config.bin %> cluster destroy --name lab'];
+  static examples = ['<%= config.bin %> cluster destroy', '<%= config.bin %> cluster destroy --name lab', '<%= config.bin %> cluster destroy --name pods'];
   static flags = {
     name: Flags.string({description: 'cluster name', default: DEFAULT_CLUSTER_NAME}),
   };
