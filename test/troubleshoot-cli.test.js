@@ -10,6 +10,9 @@ import * as grpc from '@grpc/grpc-js';
 import {ContainerDriver} from '../dist/machinery/api/common/common.js';
 import {MachineServiceService} from '../dist/machinery/api/machine/machine.js';
 import {generateCA, issueClientCert, issueServerCert} from '../dist/machinery/pki.js';
+import {OsClient} from '../dist/cli/client.js';
+import {containerIds, logIds, serviceIds} from '../dist/cli/node-api.js';
+import {contextCredentials, contextEndpoints, readTalosconfig, selectContext} from '../dist/cli/talosconfig.js';
 import {DAY, freePort, normalizeKey} from './helpers/agents.js';
 import {makeHome, osctl, osctlSpawn} from './helpers/cli.js';
 
@@ -282,5 +285,25 @@ describe('logs', () => {
     assert.ok(floodWritten - resumedAt > 1_000_000, 'the stream went on once the reader read again');
     process.kill(child.pid, 'SIGINT');
     assert.equal(await exited, 130);
+  });
+});
+
+describe('values for completion', () => {
+  it('service ids, container ids and log ids of a node', async () => {
+    const file = path.join(home, '.talos', 'config');
+    const context = selectContext(readTalosconfig(file), file);
+    const client = await OsClient.connect({
+      configPath: file, contextName: context.name, endpoints: contextEndpoints(context), ...contextCredentials(context),
+      timeoutMs: 10_000, signal: new AbortController().signal,
+    });
+    try {
+      assert.deepEqual(await serviceIds(client, A), ['apid', 'etcd']);
+      assert.deepEqual(await containerIds(client, A, true), ['default/web-1:app:aaaaaaaaaaaa', 'default/web-1']);
+      assert.deepEqual(lastRequest('containers'), {namespace: 'k8s.io', driver: ContainerDriver.CRI});
+      assert.deepEqual(await logIds(client, B), ['apid', 'kubelet']);
+      await assert.rejects(serviceIds(client, BAD), /doesn't support stop operation/);
+    } finally {
+      client.close();
+    }
   });
 });
