@@ -231,7 +231,7 @@ describe('logs', () => {
     assert.deepEqual(lines.filter((l) => l.startsWith(`${A}: `)), [`${A}: alpha one`, `${A}: alpha two`, `${A}: alpha no newline`]);
     assert.deepEqual(lines.filter((l) => l.startsWith(`${B}: `)), [`${B}: beta one\r`, `${B}: beta two`]);
     assert.equal(lines.at(-2), `${A}: alpha no newline`, 'the unfinished line comes last');
-    assert.match(r.stderr, /^error from node 127\.46\.0\.99: rpc error: code = Unknown desc = log "kubelet" was not registered$/m);
+    assert.match(r.stderr, /^error from node 127\.46\.0\.99: rpc error: code = Unknown desc = log "kubelet" was not registered\n  hint: service logs are named by service id/);
   });
 
   it('sends -1 by default and -k as k8s.io/CRI; refuses --tail -5 and --since without -k before connecting', async () => {

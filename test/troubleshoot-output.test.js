@@ -5,7 +5,7 @@ import {
   formatServiceActions, formatServiceDetail, formatServiceList, goAge,
 } from '../dist/cli/output/service-view.js';
 import {containerRows, ContainersTable, sortedById} from '../dist/cli/output/containers-view.js';
-import {criLineTime, NodeLinePrinter} from '../dist/cli/output/log-lines.js';
+import {criLineTime, MAX_PENDING_LINE, NodeLinePrinter} from '../dist/cli/output/log-lines.js';
 import {parseTail} from '../dist/cli/actions/logs.js';
 
 const NOW = new Date('2026-12-02T08:00:00.000Z');
@@ -198,6 +198,18 @@ describe('log lines', () => {
     const bytes = Buffer.from('h\u00e9llo \u2514\u2500\n');
     for (const b of bytes) printer.push('n', Buffer.from([b]));
     assert.equal(out.text, 'n: h\u00e9llo \u2514\u2500\n');
+  });
+
+  it('prints a line that never ends once it reaches the cap, and goes on after it', () => {
+    const out = collector();
+    const printer = new NodeLinePrinter(out);
+    const piece = Buffer.alloc(1024, 'a');
+    for (let sent = 0; sent < MAX_PENDING_LINE - 1024; sent += 1024) printer.push('n', piece);
+    assert.equal(out.chunks.length, 0, 'held below the cap');
+    printer.push('n', piece);
+    assert.equal(out.text, `n: ${'a'.repeat(MAX_PENDING_LINE)}\n`);
+    printer.push('n', Buffer.from('b\n'));
+    assert.equal(out.text.slice(-6), '\nn: b\n');
   });
 
   it('reports the writer\'s backpressure to the caller', () => {

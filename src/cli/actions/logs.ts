@@ -63,8 +63,22 @@ export default async function logs({flags, args}: InvocationOf<typeof LogsComman
     }),
   );
   printer.flushLeftovers();
+  const hint = missingLogHint(results, flags.kubernetes);
+  if (hint) ctx.err.write(`  hint: ${hint}\n`);
   ctx.setNodeExitCode(results);
   return results;
+}
+
+/** What to try when a node knows no log by that id (the node's own texts, items 16 and 21). */
+function missingLogHint(results: readonly NodeResult<void>[], kubernetes: boolean): string | undefined {
+  const messages = results.map((r) => r.error?.message ?? '');
+  if (messages.some((m) => / was not registered$/.test(m))) {
+    return 'service logs are named by service id (`osctl service` lists them) or controller-runtime; for a container\'s log use -k';
+  }
+  if (kubernetes && messages.some((m) => /container ".*" not found$/.test(m))) {
+    return '`osctl containers -k` lists the container ids; `<namespace>/<pod>:<container>` also works';
+  }
+  return undefined;
 }
 
 /** stdout as bytes, with one shared wait for its drain (every node's stream waits on the same one). */

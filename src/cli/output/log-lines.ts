@@ -8,6 +8,13 @@ import {compareBytes} from './containers-view.js';
 const NEWLINE = 0x0a;
 const NEWLINE_BYTES = Buffer.from('\n');
 
+/**
+ * The longest unfinished line kept per node (a service's whole log buffer is about this size).
+ * A followed log that never writes a newline would otherwise grow without end: past this, what
+ * is held is printed as a line of its own.
+ */
+export const MAX_PENDING_LINE = 1 << 20;
+
 /** Where the lines go; `write` returns false when the reader is behind (stdout's contract). */
 export interface ByteWriter {
   write(bytes: Uint8Array): boolean;
@@ -16,6 +23,7 @@ export interface ByteWriter {
 export class NodeLinePrinter {
   /** per node, the pieces of its unfinished line (kept as pieces: a long line costs no re-copying) */
   private readonly partial = new Map<string, Buffer[]>();
+  private readonly pendingBytes = new Map<string, number>();
 
   /**
    * @param keepLine decides per complete line (without its newline) whether it is printed;
@@ -29,13 +37,25 @@ export class NodeLinePrinter {
     const pending = this.partial.get(node) ?? [];
     const lastNewline = data.lastIndexOf(NEWLINE);
     if (lastNewline === -1) {
+      if (data.length === 0) return true;
       // A copy: the caller may reuse the chunk's memory.
-      if (data.length > 0) this.partial.set(node, [...pending, Buffer.from(data)]);
-      return true;
+      pending.push(Buffer.from(data));
+      const size = (this.pendingBytes.get(node) ?? 0) + data.length;
+      if (size < MAX_PENDING_LINE) {
+        this.partial.set(node, pending);
+        this.pendingBytes.set(node, size);
+        return true;
+      }
+      this.forget(node);
+      const line = Buffer.concat(pending);
+      return !this.keepLine(line) || this.out.write(Buffer.concat([Buffer.from(`${node}: `), line, NEWLINE_BYTES]));
     }
     const rest = data.subarray(lastNewline + 1);
-    if (rest.length > 0) this.partial.set(node, [Buffer.from(rest)]);
-    else this.partial.delete(node);
+    this.forget(node);
+    if (rest.length > 0) {
+      this.partial.set(node, [Buffer.from(rest)]);
+      this.pendingBytes.set(node, rest.length);
+    }
     const prefix = Buffer.from(`${node}: `);
     const pieces: Buffer[] = [];
     let start = 0;
@@ -60,7 +80,13 @@ export class NodeLinePrinter {
       if (this.keepLine(line)) pieces.push(Buffer.from(`${node}: `), line, NEWLINE_BYTES);
     }
     this.partial.clear();
+    this.pendingBytes.clear();
     return pieces.length === 0 || this.out.write(Buffer.concat(pieces));
+  }
+
+  private forget(node: string): void {
+    this.partial.delete(node);
+    this.pendingBytes.delete(node);
   }
 }
 
