@@ -13,7 +13,7 @@ export default class Logs extends BaseCommand {
   static examples = [
     '<%= config.bin %> logs kubelet',
     '<%= config.bin %> logs controller-runtime --tail 20',
-    '<%= config.bin %> -n 127.20.0.2,127.20.0.3 logs apid --tail 5',
+    '<%= config.bin %> -n 127.20.0.2,127.20.0.3 logs machined --tail 5',
   ];
   static args = {
     id: Args.string({description: 'service log id, or with -k a container id', required: true}),
