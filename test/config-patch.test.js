@@ -26,6 +26,8 @@ describe('patch arguments', () => {
     assert.equal(patches[0].kind, 'json6902');
     assert.equal(patches[0].source, 'patch file "a.yaml"');
     assert.equal(patches[1].kind, 'strategic');
+    assert.throws(() => loadPatches(['@https://example.com/p.yaml'], () => assert.fail('no file is read')),
+      /patch "https:\/\/example\.com\/p\.yaml": patches are not fetched over http\(s\); download it and pass @<file>/);
   });
 });
 

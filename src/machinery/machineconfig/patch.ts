@@ -42,6 +42,10 @@ export function patchArgumentSource(argument: string): { file: string } | { inli
 export function loadPatches(argumentsList: readonly string[], readFile: (path: string) => string): ConfigPatch[] {
   return argumentsList.map((argument) => {
     const source = patchArgumentSource(argument);
+    if ('file' in source && /^https?:\/\/[^/]/.test(source.file)) {
+      // talosctl fetches these; we read no network input: the user fetches it and names the file.
+      throw new ConfigPatchError(`patch "${source.file}": patches are not fetched over http(s); download it and pass @<file>`);
+    }
     if ('file' in source) return loadPatch(readFile(source.file), `patch file "${source.file}"`);
     return loadPatch(source.inline, `inline patch ${describeInline(source.inline)}`);
   });
