@@ -50,7 +50,10 @@ export async function benchLogs({osctl, env, interleaved, record}) {
     const worker = description.nodes.find((node) => node.address === WORKER);
     const controlPlane = description.nodes.find((node) => node.address === CONTROL_PLANE);
     const containers = await waitFor(() => {
-      const listed = JSON.parse(run('-e', CONTROL_PLANE, '-n', WORKER, 'containers', '-k', '-o', 'json'));
+      const listed = run('-e', CONTROL_PLANE, '-n', WORKER, 'containers', '-k', '-o', 'ndjson')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line));
       const running = listed.filter((c) => c.status === 'CONTAINER_RUNNING');
       return running.length >= POD_COUNT ? running : undefined;
     }, 30_000, 'all benchmark pods running');
