@@ -4,9 +4,12 @@
 import assert from 'node:assert/strict';
 import {spawn} from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import {describe, it} from 'node:test';
 import {ServiceLogs} from '../dist/agent/logs/service-logs.js';
 import {InProcessRunner} from '../dist/agent/system/in-process-runner.js';
+import {ProcessGroupRecords} from '../dist/agent/system/process-groups.js';
 import {ProcessRunner} from '../dist/agent/system/process-runner.js';
 import {Supervisor} from '../dist/agent/system/supervisor.js';
 
@@ -154,6 +157,55 @@ describe('supervisor', () => {
     const leader = Number(output.trim());
     assert.ok(leader > 0, output);
     await until(() => !alive(leader), 'the orphaned service to be killed', 2000);
+  });
+
+  it('an osd started after a SIGKILLed one kills the process groups that one left, and only those', async () => {
+    const records = fs.mkdtempSync(path.join(os.tmpdir(), 'osd-groups-'));
+    const runner = new URL('../dist/agent/system/process-runner.js', import.meta.url).href;
+    const groups = new URL('../dist/agent/system/process-groups.js', import.meta.url).href;
+    // A stands for a service that runs on; B's leader ends after osd died and leaves a grandchild.
+    const script = `
+      import {ProcessRunner} from ${JSON.stringify(runner)};
+      import {ProcessGroupRecords} from ${JSON.stringify(groups)};
+      const records = new ProcessGroupRecords(${JSON.stringify(records)});
+      await records.killLeftovers();
+      let output = '';
+      const log = {write: (data) => { output += data; if ((output.match(/grandchild/g) ?? []).length === 2) console.log(output.trim()); }};
+      for (const [id, script] of [['ext-a', 'sleep 60 & echo grandchild $!; exec sleep 60'], ['ext-b', 'sleep 60 & echo grandchild $!; sleep 0.5']]) {
+        const runner = new ProcessRunner({id, args: ['/bin/sh', '-c', script], env: {}, log, texts: 'task', groups: records});
+        void runner.run({running: () => console.log(id, runner.pid()), stopping() {}, waiting() {}});
+      }
+      setInterval(() => {}, 1000);
+    `;
+    const osd = spawn(process.execPath, ['--input-type=module', '-e', script], {stdio: ['ignore', 'pipe', 'inherit']});
+    let output = '';
+    osd.stdout.on('data', (chunk) => (output += chunk));
+    // A process of another owner whose PID a stale record names: its start time differs, so it stays.
+    const stranger = spawn('sleep', ['60'], {detached: true, stdio: 'ignore'});
+    try {
+      await until(() => (output.match(/grandchild/g) ?? []).length === 2 && /ext-a \d+/.test(output) && /ext-b \d+/.test(output), 'both services', 8000);
+      const leaderA = Number(/ext-a (\d+)/.exec(output)[1]);
+      const leaderB = Number(/ext-b (\d+)/.exec(output)[1]);
+      const grandchildren = [...output.matchAll(/grandchild (\d+)/g)].map((match) => Number(match[1]));
+      assert.equal(fs.readdirSync(records).length, 2);
+      const killed = new Promise((resolve) => osd.once('exit', resolve));
+      osd.kill('SIGKILL');
+      await killed;
+      // Nothing ran osd's exit hook: the groups live on, and B's leader ends by itself.
+      await until(() => !alive(leaderB), "B's leader to end", 3000);
+      for (const pid of [leaderA, ...grandchildren]) assert.ok(alive(pid), `pid ${pid} should have outlived the killed osd`);
+      fs.writeFileSync(path.join(records, String(stranger.pid)), `${stranger.pid} 1 ext-stale\n`);
+
+      const leftovers = await new ProcessGroupRecords(records).killLeftovers();
+      assert.deepEqual(leftovers.map(({name}) => name).sort(), ['ext-a', 'ext-b']);
+      for (const pid of [leaderA, ...grandchildren]) assert.ok(!alive(pid), `pid ${pid} still alive`);
+      assert.ok(alive(stranger.pid), 'a reused PID is left alone');
+      assert.deepEqual(fs.readdirSync(records), []);
+    } finally {
+      osd.kill('SIGKILL');
+      stranger.kill('SIGKILL');
+      fs.rmSync(records, {recursive: true, force: true});
+    }
   });
 
   it('waits for dependencies with Talos texts, re-described as they come up', async () => {

@@ -16,6 +16,7 @@ import {isAbsolute, join, posix, relative} from 'node:path';
 import {loadYaml} from '../../machinery/yaml.js';
 import type {ExtensionServiceConfigDocument, MachineConfigDocument} from '../../machinery/machineconfig/types.js';
 import type {ServiceLogs} from '../logs/service-logs.js';
+import type {ProcessGroupRecords} from './process-groups.js';
 import {ProcessRunner} from './process-runner.js';
 import type {Condition, RestartPolicy, ServiceDefinition} from './service.js';
 
@@ -53,6 +54,8 @@ export interface ExtensionServiceOptions {
   warn: (message: string) => void;
   machineConfig: () => MachineConfigDocument;
   gracefulStopMs?: number;
+  /** Where running services' process groups are noted (see process-groups.ts). */
+  groups?: ProcessGroupRecords;
 }
 
 /** The extension services defined in the state dir, in file-name order. */
@@ -229,6 +232,7 @@ function extensionService(spec: ExtensionSpec, options: ExtensionServiceOptions)
         log: options.serviceLogs.writer(id),
         texts: 'task',
         gracefulStopMs: options.gracefulStopMs,
+        groups: options.groups,
       });
     },
   };

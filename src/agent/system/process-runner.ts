@@ -4,8 +4,8 @@
 // rest of the group is killed, as a container's processes end with its init process, so nothing
 // the service started outlives it.
 import {spawn, type ChildProcess} from 'node:child_process';
-import {readdir, readFile} from 'node:fs/promises';
 import type {LogWriter} from '../logs/service-logs.js';
+import {groupEmptied, killGroup, type ProcessGroupRecords} from './process-groups.js';
 import type {Runner, RunnerReporter} from './service.js';
 
 /** Talos's graceful shutdown timeout before SIGKILL (runner/runner.go). */
@@ -26,6 +26,8 @@ export interface ProcessRunnerOptions {
   /** `process`: Talos's process runner texts; `task`: its containerd runner texts (extension services). */
   texts: 'process' | 'task';
   gracefulStopMs?: number;
+  /** Where the process group is noted while it lives, so that an osd started after a killed one ends it. */
+  groups?: ProcessGroupRecords;
 }
 
 export class ProcessRunner implements Runner {
@@ -58,7 +60,10 @@ export class ProcessRunner implements Runner {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       this.child = child;
-      if (child.pid !== undefined) trackGroup(child.pid);
+      if (child.pid !== undefined) {
+        trackGroup(child.pid);
+        options.groups?.record(child.pid, options.id);
+      }
       const output = (chunk: Buffer): void => {
         options.log.write(chunk);
         this.rememberLastLine(chunk);
@@ -81,10 +86,12 @@ export class ProcessRunner implements Runner {
       this.exited = new Promise<void>((exited) => {
         child.once('exit', (code, signal) => {
           // The leader is gone: end what it left behind in its group, and see it gone.
-          killGroup(child.pid, 'SIGKILL');
-          const groupGone = groupEmptied(child.pid);
+          const pgid = child.pid!;
+          killGroup(pgid, 'SIGKILL');
+          const groupGone = groupEmptied(pgid);
           void groupGone.then(() => {
-            if (child.pid !== undefined) liveGroups.delete(child.pid);
+            liveGroups.delete(pgid);
+            options.groups?.forget(pgid);
             exited();
           });
           // The last output (for the failure text and the log) arrives with the pipes' end.
@@ -104,7 +111,7 @@ export class ProcessRunner implements Runner {
     const {id, texts} = this.options;
     const target = texts === 'task' ? `task ${id} (PID ${child.pid}, container ${id})` : this.name;
     this.reporter?.stopping(`Sending SIGTERM to ${target}`);
-    killGroup(child.pid, 'SIGTERM');
+    killGroup(child.pid!, 'SIGTERM');
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(true), this.options.gracefulStopMs ?? GRACEFUL_STOP_MS);
@@ -113,7 +120,7 @@ export class ProcessRunner implements Runner {
     clearTimeout(timer);
     if (timedOut) {
       this.reporter?.stopping(`Sending SIGKILL to ${target}`);
-      killGroup(child.pid, 'SIGKILL');
+      killGroup(child.pid!, 'SIGKILL');
       await this.exited;
     }
   }
@@ -174,51 +181,6 @@ function trackGroup(pgid: number): void {
   process.once('exit', () => {
     for (const group of liveGroups) killGroup(group, 'SIGKILL');
   });
-}
-
-/** How long a killed group may take to disappear before the run ends regardless. */
-const GROUP_EXIT_MS = 2000;
-
-/**
- * Resolves once no live process of the group is left (SIGKILL is delivered asynchronously), or
- * after GROUP_EXIT_MS. Orphans are reparented to PID 1, which may leave them as zombies for a
- * while: a zombie has ended, so it does not count.
- */
-async function groupEmptied(pgid: number | undefined): Promise<void> {
-  if (pgid === undefined) return;
-  const deadline = Date.now() + GROUP_EXIT_MS;
-  while (Date.now() < deadline && (await groupHasLiveProcess(pgid))) await delay(20);
-}
-
-async function groupHasLiveProcess(pgid: number): Promise<boolean> {
-  try {
-    process.kill(-pgid, 0);
-  } catch {
-    return false;
-  }
-  let entries: string[];
-  try {
-    entries = await readdir('/proc');
-  } catch {
-    return true; // no procfs: the group still exists, zombie or not
-  }
-  for (const entry of entries) {
-    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    // After "pid (comm) ": state, ppid, pgrp.
-    const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(group) === pgid && state !== 'Z') return true;
-  }
-  return false;
-}
-
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // ESRCH: the group is already empty.
-  }
 }
 
 /** Go's `%q` of a []string: `["/bin/x" "arg"]`. */

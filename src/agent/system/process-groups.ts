@@ -1,0 +1,140 @@
+// Process groups as osd's stand-in for cgroups: asking whether a group still has live processes,
+// and records that let the next osd end the groups a killed osd left behind. A process group a
+// service or container runs in survives osd's SIGKILL (it is its own session); osd's exit hook
+// cannot run then, so each group is noted in a file under the node's `run/` dir while it lives, and
+// osd kills what the files name when it starts again.
+//
+// A record is `<pid> <start time> <name>`: the leader's PID (= the group id), its start time in
+// clock ticks since boot (/proc/<pid>/stat field 22), and what ran there (for the log). The start
+// time tells a leader osd started from a later process that reused its PID.
+import {mkdir, readdir, readFile, rm} from 'node:fs/promises';
+import {readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+
+/** How long a killed group may take to disappear before callers go on regardless. */
+export const GROUP_EXIT_MS = 2000;
+
+interface ProcStat {
+  state: string;
+  pgrp: number;
+  startTime: string;
+}
+
+/** The fields of /proc/<pid>/stat this module uses, or undefined when the process is gone. */
+function readStat(text: string): ProcStat | undefined {
+  // After "pid (comm) " (comm may hold spaces and parentheses): state, ppid, pgrp, … starttime (22nd field overall).
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  if (fields.length < 20) return undefined;
+  return {state: fields[0], pgrp: Number(fields[2]), startTime: fields[19]};
+}
+
+/** A process's start time (clock ticks since boot), or undefined when it is gone or a zombie. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return stat === undefined || stat.state === 'Z' ? undefined : stat.startTime;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Live (not zombie) processes of group `pgid`, with their start times; undefined without procfs. */
+async function groupMembers(pgid: number): Promise<Array<{pid: number; startTime: string}> | undefined> {
+  const members: Array<{pid: number; startTime: string}> = [];
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return undefined;
+  }
+  for (const entry of entries) {
+    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
+    const stat = readStat(await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => ''));
+    if (stat !== undefined && stat.pgrp === pgid && stat.state !== 'Z') members.push({pid: Number(entry), startTime: stat.startTime});
+  }
+  return members;
+}
+
+/**
+ * True while group `pgid` has a live process. Orphans are reparented to PID 1, which may leave them
+ * as zombies for a while: a zombie has ended, so it does not count.
+ */
+export async function groupHasLiveProcess(pgid: number): Promise<boolean> {
+  try {
+    process.kill(-pgid, 0);
+  } catch {
+    return false;
+  }
+  // Without procfs the group exists, zombie or not.
+  return ((await groupMembers(pgid))?.length ?? 1) > 0;
+}
+
+/** Resolves once group `pgid` has no live process (SIGKILL is delivered asynchronously), or after `deadlineMs`. */
+export async function groupEmptied(pgid: number, deadlineMs = GROUP_EXIT_MS): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (Date.now() < deadline && (await groupHasLiveProcess(pgid))) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+/** Sends `signal` to group `pgid`; false when the group is already empty. */
+export function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false; // ESRCH
+  }
+}
+
+/** A group an earlier osd left behind and this one killed. */
+export interface LeftoverGroup {
+  pgid: number;
+  name: string;
+}
+
+/** The records of one kind of process groups (services, containers) in one directory. */
+export class ProcessGroupRecords {
+  constructor(readonly directory: string) {}
+
+  /**
+   * Kills the groups that the records of an earlier osd name and deletes every record; call once,
+   * before starting anything that records here. A group is killed when its leader still has the
+   * recorded start time, or when the leader is gone but processes started after it remain in the
+   * group (a PID that still names a group cannot have been reused). Waits (bounded) for them to go.
+   */
+  async killLeftovers(): Promise<LeftoverGroup[]> {
+    await mkdir(this.directory, {recursive: true, mode: 0o700});
+    const killed: LeftoverGroup[] = [];
+    for (const file of await readdir(this.directory)) {
+      const path = join(this.directory, file);
+      const [pidText = '', startTime = '', ...name] = (await readFile(path, 'utf8').catch(() => '')).trim().split(' ');
+      await rm(path, {force: true});
+      const pgid = Number(pidText);
+      if (!Number.isSafeInteger(pgid) || pgid <= 1 || startTime === '') continue;
+      const leaderStart = processStartTime(pgid);
+      const ours =
+        leaderStart !== undefined
+          ? leaderStart === startTime
+          : ((await groupMembers(pgid)) ?? []).some((member) => BigInt(member.startTime) >= BigInt(startTime));
+      if (ours && killGroup(pgid, 'SIGKILL')) killed.push({pgid, name: name.join(' ')});
+    }
+    await Promise.all(killed.map(({pgid}) => groupEmptied(pgid)));
+    return killed;
+  }
+
+  /** Notes a group that has just been started (its leader `pgid` is alive). Never throws: a record is a safety net. */
+  record(pgid: number, name: string): void {
+    const startTime = processStartTime(pgid);
+    if (startTime === undefined) return;
+    try {
+      writeFileSync(join(this.directory, String(pgid)), `${pgid} ${startTime} ${name}\n`, {mode: 0o600});
+    } catch {
+      // No record: only a killed osd's leftovers would go unnoticed.
+    }
+  }
+
+  /** Drops the record of a group that has ended. */
+  forget(pgid: number): void {
+    rmSync(join(this.directory, String(pgid)), {force: true});
+  }
+}
+
