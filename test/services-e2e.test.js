@@ -11,6 +11,7 @@ import {after, before, describe, it} from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import {ContainerDriver} from '../dist/machinery/api/common/common.js';
 import {ServiceStateEvent, ServiceStateEvent_Action} from '../dist/machinery/api/machine/machine.js';
+import {ProcessGroupRecords} from '../dist/agent/system/process-groups.js';
 import {issueClientCert} from '../dist/machinery/pki.js';
 import {clientCredentials, collect, DAY, eventually, MachineClient, rejectsWith, StateClient, unary} from './helpers/agents.js';
 import {root as repo} from './helpers/cli.js';
@@ -145,6 +146,15 @@ describe('service API end to end (osd process on 127.44.0.2)', () => {
     });
     writeExtension(stateDir, 'ignored.yml', 'name: ignored\n');
 
+    await startOsd();
+    client = new MachineClient(`${ADDRESS}:${cluster.port}`, cluster.credentials());
+    state = new StateClient(`${ADDRESS}:${cluster.port}`, cluster.credentials());
+    const readerCert = await issueClientCert(cluster.ca, {roles: ['os:reader'], ttlMs: DAY});
+    reader = new MachineClient(`${ADDRESS}:${cluster.port}`, clientCredentials(cluster.ca, readerCert));
+  });
+
+  async function startOsd() {
+    stderr = '';
     osd = spawn(process.execPath, [path.join(repo, 'bin/osd.js'), '--state-dir', stateDir, '--address', ADDRESS, '--port', String(cluster.port), '--discovery-dir', cluster.discoveryDir], {stdio: ['ignore', 'pipe', 'pipe']});
     osd.stderr.on('data', (chunk) => (stderr += chunk));
     await new Promise((resolve, reject) => {
@@ -152,11 +162,7 @@ describe('service API end to end (osd process on 127.44.0.2)', () => {
       osd.stdout.on('data', (chunk) => String(chunk).includes('osd listening on') && (clearTimeout(timer), resolve()));
       osd.once('exit', (code) => (clearTimeout(timer), reject(new Error(`osd exited with ${code}\n${stderr}`))));
     });
-    client = new MachineClient(`${ADDRESS}:${cluster.port}`, cluster.credentials());
-    state = new StateClient(`${ADDRESS}:${cluster.port}`, cluster.credentials());
-    const readerCert = await issueClientCert(cluster.ca, {roles: ['os:reader'], ttlMs: DAY});
-    reader = new MachineClient(`${ADDRESS}:${cluster.port}`, clientCredentials(cluster.ca, readerCert));
-  });
+  }
 
   after(async () => {
     client?.close();
@@ -166,6 +172,8 @@ describe('service API end to end (osd process on 127.44.0.2)', () => {
       osd.kill('SIGKILL');
       await new Promise((resolve) => osd.once('exit', resolve));
     }
+    // A test that failed half-way may leave osd's services behind: end them as the next osd would.
+    if (stateDir !== undefined) await new ProcessGroupRecords(path.join(stateDir, 'run/services')).killLeftovers();
     fs.rmSync(root, {recursive: true, force: true});
   });
 
@@ -375,5 +383,34 @@ describe('service API end to end (osd process on 127.44.0.2)', () => {
     assert.equal(await exited, 0, stderr);
     for (const pid of members) assert.ok(!alive(pid), `pid ${pid} still alive`);
     assert.deepEqual([...groupMembers(hello), ...groupMembers(waits)], []);
+  });
+
+  it('an osd started after a SIGKILLed one ends the service processes that one left running', async () => {
+    await startOsd();
+    const running = async () => {
+      const info = await service('ext-hello-world');
+      assert.equal(info.state, 'Running');
+      return Number(/PID (\d+)/.exec(texts(info).findLast((text) => text.startsWith('Running: Started')))[1]);
+    };
+    const leader = await eventually(running);
+    // The service's shell and its `sleep 300` (not the short sleeps of its loop, which end anyway).
+    const sleeper = await eventually(() => {
+      const found = groupMembers(leader).find((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\x00300\x00');
+      assert.ok(found !== undefined, 'the sleep 300 of the service');
+      return found;
+    });
+    const members = [leader, sleeper];
+    const killed = new Promise((resolve) => osd.once('exit', resolve));
+    osd.kill('SIGKILL');
+    await killed;
+    for (const pid of members) assert.ok(alive(pid), `pid ${pid} outlives a SIGKILLed osd`);
+
+    await startOsd();
+    assert.match(stderr, new RegExp(`killed process group ${leader} of service ext-hello-world, left running by an earlier osd`));
+    for (const pid of members) assert.ok(!alive(pid), `pid ${pid} still alive`);
+    assert.notEqual(await eventually(running), leader);
+    const exited = new Promise((resolve) => osd.once('exit', (code, signal) => resolve(code ?? signal)));
+    osd.kill('SIGTERM');
+    assert.equal(await exited, 0, stderr);
   });
 });

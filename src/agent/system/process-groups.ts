@@ -8,7 +8,7 @@
 // clock ticks since boot (/proc/<pid>/stat field 22), and what ran there (for the log). The start
 // time tells a leader osd started from a later process that reused its PID.
 import {mkdir, readdir, readFile, rm} from 'node:fs/promises';
-import {readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 
 /** How long a killed group may take to disappear before callers go on regardless. */
@@ -126,6 +126,7 @@ export class ProcessGroupRecords {
     const startTime = processStartTime(pgid);
     if (startTime === undefined) return;
     try {
+      mkdirSync(this.directory, {recursive: true, mode: 0o700});
       writeFileSync(join(this.directory, String(pgid)), `${pgid} ${startTime} ${name}\n`, {mode: 0o600});
     } catch {
       // No record: only a killed osd's leftovers would go unnoticed.
