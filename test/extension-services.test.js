@@ -1,6 +1,7 @@
 // Extension service definitions read from a state dir, run by the supervisor: environment order,
 // the path and configuration dependencies, paths kept inside the state root and the rootfs.
 import assert from 'node:assert/strict';
+import {execFileSync} from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -62,6 +63,36 @@ describe('extension services', () => {
     await until(() => supervisor.get('ext-env').state === 'Finished', 'finished');
     assert.equal(await logText(logs, 'ext-env'), 'A=file B=container C=config D=config HOME=unset\n');
     assert.equal(supervisor.get('ext-env').events[1].message, 'Waiting for file "/etc/env/../env/vars" to exist');
+  });
+
+  it('refuses an environment file or a definition that is a FIFO, a device or too big, without hanging', async () => {
+    const dir = stateDir('hostile-env', [
+      ['fifo.yaml', 'name: fifo\ncontainer:\n  entrypoint: ./run\n  environmentFile: /etc/fifo\nrestart: never\n', {'fifo/run': '#!/bin/sh\nexit 0\n'}],
+      ['big.yaml', 'name: big\ncontainer:\n  entrypoint: ./run\n  environmentFile: /etc/big\nrestart: never\n', {'big/run': '#!/bin/sh\nexit 0\n'}],
+    ]);
+    fs.mkdirSync(path.join(dir, 'etc'), {recursive: true});
+    execFileSync('mkfifo', [path.join(dir, 'etc/fifo'), path.join(dir, 'usr/local/etc/containers/pipe.yaml')]);
+    fs.writeFileSync(path.join(dir, 'etc/big'), 'A=1\n'.repeat(300_000));
+    fs.symlinkSync('/dev/zero', path.join(dir, 'usr/local/etc/containers/zero.yaml'));
+    const warnings = [];
+    const definitions = await loadExtensionServices({stateRoot: dir, serviceLogs: new ServiceLogs(), warn: (w) => warnings.push(w.replace(dir, '<state>')), machineConfig: () => noConfig});
+    assert.deepEqual(warnings, [
+      'extension service file <state>/usr/local/etc/containers/pipe.yaml skipped: not a regular file',
+      'extension service file <state>/usr/local/etc/containers/zero.yaml skipped: not a regular file',
+    ]);
+    const supervisor = new Supervisor();
+    for (const definition of definitions) supervisor.register(definition);
+    supervisor.startAll();
+    await until(() => ['ext-fifo', 'ext-big'].every((id) => supervisor.get(id).state === 'Failed'), 'both failed', 4000);
+    assert.equal(
+      supervisor.get('ext-fifo').events.at(-1).message,
+      'Failed to run pre stage: failed to parse environment file "/etc/fifo": not a regular file',
+    );
+    assert.equal(
+      supervisor.get('ext-big').events.at(-1).message,
+      'Failed to run pre stage: failed to parse environment file "/etc/big": 1200000 bytes, more than the 1048576 an environment file may have',
+    );
+    await supervisor.shutdown();
   });
 
   it('waits for a path inside the state root and for the configuration', async () => {

@@ -240,6 +240,19 @@ describe('supervisor', () => {
     assert.equal(texts(supervisor, 'lonely').at(-1), 'Failed: Condition failed: context canceled');
   });
 
+  it('a stop during a pre stage that never ends is not held up by it', async () => {
+    const supervisor = new Supervisor(FAST);
+    let preSignal;
+    supervisor.register(shService('stuck', 'exit 0', {pre: (signal) => ((preSignal = signal), new Promise(() => {}))}));
+    supervisor.startAll();
+    await until(() => supervisor.get('stuck').state === 'Preparing', 'the pre stage');
+    const stopped = supervisor.apiStop('stuck');
+    const outcome = await Promise.race([stopped.then(() => 'stopped'), new Promise((resolve) => setTimeout(() => resolve('hung'), 2000))]);
+    assert.equal(outcome, 'stopped');
+    assert.equal(preSignal.aborted, true);
+    assert.deepEqual(texts(supervisor, 'stuck').slice(-2), ['Preparing: Running pre state', 'Failed: Failed to run pre stage: context canceled']);
+  });
+
   it('health: Unknown first, flips recorded as events only while Running, dependants wait for healthy', async () => {
     const supervisor = new Supervisor(FAST);
     let healthy = false;

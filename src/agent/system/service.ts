@@ -86,8 +86,11 @@ export interface ServiceDefinition {
   /** Services that must be "up" first: Running and healthy (or without health check), Finished, or Skipped. */
   dependsOn: readonly string[];
   conditions?: readonly Condition[];
-  /** Talos's pre state (`Running pre state`); a rejection fails the service. */
-  pre?(): Promise<void>;
+  /**
+   * Talos's pre state (`Running pre state`); a rejection fails the service. `signal` aborts when a
+   * stop is asked for; the supervisor then stops waiting for it (`Failed to run pre stage: context canceled`).
+   */
+  pre?(signal: AbortSignal): Promise<void>;
   /** Resolving true skips the service (`Skipped: Service skipped`). */
   skip?(): Promise<boolean>;
   /** A fresh runner for each run. */

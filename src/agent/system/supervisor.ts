@@ -263,7 +263,7 @@ export class Supervisor {
     }
     this.record(entry, 'Preparing', 'Running pre state');
     try {
-      await definition.pre?.();
+      if (definition.pre !== undefined) await untilAborted(definition.pre(signal), signal);
     } catch (error) {
       throw new Error(`failed to run pre stage: ${messageOf(error)}`);
     }
@@ -502,6 +502,12 @@ function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
     };
     signal.addEventListener('abort', cancel, {once: true});
   });
+}
+
+/** `work`, or a `context canceled` rejection as soon as `signal` aborts (the work is then left to end on its own). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  work.catch(() => undefined);
+  return Promise.race([work, aborted(signal).then(() => Promise.reject(new Error('context canceled')))]);
 }
 
 function aborted(signal: AbortSignal): Promise<void> {
