@@ -135,6 +135,11 @@ describe('extension services', () => {
     await assert.rejects(resolveEntrypoint(rootfs, './data'), /is not executable/);
     await assert.rejects(resolveEntrypoint(rootfs, './missing'), /not found in/);
     await assert.rejects(resolveEntrypoint(path.join(root, 'nope'), './x'), /service rootfs .* is missing/);
+    // A rootfs that is itself a symlink to elsewhere (here /bin) is refused; one to a sibling is fine.
+    fs.symlinkSync('/bin', path.join(root, 'host-bin'));
+    await assert.rejects(resolveEntrypoint(path.join(root, 'host-bin'), './sh'), /service rootfs .*host-bin resolves to \/.*bin, outside /);
+    fs.symlinkSync('rootfs', path.join(root, 'alias'));
+    assert.equal(await resolveEntrypoint(path.join(root, 'alias'), './bin/app'), path.join(real, 'bin/app'));
   });
 
   it('decodes non-strictly and reports every validation problem, never throwing', async () => {

@@ -12,7 +12,7 @@
 // `configuration` once the machine config holds an ExtensionServiceConfig of that name.
 import {constants as fsConstants} from 'node:fs';
 import {access, open, readdir, realpath, stat} from 'node:fs/promises';
-import {isAbsolute, join, posix, relative} from 'node:path';
+import {dirname, isAbsolute, join, posix, relative} from 'node:path';
 import {loadYaml} from '../../machinery/yaml.js';
 import type {ExtensionServiceConfigDocument, MachineConfigDocument} from '../../machinery/machineconfig/types.js';
 import type {ServiceLogs} from '../logs/service-logs.js';
@@ -238,11 +238,15 @@ function extensionService(spec: ExtensionSpec, options: ExtensionServiceOptions)
 /** The entrypoint's real path, refused unless it is an executable file inside the rootfs (after symlinks). */
 export async function resolveEntrypoint(rootfs: string, entrypoint: string): Promise<string> {
   let root: string;
+  let rootsDir: string;
   try {
     root = await realpath(rootfs);
+    rootsDir = await realpath(dirname(rootfs));
   } catch (error) {
     throw new Error(`service rootfs ${rootfs} is missing: ${(error as Error).message}`);
   }
+  // The rootfs itself may be a symlink: it must still lead to a directory beside the other rootfs dirs.
+  if (dirname(root) !== rootsDir) throw new Error(`service rootfs ${rootfs} resolves to ${root}, outside ${dirname(rootfs)}`);
   const candidate = join(root, entrypoint);
   const inside = (path: string): boolean => {
     const rest = relative(root, path);
