@@ -240,6 +240,31 @@ describe('supervisor', () => {
     assert.equal(texts(supervisor, 'lonely').at(-1), 'Failed: Condition failed: context canceled');
   });
 
+  it('double stop, restart while stopping, and API calls during shutdown', async () => {
+    const supervisor = new Supervisor(FAST);
+    supervisor.register(shService('slow', 'trap "" TERM; while :; do sleep 0.05; done', {gracefulStopMs: 300, restart: 'forever'}));
+    supervisor.startAll();
+    await until(() => supervisor.processes().length === 1, 'the process');
+    const [first] = supervisor.processes();
+    // Two stops and a restart while the first stop waits out the grace period.
+    await Promise.all([supervisor.apiStop('slow'), supervisor.apiStop('slow'), supervisor.apiRestart('slow')]);
+    assert.ok(!alive(first.pid));
+    const events = texts(supervisor, 'slow');
+    assert.equal(events.filter((text) => text.startsWith('Stopping: Sending SIGTERM')).length, 1);
+    assert.equal(events.filter((text) => text === 'Finished: Service finished successfully').length, 1);
+    await until(() => supervisor.processes().length === 1, 'the restarted process');
+    assert.notEqual(supervisor.processes()[0].pid, first.pid);
+
+    const shutdown = supervisor.shutdown();
+    // As Talos's, start and restart succeed quietly once shutting down, and start nothing.
+    await supervisor.apiStart('slow');
+    await supervisor.apiRestart('slow');
+    await shutdown;
+    assert.equal(supervisor.isRunning('slow'), false);
+    assert.deepEqual(supervisor.processes(), []);
+    assert.equal(texts(supervisor, 'slow').at(-1), 'Finished: Service finished successfully');
+  });
+
   it('a stop during a pre stage that never ends is not held up by it', async () => {
     const supervisor = new Supervisor(FAST);
     let preSignal;
