@@ -95,6 +95,17 @@ describe('extension services', () => {
     await supervisor.shutdown();
   });
 
+  it('reports at most 10 unknown keys of a file one by one, then how many more', async () => {
+    const keys = Array.from({length: 5000}, (_, index) => `k${index}: ${index}`).join('\n');
+    const dir = stateDir('many-keys', [['many.yaml', `name: many\ncontainer:\n  entrypoint: ./run\nrestart: never\n${keys}\n`, {'many/run': '#!/bin/sh\nexit 0\n'}]]);
+    const warnings = [];
+    const definitions = await loadExtensionServices({stateRoot: dir, serviceLogs: new ServiceLogs(), warn: (w) => warnings.push(w.replace(dir, '<state>')), machineConfig: () => noConfig});
+    assert.deepEqual(definitions.map((definition) => definition.id), ['ext-many']);
+    assert.equal(warnings.length, 11);
+    assert.equal(warnings[0], 'extension service file <state>/usr/local/etc/containers/many.yaml: unknown key "k0" ignored');
+    assert.equal(warnings[10], 'extension service file <state>/usr/local/etc/containers/many.yaml: 4990 more unknown keys ignored');
+  });
+
   it('waits for a path inside the state root and for the configuration', async () => {
     const dir = stateDir('deps', [
       ['deps.yaml', 'name: deps\ncontainer:\n  entrypoint: ./run\ndepends:\n  - path: /../../../ready\n  - configuration: true\n  - time: true\nrestart: never\n', {'deps/run': '#!/bin/sh\nexit 0\n'}],

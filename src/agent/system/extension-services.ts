@@ -30,6 +30,7 @@ const RESTART_KINDS: Record<string, RestartPolicy> = {always: 'forever', never: 
 /** Definition files are small; a bigger one is refused rather than read. */
 const MAX_FILE_BYTES = 1 << 20;
 const POLL_MS = 1000;
+const MAX_UNKNOWN_KEY_WARNINGS = 10;
 
 export interface ExtensionSpec {
   name: string;
@@ -97,7 +98,12 @@ async function readSpec(file: string, warn: (message: string) => void): Promise<
   } catch (error) {
     return refuse((error as Error).message);
   }
-  const decoded = decodeSpec(document, (key) => warn(`extension service file ${file}: unknown key ${key} ignored`));
+  // One line per unknown key, but a file of many cannot flood osd's log.
+  let unknownKeys = 0;
+  const decoded = decodeSpec(document, (key) => {
+    if (++unknownKeys <= MAX_UNKNOWN_KEY_WARNINGS) warn(`extension service file ${file}: unknown key ${key} ignored`);
+  });
+  if (unknownKeys > MAX_UNKNOWN_KEY_WARNINGS) warn(`extension service file ${file}: ${unknownKeys - MAX_UNKNOWN_KEY_WARNINGS} more unknown keys ignored`);
   if (typeof decoded === 'string') return refuse(decoded);
   const problems = validateSpec(decoded);
   if (problems.length > 0) return refuse(problems.join('; '));
