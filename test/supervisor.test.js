@@ -195,6 +195,8 @@ describe('supervisor', () => {
       await until(() => !alive(leaderB), "B's leader to end", 3000);
       for (const pid of [leaderA, ...grandchildren]) assert.ok(alive(pid), `pid ${pid} should have outlived the killed osd`);
       fs.writeFileSync(path.join(records, String(stranger.pid)), `${stranger.pid} 1 ext-stale\n`);
+      fs.mkdirSync(path.join(records, '0-odd-entry'));
+      fs.writeFileSync(path.join(records, '1-garbage'), 'not a record');
 
       const leftovers = await new ProcessGroupRecords(records).killLeftovers();
       assert.deepEqual(leftovers.map(({name}) => name).sort(), ['ext-a', 'ext-b']);

@@ -107,7 +107,8 @@ export class ProcessGroupRecords {
     for (const file of await readdir(this.directory)) {
       const path = join(this.directory, file);
       const [pidText = '', startTime = '', ...name] = (await readFile(path, 'utf8').catch(() => '')).trim().split(' ');
-      await rm(path, {force: true});
+      // Whatever else is there goes too: one odd entry must not keep the others from being checked.
+      await rm(path, {force: true, recursive: true});
       const pgid = Number(pidText);
       if (!Number.isSafeInteger(pgid) || pgid <= 1 || startTime === '') continue;
       const leaderStart = processStartTime(pgid);
