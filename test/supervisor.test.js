@@ -182,11 +182,13 @@ describe('supervisor', () => {
     osd.stdout.on('data', (chunk) => (output += chunk));
     // A process of another owner whose PID a stale record names: its start time differs, so it stays.
     const stranger = spawn('sleep', ['60'], {detached: true, stdio: 'ignore'});
+    const leaders = [];
     try {
       await until(() => (output.match(/grandchild/g) ?? []).length === 2 && /ext-a \d+/.test(output) && /ext-b \d+/.test(output), 'both services', 8000);
       const leaderA = Number(/ext-a (\d+)/.exec(output)[1]);
       const leaderB = Number(/ext-b (\d+)/.exec(output)[1]);
       const grandchildren = [...output.matchAll(/grandchild (\d+)/g)].map((match) => Number(match[1]));
+      leaders.push(leaderA, leaderB);
       assert.equal(fs.readdirSync(records).length, 2);
       const killed = new Promise((resolve) => osd.once('exit', resolve));
       osd.kill('SIGKILL');
@@ -206,6 +208,13 @@ describe('supervisor', () => {
     } finally {
       osd.kill('SIGKILL');
       stranger.kill('SIGKILL');
+      for (const leader of leaders) {
+        try {
+          process.kill(-leader, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
       fs.rmSync(records, {recursive: true, force: true});
     }
   });
