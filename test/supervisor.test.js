@@ -276,6 +276,23 @@ describe('supervisor', () => {
     assert.equal(texts(supervisor, 'slow').at(-1), 'Finished: Service finished successfully');
   });
 
+  it('shutdown does not wait out the timeout for services that wait for each other', async () => {
+    const supervisor = new Supervisor({...FAST, shutdownDependentsTimeoutMs: 20_000});
+    supervisor.register(shService('a', 'sleep 60', {dependsOn: ['b']}));
+    supervisor.register(shService('b', 'sleep 60', {dependsOn: ['a']}));
+    supervisor.register(shService('base', 'sleep 60'));
+    supervisor.register(shService('user', 'sleep 60', {dependsOn: ['base']}));
+    supervisor.startAll();
+    await until(() => supervisor.processes().length === 2, 'base and user running');
+    const started = Date.now();
+    await supervisor.shutdown();
+    assert.ok(Date.now() - started < 3000, `shutdown took ${Date.now() - started} ms`);
+    assert.equal(texts(supervisor, 'a').at(-1), 'Failed: Condition failed: context canceled');
+    // A Running service still stops after its dependents.
+    const finished = (id) => supervisor.get(id).events.at(-1).timestamp.getTime();
+    assert.ok(finished('user') <= finished('base'));
+  });
+
   it('a stop during a pre stage that never ends is not held up by it', async () => {
     const supervisor = new Supervisor(FAST);
     let preSignal;

@@ -205,7 +205,9 @@ export class Supervisor {
     await Promise.all(
       [...this.entries.values()].map(async (entry) => {
         const waitingFor = dependents.get(entry.definition.id) ?? [];
-        const dependentsStopped = (): boolean => waitingFor.every((id) => !this.isRunning(id));
+        // Only a Running service can be in use by its dependents; one that never got there (say, two
+        // services waiting for each other) stops at once instead of waiting out the timeout.
+        const dependentsStopped = (): boolean => entry.state !== 'Running' || waitingFor.every((id) => !this.isRunning(id));
         await this.waitUntil(dependentsStopped, deadline).catch(() => {
           this.options.logLine?.(`gave up on ${waitingFor.join(', ')} while stopping "${entry.definition.id}"`);
         });
