@@ -13,6 +13,8 @@ const home = fs.mkdtempSync(path.join(os.tmpdir(), 'osctl-bench-'));
 const env = {...process.env, HOME: home, TALOSCONFIG: path.join(home, '.talos', 'config')};
 delete env.NODE_EXTRA_CA_CERTS;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
+/** `BENCH_PARTS=logs` runs only some parts and prints the report without writing RESULTS.md. */
+const PARTS = (process.env.BENCH_PARTS ?? 'startup,logs').split(',');
 const WARMUP = 3;
 const osctl = (...args) => [process.execPath, path.join(root, 'bin', 'run.js'), ...args];
 
@@ -52,25 +54,27 @@ const record = (what, value, baseline, baselineName, target) =>
   rows.push({what, value, baseline, baselineName, ratio: value / baseline, target});
 
 try {
-  const startup = interleaved({
-    node: [process.execPath, '-e', '0'],
-    osctl: osctl('version', '--client'),
-  });
-  record('`osctl version --client`', startup.osctl, startup.node, '`node -e 0`', 2);
+  if (PARTS.includes('startup')) {
+    const startup = interleaved({
+      node: [process.execPath, '-e', '0'],
+      osctl: osctl('version', '--client'),
+    });
+    record('`osctl version --client`', startup.osctl, startup.node, '`node -e 0`', 2);
 
-  benchUp = true;
-  cluster('cluster', 'create', '--name', 'bench', '--cidr', '127.20.200.0/24', '--controlplanes', '1', '--workers', '9');
-  const nodes = Array.from({length: 10}, (_, i) => `127.20.200.${i + 2}`);
-  const calls = interleaved({
-    baseline: [process.execPath, path.join(root, 'bench', 'baseline-get-members.js'), nodes[0]],
-    one: osctl('get', 'members', '-n', nodes[0]),
-    ten: osctl('get', 'members', '-n', nodes.join(',')),
-  });
-  record('`osctl get members` (1 node)', calls.one, calls.baseline, 'minimal grpc-js script, same mTLS List call', 1.3);
-  record('`osctl get members` (10 nodes)', calls.ten, calls.one, '`osctl get members` (1 node)', 1.5);
-  cluster('cluster', 'destroy', '--name', 'bench');
-  benchUp = false;
-  logNotes = await benchLogs({osctl, env, interleaved, record});
+    benchUp = true;
+    cluster('cluster', 'create', '--name', 'bench', '--cidr', '127.20.200.0/24', '--controlplanes', '1', '--workers', '9');
+    const nodes = Array.from({length: 10}, (_, i) => `127.20.200.${i + 2}`);
+    const calls = interleaved({
+      baseline: [process.execPath, path.join(root, 'bench', 'baseline-get-members.js'), nodes[0]],
+      one: osctl('get', 'members', '-n', nodes[0]),
+      ten: osctl('get', 'members', '-n', nodes.join(',')),
+    });
+    record('`osctl get members` (1 node)', calls.one, calls.baseline, 'minimal grpc-js script, same mTLS List call', 1.3);
+    record('`osctl get members` (10 nodes)', calls.ten, calls.one, '`osctl get members` (1 node)', 1.5);
+    cluster('cluster', 'destroy', '--name', 'bench');
+    benchUp = false;
+  }
+  if (PARTS.includes('logs')) logNotes = await benchLogs({osctl, env, interleaved, record});
 } finally {
   try {
     if (benchUp) cluster('cluster', 'destroy', '--name', 'bench');
@@ -112,6 +116,8 @@ ${logNotes.join('\n')}
   mostly waiting rather than CPU (the endpoint osd was idle 75% of a profiled run); osd renders each
   resource version's YAML and protobuf spec once, which took js-yaml out of its profile.
 `;
-fs.writeFileSync(path.join(root, 'bench', 'RESULTS.md.tmp'), report);
-fs.renameSync(path.join(root, 'bench', 'RESULTS.md.tmp'), path.join(root, 'bench', 'RESULTS.md'));
+if (process.env.BENCH_PARTS === undefined) {
+  fs.writeFileSync(path.join(root, 'bench', 'RESULTS.md.tmp'), report);
+  fs.renameSync(path.join(root, 'bench', 'RESULTS.md.tmp'), path.join(root, 'bench', 'RESULTS.md'));
+}
 process.stdout.write(report);
