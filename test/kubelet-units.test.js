@@ -9,6 +9,7 @@ import {after, describe, it} from 'node:test';
 import {createNodeStore} from '../dist/agent/controllers/resource-types.js';
 import {CriLogWriter, criTimestamp, readLogFile} from '../dist/agent/cri/cri-log.js';
 import {ProcessRuntime} from '../dist/agent/cri/process-runtime.js';
+import {ProcessGroupRecords} from '../dist/agent/process-groups.js';
 import {withVariablesExpanded} from '../dist/agent/kubelet/kubelet.js';
 import {containerLogs} from '../dist/agent/server/container-methods.js';
 import {applyStaticPods, renderStaticPods} from '../dist/agent/kubelet/manifests.js';
@@ -311,20 +312,34 @@ describe('process runtime', () => {
     assert.equal(runtime.listPodSandboxes()[0].state, 'SANDBOX_NOTREADY');
   });
 
-  it('a new runtime kills the container processes an osd that died left behind, and only those', async () => {
+  it('records each running container in run/containers, so the next osd kills what one that died left behind, and only that', async () => {
     const records = path.join(scratch, 'records');
-    const dead = new ProcessRuntime({recordDirectory: records});
+    const dead = new ProcessRuntime({groups: new ProcessGroupRecords(records)});
     const sandbox = dead.runPodSandbox(sandboxConfig('leftover'));
     const container = dead.createContainer(sandbox.id, {name: 'c', image: 'x', command: ['/bin/sleep', '300'], args: [], env: [], attempt: 0});
     await dead.startContainer(container.id);
     const pid = dead.container(container.id).pid;
+    const [pidText, startTime, name] = fs.readFileSync(path.join(records, String(pid)), 'utf8').trim().split(' ');
+    assert.deepEqual([Number(pidText), name], [pid, 'default/leftover/c']);
+    assert.match(startTime, /^\d+$/);
     // A record whose PID now belongs to another process (here: this test) is not trusted.
-    fs.writeFileSync(path.join(records, 'f'.repeat(64)), `${process.pid} 1\n`);
-    const next = new ProcessRuntime({recordDirectory: records});
-    assert.equal(next.killLeftovers(), 1);
-    await waitFor(() => !alive(pid));
+    fs.writeFileSync(path.join(records, String(process.pid)), `${process.pid} 1 default/stale/c\n`);
+    const leftovers = await new ProcessGroupRecords(records).killLeftovers();
+    assert.deepEqual(leftovers, [{pgid: pid, name: 'default/leftover/c'}]);
+    assert.ok(!alive(pid));
     assert.deepEqual(fs.readdirSync(records), []);
     await dead.shutdown(100);
+  });
+
+  it('forgets the record of a container once its process group has ended', async () => {
+    const records = path.join(scratch, 'records-ended');
+    const runtime = new ProcessRuntime({groups: new ProcessGroupRecords(records)});
+    const sandbox = runtime.runPodSandbox(sandboxConfig('ended'));
+    const container = runtime.createContainer(sandbox.id, {name: 'c', image: 'x', command: ['/bin/sleep', '300'], args: [], env: [], attempt: 0});
+    await runtime.startContainer(container.id);
+    assert.equal(fs.readdirSync(records).length, 1);
+    await runtime.shutdown(1000);
+    await waitFor(() => fs.readdirSync(records).length === 0);
   });
 
   it('resolves log ids as Talos does: ns/pod has no log, ns/pod:name the container, a third part anywhere in the id', async () => {

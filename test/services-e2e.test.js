@@ -11,7 +11,7 @@ import {after, before, describe, it} from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import {ContainerDriver} from '../dist/machinery/api/common/common.js';
 import {ServiceStateEvent, ServiceStateEvent_Action} from '../dist/machinery/api/machine/machine.js';
-import {ProcessGroupRecords} from '../dist/agent/system/process-groups.js';
+import {ProcessGroupRecords} from '../dist/agent/process-groups.js';
 import {issueClientCert} from '../dist/machinery/pki.js';
 import {clientCredentials, collect, DAY, eventually, MachineClient, rejectsWith, StateClient, unary} from './helpers/agents.js';
 import {root as repo} from './helpers/cli.js';

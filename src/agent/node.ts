@@ -16,6 +16,7 @@ import {loadOrCreateNodeId, publishIdentity} from './controllers/identity.js';
 import {createNodeStore} from './controllers/resource-types.js';
 import {OS_NAME, publishVersion} from './controllers/version.js';
 import {ProcessRuntime} from './cri/process-runtime.js';
+import {endLeftoverGroups, ProcessGroupRecords} from './process-groups.js';
 import type {ContainerRuntime} from './cri/runtime.js';
 import {kubeletService} from './kubelet/kubelet-service.js';
 import {applyStaticPods, type ManifestChanges} from './kubelet/manifests.js';
@@ -88,9 +89,10 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   });
   await writeFileAtomic(paths.hostname, `${hostname.hostname}\n`, 0o644);
 
-  const runtime = new ProcessRuntime({recordDirectory: paths.containerRecords});
-  const leftovers = runtime.killLeftovers();
-  if (leftovers > 0) log.warn(`killed ${leftovers} container process group(s) left running by an osd that did not stop cleanly`);
+  // An osd that was killed left its containers' process groups running: end them before starting anew.
+  const containerGroups = new ProcessGroupRecords(paths.containerGroups);
+  await endLeftoverGroups(containerGroups, 'container', (message) => log.warn(message));
+  const runtime = new ProcessRuntime({groups: containerGroups});
   const renderStaticPods = (next: MachineConfigDocument): Promise<ManifestChanges> => applyStaticPods(store, options.stateDir, next);
   await renderStaticPods(config).catch((error: Error) => {
     throw new NodeSetupError(`cannot write the static pod manifests under ${options.stateDir}: ${error.message}`);

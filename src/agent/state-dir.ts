@@ -11,8 +11,9 @@ export interface StatePaths {
   forwardingClientKey: string;
   hostname: string;
   log: string;
-  /** The process groups of running containers (see ProcessRuntime). */
-  containerRecords: string;
+  /** The process groups of running services and containers, one directory each (see process-groups.ts). */
+  serviceGroups: string;
+  containerGroups: string;
 }
 
 export function statePaths(root: string): StatePaths {
@@ -26,6 +27,7 @@ export function statePaths(root: string): StatePaths {
     forwardingClientKey: join(root, 'system/secrets/apid-client.key'),
     hostname: join(root, 'etc/hostname'),
     log: join(root, 'var/log/osd.log'),
-    containerRecords: join(root, 'run/containers'),
+    serviceGroups: join(root, 'run/services'),
+    containerGroups: join(root, 'run/containers'),
   };
 }

@@ -5,9 +5,10 @@
 // pods still running, as containerd keeps them across kubelet restarts.
 import {spawn, type ChildProcess} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
-import {mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync} from 'node:fs';
+import {mkdirSync, readdirSync, rmSync, statSync, unlinkSync} from 'node:fs';
 import {basename, dirname, join} from 'node:path';
 import {constants as osConstants} from 'node:os';
+import {groupEmptied, killGroup, trackGroup, untrackGroup, type ProcessGroupRecords} from '../process-groups.js';
 import {CriLogWriter, DEFAULT_CRI_LOG_LIMITS, type CriLogLimits} from './cri-log.js';
 import {
   ContainerCreateError,
@@ -38,9 +39,10 @@ export interface ProcessRuntimeOptions {
   logLimits?: Readonly<CriLogLimits>;
   /**
    * Where the runtime notes each running container's process group, so that an osd started after
-   * one that died without stopping its containers can stop what that one left running.
+   * one that died without stopping its containers can stop what that one left running (the caller
+   * ends those leftovers before the runtime starts anything).
    */
-  recordDirectory?: string;
+  groups?: ProcessGroupRecords;
 }
 
 export class ProcessRuntime implements ContainerRuntime {
@@ -49,29 +51,11 @@ export class ProcessRuntime implements ContainerRuntime {
   private readonly containers = new Map<string, LiveContainer>();
   private readonly exitListeners = new Set<(container: Container) => void>();
   private readonly logLimits: Readonly<CriLogLimits>;
-  private readonly recordDirectory?: string;
+  private readonly groups?: ProcessGroupRecords;
 
   constructor(options: ProcessRuntimeOptions = {}) {
     this.logLimits = options.logLimits ?? DEFAULT_CRI_LOG_LIMITS;
-    this.recordDirectory = options.recordDirectory;
-    if (this.recordDirectory !== undefined) mkdirSync(this.recordDirectory, {recursive: true, mode: 0o700});
-  }
-
-  /**
-   * Kills the process groups an earlier osd recorded and did not stop (it was killed). A record is
-   * trusted only while its process has the start time noted with it, so a reused PID is left alone.
-   * Returns how many groups were killed.
-   */
-  killLeftovers(): number {
-    if (this.recordDirectory === undefined) return 0;
-    let killed = 0;
-    for (const name of readdirSync(this.recordDirectory)) {
-      const path = join(this.recordDirectory, name);
-      const [pid, startTime] = readFileSync(path, 'utf8').trim().split(' ');
-      if (processStartTime(Number(pid)) === startTime && killGroup(Number(pid), 'SIGKILL')) killed++;
-      unlinkSync(path);
-    }
-    return killed;
+    this.groups = options.groups;
   }
 
   runPodSandbox(config: SandboxConfig): Sandbox {
@@ -171,14 +155,20 @@ export class ProcessRuntime implements ContainerRuntime {
       });
       child.once('spawn', () => {
         live.child = child;
-        this.record(record.id, child.pid!);
-        liveGroups.add(child.pid!);
+        trackGroup(child.pid!);
+        this.groups?.record(child.pid!, `${sandbox.namespace}/${sandbox.name}/${config.name}`);
         Object.assign(record, {state: 'CONTAINER_RUNNING', pid: child.pid, startedAt: new Date()});
         resolve();
       });
       child.once('exit', (code, signal) => {
-        // The rest of the group goes with the main process, as a container's cgroup is killed.
-        killGroup(child.pid!, 'SIGKILL');
+        // The rest of the group goes with the main process, as a container's cgroup is killed; the
+        // group stays tracked and recorded until it is seen empty.
+        const pgid = child.pid!;
+        killGroup(pgid, 'SIGKILL');
+        void groupEmptied(pgid).then(() => {
+          untrackGroup(pgid);
+          this.groups?.forget(pgid);
+        });
         const exitCode = code ?? 128 + (signal === null ? 0 : osConstants.signals[signal]);
         Object.assign(record, {
           state: 'CONTAINER_EXITED',
@@ -188,8 +178,6 @@ export class ProcessRuntime implements ContainerRuntime {
           finishedAt: new Date(),
         });
         live.child = undefined;
-        liveGroups.delete(child.pid!);
-        this.forget(record.id);
         live.markExited();
         for (const listener of [...this.exitListeners]) listener({...record});
       });
@@ -238,52 +226,13 @@ export class ProcessRuntime implements ContainerRuntime {
     return () => this.exitListeners.delete(listener);
   }
 
-  private record(id: string, pid: number): void {
-    if (this.recordDirectory === undefined) return;
-    writeFileSync(join(this.recordDirectory, id), `${pid} ${processStartTime(pid) ?? ''}\n`, {mode: 0o600});
-  }
-
-  private forget(id: string): void {
-    if (this.recordDirectory !== undefined) rmSync(join(this.recordDirectory, id), {force: true});
-  }
-
   async shutdown(graceMs: number): Promise<void> {
     await Promise.all([...this.sandboxes.keys()].map((id) => this.stopPodSandbox(id, graceMs)));
   }
 }
 
-/**
- * Every running container's process group. osd stops its containers before it exits; should it
- * exit without doing so (an uncaught error, process.exit), they are killed on the way out. (A
- * SIGKILL of osd leaves them to killLeftovers of the next osd.)
- */
-const liveGroups = new Set<number>();
-process.once('exit', () => {
-  for (const group of liveGroups) killGroup(group, 'SIGKILL');
-});
-
 function newId(): string {
   return randomBytes(32).toString('hex');
-}
-
-function killGroup(pid: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(-pid, signal);
-    return true;
-  } catch {
-    return false; // the group is gone already
-  }
-}
-
-/** The process's start time in clock ticks since boot (/proc/<pid>/stat field 22), or undefined when it is gone. */
-function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: count from its closing one.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
 }
 
 function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {

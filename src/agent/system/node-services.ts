@@ -2,16 +2,16 @@
 // as `controller-runtime`, supervisor events as `machined`'s, as Talos logs them), the runtime
 // events, the Services resources, and the services themselves: apid, machined, the extension
 // services of the state dir, and whatever else the node adds (kubelet).
-import {join} from 'node:path';
 import type {MachineConfigDocument} from '../../machinery/machineconfig/types.js';
 import {RuntimeEvents} from '../events/runtime-events.js';
 import {teeLogger, type Logger} from '../log.js';
 import {ServiceLogs} from '../logs/service-logs.js';
+import {statePaths} from '../state-dir.js';
 import {serviceStateEvent} from '../server/service-methods.js';
 import type {ResourceStore} from '../store/store.js';
 import {apidService, machinedService, type ApiServerState} from './core-services.js';
 import {loadExtensionServices} from './extension-services.js';
-import {ProcessGroupRecords} from './process-groups.js';
+import {endLeftoverGroups, ProcessGroupRecords} from '../process-groups.js';
 import type {ServiceDefinition} from './service.js';
 import {publishServices} from './service-resources.js';
 import {Supervisor} from './supervisor.js';
@@ -26,9 +26,6 @@ export interface NodeServicesStart {
   /** Further services of the node, started with the others. */
   more?: readonly ServiceDefinition[];
 }
-
-/** Under the state dir: the process groups of running services (see process-groups.ts). */
-export const SERVICE_GROUP_RECORDS = 'run/services';
 
 export class NodeServices {
   readonly serviceLogs = new ServiceLogs();
@@ -51,14 +48,8 @@ export class NodeServices {
   async start(options: NodeServicesStart): Promise<void> {
     this.stopPublishing = publishServices(options.store, this.supervisor);
     // An osd that was killed left its services' process groups running: end them before starting anew.
-    const groups = new ProcessGroupRecords(join(options.stateRoot, SERVICE_GROUP_RECORDS));
-    try {
-      for (const {pgid, name} of await groups.killLeftovers()) {
-        options.log.warn(`killed process group ${pgid} of service ${name}, left running by an earlier osd that did not stop it`);
-      }
-    } catch (error) {
-      options.log.warn(`cannot check for service processes an earlier osd left running: ${(error as Error).message}`);
-    }
+    const groups = new ProcessGroupRecords(statePaths(options.stateRoot).serviceGroups);
+    await endLeftoverGroups(groups, 'service', (message) => options.log.warn(message));
     const extensions = await loadExtensionServices({
       groups,
       stateRoot: options.stateRoot,

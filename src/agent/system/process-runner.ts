@@ -5,7 +5,7 @@
 // the service started outlives it.
 import {spawn, type ChildProcess} from 'node:child_process';
 import type {LogWriter} from '../logs/service-logs.js';
-import {groupEmptied, killGroup, type ProcessGroupRecords} from './process-groups.js';
+import {groupEmptied, killGroup, trackGroup, untrackGroup, type ProcessGroupRecords} from '../process-groups.js';
 import type {Runner, RunnerReporter} from './service.js';
 
 /** Talos's graceful shutdown timeout before SIGKILL (runner/runner.go). */
@@ -90,7 +90,7 @@ export class ProcessRunner implements Runner {
           killGroup(pgid, 'SIGKILL');
           const groupGone = groupEmptied(pgid);
           void groupGone.then(() => {
-            liveGroups.delete(pgid);
+            untrackGroup(pgid);
             options.groups?.forget(pgid);
             exited();
           });
@@ -165,23 +165,6 @@ const GO_SIGNAL_NAMES: Record<string, string> = {
   SIGUSR1: 'user defined signal 1',
   SIGUSR2: 'user defined signal 2',
 };
-
-/**
- * Process groups of services that may still have processes. osd stops its services before it
- * exits; should it exit without doing so (an uncaught error, process.exit), they are killed on the
- * way out rather than left running without a supervisor.
- */
-const liveGroups = new Set<number>();
-let exitHookInstalled = false;
-
-function trackGroup(pgid: number): void {
-  liveGroups.add(pgid);
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const group of liveGroups) killGroup(group, 'SIGKILL');
-  });
-}
 
 /** Go's `%q` of a []string: `["/bin/x" "arg"]`. */
 export function goQuotedList(values: readonly string[]): string {

@@ -1,12 +1,15 @@
-// Process groups as osd's stand-in for cgroups: asking whether a group still has live processes,
-// and records that let the next osd end the groups a killed osd left behind. A process group a
-// service or container runs in survives osd's SIGKILL (it is its own session); osd's exit hook
-// cannot run then, so each group is noted in a file under the node's `run/` dir while it lives, and
-// osd kills what the files name when it starts again.
+// Process groups as osd's stand-in for cgroups, for services (system/process-runner.ts) and
+// containers (cri/process-runtime.ts) alike: asking whether a group still has live processes,
+// killing the live groups when osd exits without stopping them, and records that let the next osd
+// end the groups a killed osd left behind. A process group a service or container runs in survives
+// osd's SIGKILL (it is its own session); osd's exit hook cannot run then, so each group is noted in
+// a file while it lives, and osd kills what the files name when it starts again.
 //
-// A record is `<pid> <start time> <name>`: the leader's PID (= the group id), its start time in
-// clock ticks since boot (/proc/<pid>/stat field 22), and what ran there (for the log). The start
-// time tells a leader osd started from a later process that reused its PID.
+// Layout: one directory per kind (`<state>/run/services`, `<state>/run/containers`), one file per
+// live group, named by the leader's PID and holding one line `<pid> <start time> <name>`: the
+// leader's PID (= the group id), its start time in clock ticks since boot (/proc/<pid>/stat field
+// 22), and what ran there (for the log). The start time tells a leader osd started from a later
+// process that reused its PID.
 import {mkdir, readdir, readFile, rm} from 'node:fs/promises';
 import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
@@ -85,6 +88,28 @@ export function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
+/**
+ * Groups that may still have processes. osd stops its services and containers before it exits;
+ * should it exit without doing so (an uncaught error, process.exit, a second signal), they are
+ * killed on the way out rather than left running without a supervisor.
+ */
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+
+/** Kills group `pgid` should osd exit before untrackGroup(pgid). */
+export function trackGroup(pgid: number): void {
+  liveGroups.add(pgid);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const group of liveGroups) killGroup(group, 'SIGKILL');
+  });
+}
+
+export function untrackGroup(pgid: number): void {
+  liveGroups.delete(pgid);
+}
+
 /** A group an earlier osd left behind and this one killed. */
 export interface LeftoverGroup {
   pgid: number;
@@ -140,3 +165,16 @@ export class ProcessGroupRecords {
   }
 }
 
+/**
+ * Ends the groups of `kind` (service, container) an earlier osd left running, warning about each;
+ * a failure to check is a warning too, as the records are a safety net.
+ */
+export async function endLeftoverGroups(records: ProcessGroupRecords, kind: string, warn: (message: string) => void): Promise<void> {
+  try {
+    for (const {pgid, name} of await records.killLeftovers()) {
+      warn(`killed process group ${pgid} of ${kind} ${name}, left running by an earlier osd that did not stop it`);
+    }
+  } catch (error) {
+    warn(`cannot check for ${kind} processes an earlier osd left running: ${(error as Error).message}`);
+  }
+}
