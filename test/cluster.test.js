@@ -213,7 +213,7 @@ describe('osctl cluster, end to end', () => {
 
   after(async () => {
     for (const name of ['e2e-a', 'e2e-b']) if (fs.existsSync(path.join(root, name))) await osctl('cluster', 'destroy', '--name', name);
-    killClusterLeftovers(home); // whatever a failed test left running
+    await killClusterLeftovers(home); // whatever a failed test left running
     fs.rmSync(home, {recursive: true, force: true});
   });
 

@@ -95,7 +95,7 @@ describe('nothing hangs', () => {
   after(async () => {
     for (const child of children) child.kill('SIGKILL');
     await osctl(['cluster', 'destroy', '--name', NAME], {env});
-    killClusterLeftovers(home, NAME);
+    await killClusterLeftovers(home, NAME);
     for (const socket of silentSockets) socket.destroy();
     await new Promise((resolve) => silent.close(resolve));
     fs.rmSync(home, {recursive: true, force: true});

@@ -71,7 +71,7 @@ describe('a closed or full stdout', () => {
 
   after(async () => {
     await osctl(['cluster', 'destroy', '--name', NAME], {env});
-    killClusterLeftovers(home, NAME);
+    await killClusterLeftovers(home, NAME);
     fs.rmSync(home, {recursive: true, force: true});
   });
 

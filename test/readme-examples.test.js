@@ -135,9 +135,9 @@ describe('examples', () => {
     network = await privateNetwork();
   });
 
-  after(() => {
+  after(async () => {
     for (const home of homes) {
-      killClusterLeftovers(home); // whatever is left of the clusters the examples create
+      await killClusterLeftovers(home); // whatever is left of the clusters the examples create
       fs.rmSync(home, {recursive: true, force: true});
     }
     if (network) process.kill(network.pid, 'SIGKILL');

@@ -11,11 +11,11 @@ import {after, before, describe, it} from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import {ContainerDriver} from '../dist/machinery/api/common/common.js';
 import {ServiceStateEvent, ServiceStateEvent_Action} from '../dist/machinery/api/machine/machine.js';
-import {ProcessGroupRecords} from '../dist/agent/process-groups.js';
 import {issueClientCert} from '../dist/machinery/pki.js';
 import {clientCredentials, collect, DAY, eventually, MachineClient, rejectsWith, StateClient, unary} from './helpers/agents.js';
 import {root as repo} from './helpers/cli.js';
 import {prepareCluster} from './helpers/osd-processes.js';
+import {endRecordedProcessGroups} from './helpers/process-groups.js';
 
 process.noDeprecation = true; // DEP0123: grpc-js passes IP targets as the TLS server name.
 
@@ -173,7 +173,7 @@ describe('service API end to end (osd process on 127.44.0.2)', () => {
       await new Promise((resolve) => osd.once('exit', resolve));
     }
     // A test that failed half-way may leave osd's services behind: end them as the next osd would.
-    if (stateDir !== undefined) await new ProcessGroupRecords(path.join(stateDir, 'run/services')).killLeftovers();
+    if (stateDir !== undefined) await endRecordedProcessGroups(stateDir);
     fs.rmSync(root, {recursive: true, force: true});
   });
 

@@ -26,6 +26,7 @@ import {
   StateClient,
   unary,
 } from './helpers/agents.js';
+import {endRecordedProcessGroups} from './helpers/process-groups.js';
 
 const STATIC_PODS = 'StaticPods.kubernetes.talos.dev';
 const STATUSES = 'StaticPodStatuses.kubernetes.talos.dev';
@@ -370,7 +371,7 @@ describe('static pods in an osd process', () => {
         osd.child.kill('SIGKILL');
         await osd.exited;
       }
-      if (pid !== undefined && alive(pid)) process.kill(-pid, 'SIGKILL');
+      await endRecordedProcessGroups(stateDir);
     }
   });
 });

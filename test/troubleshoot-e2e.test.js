@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import {after, before, describe, it} from 'node:test';
 import {createCluster, discardCluster, isAlive, makeHome, osctl, osctlSpawn, root as repo} from './helpers/cli.js';
 import {prepareCluster} from './helpers/osd-processes.js';
+import {endRecordedProcessGroups} from './helpers/process-groups.js';
 
 const NAME = 'h3e2e';
 const CP = '127.46.5.2';
@@ -183,6 +184,7 @@ describe('an extension service', () => {
     ext.root = root;
     const cluster = await prepareCluster(root, [['ext-node', EXT_NODE, 'controlplane']]);
     const [stateDir] = cluster.stateDirs;
+    ext.stateDir = stateDir;
     fs.mkdirSync(path.join(stateDir, 'usr/local/etc/containers'), {recursive: true});
     fs.writeFileSync(path.join(stateDir, 'usr/local/etc/containers/hello-world.yaml'),
       'name: hello-world\ncontainer:\n  entrypoint: ./hello\nrestart: always\n');
@@ -211,6 +213,7 @@ describe('an extension service', () => {
       await exited;
       clearTimeout(killer);
     }
+    await endRecordedProcessGroups(ext.stateDir); // what a SIGKILLed osd left running
     fs.rmSync(ext.root, {recursive: true, force: true});
     fs.rmSync(ext.home, {recursive: true, force: true});
   });

@@ -4,8 +4,10 @@ import {spawn} from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import {setTimeout as delay} from 'node:timers/promises';
 import {fileURLToPath} from 'node:url';
 import {isNodeProcess} from '../../dist/cli/cluster/processes.js';
+import {endRecordedProcessGroups} from './process-groups.js';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const runJs = path.join(root, 'bin', 'run.js');
@@ -67,9 +69,10 @@ export function isAlive(pid) {
 
 /**
  * Safety net after `cluster destroy`: stops, by PID, any agent of cluster `name` (of every cluster
- * in `home` when omitted) that still runs; a PID that now runs another program is left alone.
+ * in `home` when omitted) that still runs, then the services and pods its state dir records; a PID
+ * that now runs another program is left alone.
  */
-export function killClusterLeftovers(home, name) {
+export async function killClusterLeftovers(home, name) {
   const clusters = path.join(home, '.talos', 'clusters');
   const names = name !== undefined ? [name] : fs.existsSync(clusters) ? fs.readdirSync(clusters) : [];
   for (const each of names) {
@@ -86,7 +89,10 @@ export function killClusterLeftovers(home, name) {
         } catch {
           // already gone
         }
+        // Only a dead osd stops recording groups (a zombie counts as dead).
+        for (let waited = 0; waited < 2000 && isNodeProcess(node.pid, node.stateDir); waited += 20) await delay(20);
       }
+      if (typeof node.stateDir === 'string') await endRecordedProcessGroups(node.stateDir);
     }
   }
 }
@@ -100,6 +106,6 @@ export async function createCluster({env}, args) {
 /** Destroys cluster `name`, stops by PID whatever it left running, and removes the HOME. */
 export async function discardCluster({home, env}, name) {
   await osctl(['cluster', 'destroy', '--name', name], {env});
-  killClusterLeftovers(home, name);
+  await killClusterLeftovers(home, name);
   fs.rmSync(home, {recursive: true, force: true});
 }

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import {generateCA, issueClientCert} from '../../dist/machinery/pki.js';
 import {clientCredentials, DAY, freePort, makeStateDir} from './agents.js';
 import {root as repo} from './cli.js';
+import {endRecordedProcessGroups} from './process-groups.js';
 
 /** Spawns osd and resolves once it listens; rejects with its stderr if it exits first. */
 function spawnOsd(args) {
@@ -42,9 +43,14 @@ export async function prepareCluster(root, nodes) {
   return {ca, admin, port, discoveryDir, stateDirs, credentials: () => clientCredentials(ca, admin)};
 }
 
-/** A cluster of osd processes (see prepareCluster). stop() ends every process it started, by PID. */
-export async function startCluster(root, nodes) {
+/**
+ * A cluster of osd processes (see prepareCluster). stop() ends every process it started, by PID:
+ * each osd (SIGKILL), then the services and pods it left running (the groups its state dir records).
+ * `beforeStart(stateDir)`: adds to a node's state dir before its osd starts.
+ */
+export async function startCluster(root, nodes, {beforeStart} = {}) {
   const prepared = await prepareCluster(root, nodes);
+  for (const stateDir of prepared.stateDirs) beforeStart?.(stateDir);
   const started = [];
   const cluster = {
     ...prepared,
@@ -60,6 +66,7 @@ export async function startCluster(root, nodes) {
             }),
         ),
       );
+      for (const stateDir of prepared.stateDirs) await endRecordedProcessGroups(stateDir);
     },
   };
   try {
