@@ -184,7 +184,7 @@ describe('service API end to end (osd process on 127.44.0.2)', () => {
     Buffer.concat((await collect(client.logs({namespace: 'system', driver: ContainerDriver.CONTAINERD, follow: false, tailLines: -1, ...request}))).map((data) => data.bytes)).toString();
 
   it('lists services sorted by id with Talos states, events and health', async () => {
-    assert.deepEqual((await list()).map((info) => info.id), ['apid', 'ext-chatty', 'ext-dotdot', 'ext-escape', 'ext-hello-world', 'ext-oneshot', 'ext-waits', 'kubelet', 'machined']);
+    assert.deepEqual((await list()).map((info) => info.id), ['apid', 'cri', 'ext-chatty', 'ext-dotdot', 'ext-escape', 'ext-hello-world', 'ext-oneshot', 'ext-waits', 'kubelet', 'machined']);
     const hello = await eventually(async () => {
       const info = await service('ext-hello-world');
       assert.equal(info.state, 'Running');

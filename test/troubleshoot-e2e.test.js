@@ -74,7 +74,7 @@ describe('troubleshooting a local cluster', () => {
     assert.match(lines[0], /^NODE +SERVICE +STATE +HEALTH +LAST CHANGE +LAST EVENT$/);
     for (const node of [CP, W1, W2]) {
       const ids = lines.filter((l) => l.startsWith(`${node} `)).map((l) => l.split(/ {3,}/)[1]);
-      assert.ok(ids.includes('apid') && ids.includes('kubelet') && ids.includes('machined'), `${node}: ${ids}`);
+      for (const id of ['apid', 'cri', 'kubelet', 'machined']) assert.ok(ids.includes(id), `${node}: ${ids}`);
       assert.deepEqual(ids, [...ids].sort(), 'sorted by id');
     }
     assert.match(r.stdout, new RegExp(`^${CP.replaceAll('.', '\\.')} +apid +Running +`, 'm'));

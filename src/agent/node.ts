@@ -15,6 +15,7 @@ import {fqdn, publishHostname} from './controllers/hostname.js';
 import {loadOrCreateNodeId, publishIdentity} from './controllers/identity.js';
 import {createNodeStore} from './controllers/resource-types.js';
 import {OS_NAME, publishVersion} from './controllers/version.js';
+import {criService} from './cri/cri-service.js';
 import {ProcessRuntime} from './cri/process-runtime.js';
 import {endLeftoverGroups, ProcessGroupRecords} from './process-groups.js';
 import type {ContainerRuntime} from './cri/runtime.js';
@@ -48,7 +49,7 @@ export interface RunningNode {
   nodeId: string;
   hostname: string;
   store: ResourceStore;
-  /** The node's services (apid, machined, extension services, kubelet). */
+  /** The node's services (apid, machined, extension services, cri, kubelet). */
   supervisor: Supervisor;
   serviceLogs: ServiceLogs;
   /** The runtime events the Events RPC streams. */
@@ -153,7 +154,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     apiServer: {address: options.address, port: server.port, stopped: server.stopped},
     log,
     machineConfig: () => config,
-    more: [kubelet],
+    more: [criService(runtime), kubelet],
   });
   log.info(
     `node ${hostname.hostname} (${type}, cluster "${clusterName(config)}", node id ${nodeId}) serving on ${options.address}:${server.port}`,

@@ -21,6 +21,7 @@ import {
 
 /** containerd's default PATH for containers whose image sets none. */
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const SHUTTING_DOWN = 'the container runtime is shutting down';
 /** After SIGKILL, how long a process may take to be reaped before stop gives up waiting. */
 const REAP_DEADLINE_MS = 5000;
 
@@ -52,6 +53,9 @@ export class ProcessRuntime implements ContainerRuntime {
   private readonly exitListeners = new Set<(container: Container) => void>();
   private readonly logLimits: Readonly<CriLogLimits>;
   private readonly groups?: ProcessGroupRecords;
+  private closing = false;
+  private markClosed!: () => void;
+  readonly closed = new Promise<void>((resolve) => (this.markClosed = resolve));
 
   constructor(options: ProcessRuntimeOptions = {}) {
     this.logLimits = options.logLimits ?? DEFAULT_CRI_LOG_LIMITS;
@@ -59,6 +63,7 @@ export class ProcessRuntime implements ContainerRuntime {
   }
 
   runPodSandbox(config: SandboxConfig): Sandbox {
+    if (this.closing) throw new Error(SHUTTING_DOWN);
     mkdirSync(config.logDirectory, {recursive: true, mode: 0o755});
     mkdirSync(config.podDirectory, {recursive: true, mode: 0o750});
     const sandbox: Sandbox = {...config, annotations: {...config.annotations}, id: newId(), state: 'SANDBOX_READY', createdAt: new Date()};
@@ -123,6 +128,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const live = this.containers.get(id);
     if (live === undefined) return Promise.reject(new Error(`container ${id} not found`));
     if (live.record.state !== 'CONTAINER_CREATED') return Promise.reject(new Error(`container ${id} was already started`));
+    if (this.closing) return Promise.reject(new Error(SHUTTING_DOWN));
     const sandbox = this.sandboxes.get(live.record.sandboxId)!;
     if (sandbox.state !== 'SANDBOX_READY') return Promise.reject(new Error(`pod sandbox ${sandbox.id} is not ready`));
     live.starting = this.spawnContainer(live, sandbox);
@@ -227,6 +233,8 @@ export class ProcessRuntime implements ContainerRuntime {
   }
 
   async shutdown(graceMs: number): Promise<void> {
+    this.closing = true;
+    this.markClosed();
     await Promise.all([...this.sandboxes.keys()].map((id) => this.stopPodSandbox(id, graceMs)));
   }
 }

@@ -95,4 +95,6 @@ export interface ContainerRuntime {
 
   /** osd is stopping: every container is stopped; nothing the runtime started is left running. */
   shutdown(graceMs: number): Promise<void>;
+  /** Resolves once shutdown() has begun: from then on the runtime starts no sandbox or container. */
+  readonly closed: Promise<void>;
 }

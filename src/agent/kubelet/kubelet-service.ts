@@ -1,6 +1,7 @@
 // The `kubelet` service: the kubelet as one supervised in-process service. Its pods live in the
 // runtime, not in the service: stopping or restarting the service leaves them running and the
 // next run adopts them (talos-behaviour.md item 9: the API may start and restart it, not stop it).
+import {CRI_SERVICE_ID} from '../cri/cri-service.js';
 import {InProcessRunner} from '../system/in-process-runner.js';
 import type {ServiceDefinition} from '../system/service.js';
 import {Kubelet, type KubeletOptions} from './kubelet.js';
@@ -16,7 +17,8 @@ export function kubeletService(options: KubeletOptions): ServiceDefinition {
   let current: Kubelet | undefined;
   return {
     id: KUBELET_SERVICE_ID,
-    dependsOn: [],
+    // As Talos's kubelet: its pods run in the container runtime.
+    dependsOn: [CRI_SERVICE_ID],
     restart: 'forever',
     api: {start: true, stop: false, restart: true},
     health: {

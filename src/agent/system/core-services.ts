@@ -2,7 +2,7 @@
 // connection to it succeeds) and `machined` (osd itself). Neither may be started, stopped or
 // restarted through the API, as in Talos.
 import {connect} from 'node:net';
-import {InProcessRunner} from './in-process-runner.js';
+import {aborted, InProcessRunner} from './in-process-runner.js';
 import type {ServiceDefinition} from './service.js';
 
 const NO_API_ACTIONS = {start: false, stop: false, restart: false};
@@ -43,13 +43,6 @@ export function machinedService(): ServiceDefinition {
     // osd is machined: the body lives as long as the process and ends when asked to.
     createRunner: () => new InProcessRunner('machined', (signal) => aborted(signal)),
   };
-}
-
-function aborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), {once: true});
-  });
 }
 
 /** Opens and closes a TCP connection; rejects with the connection error. */

@@ -56,3 +56,11 @@ export class InProcessRunner implements Runner {
     }
   }
 }
+
+/** Resolves once `signal` aborts: the body of a service that runs until it is stopped. */
+export function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), {once: true});
+  });
+}
