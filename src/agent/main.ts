@@ -82,10 +82,9 @@ class Lifecycle {
 
   constructor(private readonly log: Logger) {}
 
-  /** Starts the node unless a stop came first; undefined when osd is stopping instead. Exits 1 when the start fails. */
+  /** Starts the node; undefined when a stop came meanwhile (the stop then stops it). Exits 1 when the start fails. */
   start(startNode: () => Promise<RunningNode>): Promise<RunningNode | undefined> {
     this.starting = (async () => {
-      if (this.stopping) return undefined; // stopped before anything started
       try {
         const node = await startNode();
         this.started = true;
@@ -104,7 +103,7 @@ class Lifecycle {
       process.exit(1);
     }
     this.stopping = true;
-    this.log.info(this.starting === undefined || this.started ? `${signal}: shutting down` : `${signal}: shutting down once start-up has finished`);
+    this.log.info(this.started ? `${signal}: shutting down` : `${signal}: shutting down once start-up has finished`);
     void this.stopStarted();
   }
 
