@@ -151,6 +151,11 @@ export class ProcessRuntime implements ContainerRuntime {
     const log = new CriLogWriter(record.logPath, this.logLimits);
     return new Promise<void>((resolve, reject) => {
       const child = spawn(argv[0], argv.slice(1), {cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe']});
+      if (child.pid !== undefined) {
+        // Noted at once (not on 'spawn'): osd may be killed before its next turn of the event loop.
+        trackGroup(child.pid);
+        this.groups?.record(child.pid, `${sandbox.namespace}/${sandbox.name}/${config.name}`);
+      }
       child.stdout!.on('data', (chunk: Buffer) => log.write('stdout', chunk));
       child.stderr!.on('data', (chunk: Buffer) => log.write('stderr', chunk));
       child.once('close', () => log.close());
@@ -161,8 +166,6 @@ export class ProcessRuntime implements ContainerRuntime {
       });
       child.once('spawn', () => {
         live.child = child;
-        trackGroup(child.pid!);
-        this.groups?.record(child.pid!, `${sandbox.namespace}/${sandbox.name}/${config.name}`);
         Object.assign(record, {state: 'CONTAINER_RUNNING', pid: child.pid, startedAt: new Date()});
         resolve();
       });
