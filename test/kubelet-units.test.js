@@ -9,7 +9,7 @@ import {after, describe, it} from 'node:test';
 import {createNodeStore} from '../dist/agent/controllers/resource-types.js';
 import {CriLogWriter, criTimestamp, readLogFile} from '../dist/agent/cri/cri-log.js';
 import {ProcessRuntime} from '../dist/agent/cri/process-runtime.js';
-import {ProcessGroupRecords} from '../dist/agent/process-groups.js';
+import {ProcessGroupRecords} from '../dist/machinery/process-groups.js';
 import {withVariablesExpanded} from '../dist/agent/kubelet/kubelet.js';
 import {containerLogs} from '../dist/agent/server/container-methods.js';
 import {applyStaticPods, renderStaticPods} from '../dist/agent/kubelet/manifests.js';

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import {describe, it} from 'node:test';
 import {ServiceLogs} from '../dist/agent/logs/service-logs.js';
 import {InProcessRunner} from '../dist/agent/system/in-process-runner.js';
-import {ProcessGroupRecords} from '../dist/agent/process-groups.js';
+import {ProcessGroupRecords} from '../dist/machinery/process-groups.js';
 import {ProcessRunner} from '../dist/agent/system/process-runner.js';
 import {Supervisor} from '../dist/agent/system/supervisor.js';
 
@@ -162,7 +162,7 @@ describe('supervisor', () => {
   it('an osd started after a SIGKILLed one kills the process groups that one left, and only those', async () => {
     const records = fs.mkdtempSync(path.join(os.tmpdir(), 'osd-groups-'));
     const runner = new URL('../dist/agent/system/process-runner.js', import.meta.url).href;
-    const groups = new URL('../dist/agent/process-groups.js', import.meta.url).href;
+    const groups = new URL('../dist/machinery/process-groups.js', import.meta.url).href;
     // A stands for a service that runs on; B's leader ends after osd died and leaves a grandchild.
     const script = `
       import {ProcessRunner} from ${JSON.stringify(runner)};

@@ -17,7 +17,7 @@ import {createNodeStore} from './controllers/resource-types.js';
 import {OS_NAME, publishVersion} from './controllers/version.js';
 import {criService} from './cri/cri-service.js';
 import {ProcessRuntime} from './cri/process-runtime.js';
-import {endLeftoverGroups, ProcessGroupRecords} from './process-groups.js';
+import {endLeftoverGroups, ProcessGroupRecords} from '../machinery/process-groups.js';
 import type {ContainerRuntime} from './cri/runtime.js';
 import {kubeletService} from './kubelet/kubelet-service.js';
 import {applyStaticPods, type ManifestChanges} from './kubelet/manifests.js';

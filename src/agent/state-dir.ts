@@ -1,5 +1,6 @@
 // The state directory is laid out like a node's filesystem; `osctl cluster create` prepares it.
 import {join} from 'node:path';
+import {PROCESS_GROUP_DIRS} from '../machinery/process-groups.js';
 
 export interface StatePaths {
   root: string;
@@ -27,7 +28,7 @@ export function statePaths(root: string): StatePaths {
     forwardingClientKey: join(root, 'system/secrets/apid-client.key'),
     hostname: join(root, 'etc/hostname'),
     log: join(root, 'var/log/osd.log'),
-    serviceGroups: join(root, 'run/services'),
-    containerGroups: join(root, 'run/containers'),
+    serviceGroups: join(root, PROCESS_GROUP_DIRS.services),
+    containerGroups: join(root, PROCESS_GROUP_DIRS.containers),
   };
 }

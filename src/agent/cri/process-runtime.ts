@@ -8,7 +8,7 @@ import {randomBytes} from 'node:crypto';
 import {mkdirSync, readdirSync, rmSync, statSync, unlinkSync} from 'node:fs';
 import {basename, dirname, join} from 'node:path';
 import {constants as osConstants} from 'node:os';
-import {groupEmptied, killGroup, trackGroup, untrackGroup, type ProcessGroupRecords} from '../process-groups.js';
+import {groupEmptied, killGroup, trackGroup, untrackGroup, type ProcessGroupRecords} from '../../machinery/process-groups.js';
 import {CriLogWriter, DEFAULT_CRI_LOG_LIMITS, type CriLogLimits} from './cri-log.js';
 import {
   ContainerCreateError,

@@ -16,7 +16,7 @@ import {dirname, isAbsolute, join, posix, relative} from 'node:path';
 import {loadYaml} from '../../machinery/yaml.js';
 import type {ExtensionServiceConfigDocument, MachineConfigDocument} from '../../machinery/machineconfig/types.js';
 import type {ServiceLogs} from '../logs/service-logs.js';
-import type {ProcessGroupRecords} from '../process-groups.js';
+import type {ProcessGroupRecords} from '../../machinery/process-groups.js';
 import {ProcessRunner} from './process-runner.js';
 import type {Condition, RestartPolicy, ServiceDefinition} from './service.js';
 

@@ -11,7 +11,7 @@ import {serviceStateEvent} from '../server/service-methods.js';
 import type {ResourceStore} from '../store/store.js';
 import {apidService, machinedService, type ApiServerState} from './core-services.js';
 import {loadExtensionServices} from './extension-services.js';
-import {endLeftoverGroups, ProcessGroupRecords} from '../process-groups.js';
+import {endLeftoverGroups, ProcessGroupRecords} from '../../machinery/process-groups.js';
 import type {ServiceDefinition} from './service.js';
 import {publishServices} from './service-resources.js';
 import {Supervisor} from './supervisor.js';

@@ -5,7 +5,7 @@
 // the service started outlives it.
 import {spawn, type ChildProcess} from 'node:child_process';
 import type {LogWriter} from '../logs/service-logs.js';
-import {groupEmptied, killGroup, trackGroup, untrackGroup, type ProcessGroupRecords} from '../process-groups.js';
+import {groupEmptied, killGroup, trackGroup, untrackGroup, type ProcessGroupRecords} from '../../machinery/process-groups.js';
 import type {Runner, RunnerReporter} from './service.js';
 
 /** Talos's graceful shutdown timeout before SIGKILL (runner/runner.go). */

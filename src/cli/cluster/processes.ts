@@ -51,9 +51,15 @@ export async function stopNodeProcesses(nodes: readonly ClusterNode[], graceMs: 
   for (const node of nodes) outcomes.set(node, signal(node, 'SIGTERM') ? 'terminated' : 'not running');
   const alive = () => nodes.filter((node) => outcomes.get(node) === 'terminated' && isNodeProcess(node.pid, node.stateDir));
   await waitUntil(() => alive().length === 0, graceMs);
-  for (const node of alive()) if (signal(node, 'SIGKILL')) outcomes.set(node, 'killed');
+  const killed = alive().filter((node) => signal(node, 'SIGKILL'));
+  for (const node of killed) outcomes.set(node, 'killed');
   await waitUntil(() => alive().length === 0, KILL_WAIT_MS);
   for (const node of alive()) outcomes.set(node, 'still running');
+  // A killed osd could not stop its services and pods: end the process groups it recorded.
+  if (killed.length > 0) {
+    const {endRecordedGroups} = await import('../../machinery/process-groups.js');
+    for (const node of killed) if (outcomes.get(node) === 'killed') await endRecordedGroups(node.stateDir).catch(() => []);
+  }
   return nodes.map((node) => ({node: node.name, pid: node.pid, outcome: outcomes.get(node)!}));
 }
 

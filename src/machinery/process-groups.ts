@@ -9,13 +9,29 @@
 // live group, named by the leader's PID and holding one line `<pid> <start time> <name>`: the
 // leader's PID (= the group id), its start time in clock ticks since boot (/proc/<pid>/stat field
 // 22), and what ran there (for the log). The start time tells a leader osd started from a later
-// process that reused its PID.
+// process that reused its PID. `osctl cluster destroy` ends what an osd it had to kill left.
 import {mkdir, readdir, readFile, rm} from 'node:fs/promises';
-import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 
 /** How long a killed group may take to disappear before callers go on regardless. */
 export const GROUP_EXIT_MS = 2000;
+
+/** Where osd records its groups, relative to a node's state dir: services', then containers'. */
+export const PROCESS_GROUP_DIRS = {services: 'run/services', containers: 'run/containers'} as const;
+
+/**
+ * Ends the groups recorded under a node's state dir whose osd is gone (killed, so it could not
+ * stop them); for whoever killed it. A state dir without records is left as it is.
+ */
+export async function endRecordedGroups(stateDir: string): Promise<LeftoverGroup[]> {
+  const ended: LeftoverGroup[] = [];
+  for (const relative of Object.values(PROCESS_GROUP_DIRS)) {
+    const directory = join(stateDir, relative);
+    if (existsSync(directory)) ended.push(...(await new ProcessGroupRecords(directory).killLeftovers()));
+  }
+  return ended;
+}
 
 interface ProcStat {
   state: string;
