@@ -5,7 +5,7 @@ import {homedir} from 'node:os';
 import {cancelSignal, EXIT_INTERRUPTED} from './cancel.js';
 import {durationFlag} from './duration.js';
 import {CliError, EXIT_FAILURE, EXIT_PARTIAL, EXIT_USAGE} from './errors.js';
-import {quoteInput} from './quote.js';
+import {escapeControls, quoteInput} from './quote.js';
 import type {NodeResult} from './fanout.js';
 import {stderrSink, stdoutSink} from './output/stdio.js';
 import type {Sink} from './output/types.js';
@@ -129,7 +129,7 @@ export class RunContext {
    */
   reportNodeError(node: string, error: Error): void {
     if (cancelSignal.aborted && error === cancelSignal.reason) return;
-    this.err.write(`error from node ${node}: ${error.message}\n`);
+    this.err.write(`error from node ${node}: ${escapeControls(error.message, {keepNewlines: true})}\n`);
   }
 
   /** 3 when some nodes failed, 1 when all did (runAction makes it 130 after Ctrl-C). */
@@ -179,8 +179,8 @@ function reportFailure(err: unknown, ctx: RunContext): void {
     return;
   }
   const message = err instanceof Error ? err.message : String(err);
-  ctx.err.write(`error: ${message}\n`);
-  if (err instanceof CliError) for (const hint of err.hints) ctx.err.write(`  hint: ${hint}\n`);
+  ctx.err.write(`error: ${escapeControls(message, {keepNewlines: true})}\n`);
+  if (err instanceof CliError) for (const hint of err.hints) ctx.err.write(`  hint: ${escapeControls(hint, {keepNewlines: true})}\n`);
   else if (!(err instanceof Error && err.name === 'TalosConfigError') && process.env.DEBUG) ctx.err.write(`${(err as Error).stack}\n`);
   process.exitCode = err instanceof CliError ? err.exitCode : EXIT_FAILURE;
 }

@@ -17,7 +17,7 @@ export interface LogWriter {
 /** A plain error with Talos's text; the gRPC layer sends it as code Unknown. */
 export class LogNotRegisteredError extends Error {
   constructor(id: string) {
-    super(`log "${id}" was not registered`);
+    super(`log ${JSON.stringify(id)} was not registered`); // Go's %q: an id with control characters comes back escaped
   }
 }
 

@@ -53,17 +53,17 @@ export function containerMethods(context: ContainerMethodsContext): Array<[strin
       const kind = checkInspector(request.namespace, request.driver);
       if (kind === 'system') {
         const service = context.processes().find((candidate) => candidate.id === request.id && candidate.status === 'RUNNING');
-        if (service === undefined) throw plainError(`container "${request.id}" not found`);
+        if (service === undefined) throw plainError(`container ${JSON.stringify(request.id)} not found`);
         // The service's runner sees its process end; its restart policy brings it back.
         try {
           process.kill(service.pid, 'SIGTERM');
         } catch {
-          throw plainError(`container "${request.id}" not found`);
+          throw plainError(`container ${JSON.stringify(request.id)} not found`);
         }
         return {messages: [{}]};
       }
       const found = kind === 'k8s' ? findContainer(runtime, request.id) : undefined;
-      if (found === undefined) throw plainError(`container "${request.id}" not found`);
+      if (found === undefined) throw plainError(`container ${JSON.stringify(request.id)} not found`);
       // The kubelet sees the exit and restarts the container by its pod's restart policy.
       const targets = found.container === undefined ? runtime.listContainers(found.sandbox.id) : [found.container];
       for (const container of targets) runtime.signalContainer(container.id, 'SIGTERM');
@@ -140,9 +140,9 @@ export function findContainer(runtime: ContainerRuntime, id: string): {sandbox: 
 /** The k8s.io branch of Logs: a container's CRI log file, raw, in chunks of at most 1024 bytes. */
 export function containerLogs(runtime: ContainerRuntime): ContainerLogs {
   return async (request, stream, signal) => {
-    if (checkInspector(request.namespace, request.driver) !== 'k8s') throw plainError(`container "${request.id}" not found`);
+    if (checkInspector(request.namespace, request.driver) !== 'k8s') throw plainError(`container ${JSON.stringify(request.id)} not found`);
     const found = findContainer(runtime, request.id);
-    if (found === undefined) throw plainError(`container "${request.id}" not found`);
+    if (found === undefined) throw plainError(`container ${JSON.stringify(request.id)} not found`);
     // A sandbox has no log file.
     if (found.container === undefined) throw plainError('no log available');
     try {

@@ -15,7 +15,7 @@ export type ContainerLogs = (request: LogsRequest, stream: ResponseStream<Data>,
 
 /** Until a container runtime provides logs, no container is known. */
 export const noContainerLogs: ContainerLogs = async (request) => {
-  throw plainError(`container "${request.id}" not found`);
+  throw plainError(`container ${JSON.stringify(request.id)} not found`);
 };
 
 export function logMethods(serviceLogs: ServiceLogs, containerLogs: ContainerLogs = noContainerLogs): Array<[string, LocalMethod]> {

@@ -116,7 +116,7 @@ export class Supervisor {
   start(...ids: string[]): void {
     for (const id of ids) {
       const entry = this.entries.get(id);
-      if (entry === undefined) throw new ServiceApiError(`service "${id}" not defined`);
+      if (entry === undefined) throw new ServiceApiError(`service ${JSON.stringify(id)} not defined`);
       this.launch(entry);
     }
   }
@@ -220,7 +220,7 @@ export class Supervisor {
 
   private lookup(id: string): ServiceEntry {
     const entry = this.entries.get(id);
-    if (entry === undefined) throw new ServiceApiError(`service "${id}" not defined`);
+    if (entry === undefined) throw new ServiceApiError(`service ${JSON.stringify(id)} not defined`);
     return entry;
   }
 
