@@ -292,6 +292,13 @@ describe('as operators and scripts use it', () => {
     assert.ok(isAlive((await nginxRow()).pid));
   });
 
+  it('logs -k <namespace>/<pod>: Talos\'s "no log available", and how to name a container instead', async () => {
+    const r = await run(['-n', W1, 'logs', '-k', POD]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `error from node ${W1}: rpc error: code = Unknown desc = no log available\n` +
+      `  hint: \`<namespace>/<pod>\` is the pod's sandbox, which has no log: name a container, \`<namespace>/<pod>:<container>\` (\`osctl containers -k\` lists them)\n`);
+  });
+
   it('--tail -5, 0 and 99999999999', async () => {
     const {id} = await nginxRow();
     const negative = await run(['-n', W1, 'logs', '-k', id, '--tail', '-5']);

@@ -78,6 +78,10 @@ function missingLogHint(results: readonly NodeResult<void>[], kubernetes: boolea
   if (kubernetes && messages.some((m) => /container ".*" not found$/.test(m))) {
     return '`osctl containers -k` lists the container ids; `<namespace>/<pod>:<container>` also works';
   }
+  // `ns/pod` names the pod's sandbox, which has no log of its own (item A-C5).
+  if (kubernetes && messages.some((m) => /no log available$/.test(m))) {
+    return '`<namespace>/<pod>` is the pod\'s sandbox, which has no log: name a container, `<namespace>/<pod>:<container>` (`osctl containers -k` lists them)';
+  }
   return undefined;
 }
 
