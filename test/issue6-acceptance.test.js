@@ -311,6 +311,20 @@ describe('as operators and scripts use it', () => {
     assert.equal(huge.stderr, 'error: --tail 99999999999: at most 2147483647 lines\n');
   });
 
+  it('cluster create refuses a machine.pods entry that is not a mapping, naming the patch file and line', async () => {
+    const other = makeHome('osctl-h6-badpod-');
+    try {
+      const patch = path.join(other.home, 'pods.yaml');
+      fs.writeFileSync(patch, 'machine:\n  pods:\n    - just a string\n');
+      const r = await osctl(['cluster', 'create', '--name', 'h6bad', '--cidr', '127.50.2.0/24', '--config-patch', `@${patch}`], {env: other.env});
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /^error: --config-patch: patch file ".*pods\.yaml": not a valid strategic merge patch: .*\n {2}line 3: cannot unmarshal !!str `just a \.\.\.` into map\[string\]interface \{\}\n/);
+      assert.ok(!fs.existsSync(path.join(other.home, '.talos', 'clusters', 'h6bad')), 'nothing was started');
+    } finally {
+      await discardCluster(other, 'h6bad');
+    }
+  });
+
   it('manifests by hand: not YAML, a bad field, a missing program, a crash loop; edit and removal', async () => {
     const dir = manifests();
     const pod = (name, container) => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  containers:\n    - ${JSON.stringify({name: 'c', image: 'busybox', ...container})}\n`;

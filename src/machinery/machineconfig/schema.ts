@@ -155,7 +155,7 @@ const machine = struct('v1alpha1.MachineConfig', {
     skipNodeRegistration: bool,
     disableManifestsDirectory: bool,
   }),
-  pods: list(any),
+  pods: list(map(any)), // v1alpha1.Unstructured: a mapping each
   network: struct('v1alpha1.NetworkConfig', {
     hostname: str,
     interfaces: list(device),
