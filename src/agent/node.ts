@@ -94,7 +94,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const containerGroups = new ProcessGroupRecords(paths.containerGroups);
   await endLeftoverGroups(containerGroups, 'container', (message) => log.warn(message));
   const runtime = new ProcessRuntime({groups: containerGroups});
-  const renderStaticPods = (next: MachineConfigDocument): Promise<ManifestChanges> => applyStaticPods(store, options.stateDir, next);
+  const renderStaticPods = (next: MachineConfigDocument): Promise<ManifestChanges> => applyStaticPods(store, options.stateDir, next, (problem) => log.error(`static pod not rendered: ${problem}`));
   await renderStaticPods(config).catch((error: Error) => {
     throw new NodeSetupError(`cannot write the static pod manifests under ${options.stateDir}: ${error.message}`);
   });

@@ -24,13 +24,38 @@ export interface RenderedPod {
   pod: StaticPodSpec;
 }
 
-/** The static pods of a config; a later pod with the same id replaces an earlier one, as a map keyed by id does. */
-export function renderStaticPods(config: MachineConfigDocument): RenderedPod[] {
+/**
+ * The static pods of a config; a later pod with the same id replaces an earlier one, as a map keyed
+ * by id does. A `machine.pods` entry without a string name, or whose id cannot be a file name in
+ * the manifest folder, is left out and told to `refuse` (Talos names these errors too; here one
+ * bad entry does not stop the others).
+ */
+export function renderStaticPods(config: MachineConfigDocument, refuse: (problem: string) => void = () => {}): RenderedPod[] {
+  const machinePods = config.v1alpha1?.machine?.pods ?? [];
   const byId = new Map<string, RenderedPod>();
-  for (const {id, pod} of staticPods(config)) {
+  staticPods(config).forEach(({id, pod}, index) => {
+    const problem = index < machinePods.length ? machinePodProblem(pod, id) : undefined;
+    if (problem !== undefined) return refuse(`machine.pods[${index}]: ${problem}`);
     byId.set(id, {id, fileName: `${MANAGED_PREFIX}${id}.yaml`, pod: inGoMapOrder(pod) as StaticPodSpec});
-  }
+  });
   return [...byId.values()];
+}
+
+/** Why a `machine.pods` entry cannot be rendered, with the fix; undefined when it can. */
+function machinePodProblem(pod: Record<string, unknown>, id: string): string | undefined {
+  const metadata = typeof pod.metadata === 'object' && pod.metadata !== null ? (pod.metadata as Record<string, unknown>) : {};
+  if (metadata.name === undefined || metadata.name === null) return 'name is missing in static pod metadata; set metadata.name';
+  for (const field of ['name', 'namespace'] as const) {
+    const value = metadata[field];
+    if (value !== undefined && typeof value !== 'string') {
+      return `metadata.${field} must be a string, not ${Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : `${typeof value} ${String(value)}`}; quote it in the machine config`;
+    }
+  }
+  // The id names the manifest file: a "/" would put it in another folder, anywhere on the host.
+  if (/[/\0]/.test(id)) {
+    return `static pod id ${JSON.stringify(id)} cannot name a manifest file: metadata.name and metadata.namespace must be Kubernetes names (lower case letters, digits, "-" and ".")`;
+  }
+  return undefined;
 }
 
 export interface ManifestChanges {
@@ -42,8 +67,13 @@ export interface ManifestChanges {
  * Brings the manifest folder and the StaticPod resources in line with `config`. Files whose
  * content is unchanged are not rewritten, so the kubelet does not recreate their pods.
  */
-export async function applyStaticPods(store: ResourceStore, root: string, config: MachineConfigDocument): Promise<ManifestChanges> {
-  const pods = renderStaticPods(config);
+export async function applyStaticPods(
+  store: ResourceStore,
+  root: string,
+  config: MachineConfigDocument,
+  refuse?: (problem: string) => void,
+): Promise<ManifestChanges> {
+  const pods = renderStaticPods(config, refuse);
   const dir = join(root, MANIFEST_DIR);
   await mkdir(dir, {recursive: true, mode: 0o755});
   const changes: ManifestChanges = {written: [], removed: []};
