@@ -34,6 +34,7 @@ describe('rendering machine.pods', () => {
       pod({name: 5}),
       pod({name: 'evil', namespace: '../../../../escaped'}),
       pod({name: 'a/b'}),
+      pod({name: 'n', namespace: null}),
     ]), (problem) => problems.push(problem));
     assert.deepEqual(changes, {written: ['talos-default-good.yaml'], removed: []});
     assert.deepEqual(filesUnder(path.join(scratch, 'node')), ['state/etc/kubernetes/manifests/talos-default-good.yaml']);
@@ -43,6 +44,7 @@ describe('rendering machine.pods', () => {
       'machine.pods[2]: metadata.name must be a string, not number 5; quote it in the machine config',
       'machine.pods[3]: static pod id "../../../../escaped-evil" cannot name a manifest file: metadata.name and metadata.namespace must be Kubernetes names (lower case letters, digits, "-" and ".")',
       'machine.pods[4]: static pod id "default-a/b" cannot name a manifest file: metadata.name and metadata.namespace must be Kubernetes names (lower case letters, digits, "-" and ".")',
+      'machine.pods[5]: metadata.namespace must be a string, not empty; quote it in the machine config',
     ]);
   });
 });

@@ -34,28 +34,31 @@ export function renderStaticPods(config: MachineConfigDocument, refuse: (problem
   const machinePods = config.v1alpha1?.machine?.pods ?? [];
   const byId = new Map<string, RenderedPod>();
   staticPods(config).forEach(({id, pod}, index) => {
-    const problem = index < machinePods.length ? machinePodProblem(pod, id) : undefined;
-    if (problem !== undefined) return refuse(`machine.pods[${index}]: ${problem}`);
+    const fromMachine = index < machinePods.length;
+    const problem = (fromMachine ? machinePodProblem(pod) : undefined) ?? fileNameProblem(id);
+    if (problem !== undefined) return refuse(`${fromMachine ? `machine.pods[${index}]` : `KubeStaticPodConfig ${JSON.stringify(id)}`}: ${problem}`);
     byId.set(id, {id, fileName: `${MANAGED_PREFIX}${id}.yaml`, pod: inGoMapOrder(pod) as StaticPodSpec});
   });
   return [...byId.values()];
 }
 
 /** Why a `machine.pods` entry cannot be rendered, with the fix; undefined when it can. */
-function machinePodProblem(pod: Record<string, unknown>, id: string): string | undefined {
+function machinePodProblem(pod: Record<string, unknown>): string | undefined {
   const metadata = typeof pod.metadata === 'object' && pod.metadata !== null ? (pod.metadata as Record<string, unknown>) : {};
   if (metadata.name === undefined || metadata.name === null) return 'name is missing in static pod metadata; set metadata.name';
   for (const field of ['name', 'namespace'] as const) {
     const value = metadata[field];
     if (value !== undefined && typeof value !== 'string') {
-      return `metadata.${field} must be a string, not ${Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : `${typeof value} ${String(value)}`}; quote it in the machine config`;
+      return `metadata.${field} must be a string, not ${value === null ? 'empty' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : `${typeof value} ${String(value)}`}; quote it in the machine config`;
     }
   }
-  // The id names the manifest file: a "/" would put it in another folder, anywhere on the host.
-  if (/[/\0]/.test(id)) {
-    return `static pod id ${JSON.stringify(id)} cannot name a manifest file: metadata.name and metadata.namespace must be Kubernetes names (lower case letters, digits, "-" and ".")`;
-  }
   return undefined;
+}
+
+/** The id names the manifest file: a "/" would put it in another folder, anywhere on the host. */
+function fileNameProblem(id: string): string | undefined {
+  if (!/[/\0]/.test(id)) return undefined;
+  return `static pod id ${JSON.stringify(id)} cannot name a manifest file: metadata.name and metadata.namespace must be Kubernetes names (lower case letters, digits, "-" and ".")`;
 }
 
 export interface ManifestChanges {
