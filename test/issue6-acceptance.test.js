@@ -376,3 +376,44 @@ describe('as operators and scripts use it', () => {
     assert.ok(isAlive(nginxPid));
   });
 });
+
+describe('cluster destroy with a container that ignores SIGTERM', () => {
+  const owner = makeHome('osctl-h6-stubborn-');
+  const CLUSTER = 'h6stub';
+  const NODE = '127.50.3.2';
+
+  after(async () => {
+    await discardCluster(owner, CLUSTER);
+  });
+
+  it('leaves no container process behind, and still ends within seconds', async () => {
+    const patch = path.join(owner.home, 'stubborn.yaml');
+    fs.writeFileSync(patch, `machine:
+  pods:
+    - apiVersion: v1
+      kind: Pod
+      metadata: {name: stubborn}
+      spec:
+        containers:
+          - name: c
+            image: busybox
+            command: [sh, -c, "trap '' TERM; while true; do sleep 0.2; done"]
+`);
+    await createCluster(owner, ['--name', CLUSTER, '--cidr', '127.50.3.0/24', '--controlplanes', '1', '--workers', '0', '--config-patch', `@${patch}`]);
+    const pid = await eventually(async () => {
+      const r = await osctl(['-n', NODE, 'containers', '-k'], {env: owner.env});
+      const row = /\u2514\u2500 default\/stubborn-\S+ +busybox +(\d+) +CONTAINER_RUNNING$/m.exec(r.stdout);
+      assert.ok(row, r.stdout + r.stderr);
+      return Number(row[1]);
+    });
+    const started = Date.now();
+    const destroyed = await osctl(['cluster', 'destroy', '--name', CLUSTER], {env: owner.env});
+    assert.equal(destroyed.code, 0, destroyed.stderr);
+    assert.ok(Date.now() - started < 9000, `destroy took ${Date.now() - started} ms`);
+    try {
+      await eventually(() => assert.ok(!isAlive(pid), `container process ${pid} still runs`), 2000);
+    } finally {
+      if (isAlive(pid)) process.kill(-pid, 'SIGKILL'); // its own process group: the test started it
+    }
+  });
+});

@@ -12,6 +12,8 @@ const OSD_ENTRY = 'osd.js';
 const POLL_MS = 100;
 /** how long after SIGKILL we wait for a process to be gone before giving up on it */
 const KILL_WAIT_MS = 2000;
+/** how long osd gets to exit after a second SIGTERM (it exits at once, ending its process groups) */
+const FORCED_EXIT_WAIT_MS = 1000;
 
 /**
  * Whether `pid` is, right now, the osd serving `stateDir`: its command line (from /proc) runs
@@ -43,22 +45,30 @@ export interface StopOutcome {
 }
 
 /**
- * Stops the nodes' osd processes: SIGTERM, up to `graceMs` to exit, then SIGKILL. Before every
+ * Stops the nodes' osd processes: SIGTERM, up to `graceMs` to exit, then a second SIGTERM, then
+ * SIGKILL. osd takes the second SIGTERM as "exit now" and its exit hooks SIGKILL the service and
+ * container process groups it still runs (a process ignoring SIGTERM gets 10 s inside osd, longer
+ * than `graceMs`); should osd still need a SIGKILL, the groups it recorded are ended here. Before every
  * signal the PID is checked to still be that node's osd, so a reused PID is never signalled.
  */
 export async function stopNodeProcesses(nodes: readonly ClusterNode[], graceMs: number): Promise<StopOutcome[]> {
   const outcomes = new Map<ClusterNode, StopOutcome['outcome']>();
   for (const node of nodes) outcomes.set(node, signal(node, 'SIGTERM') ? 'terminated' : 'not running');
-  const alive = () => nodes.filter((node) => outcomes.get(node) === 'terminated' && isNodeProcess(node.pid, node.stateDir));
+  const signalled = nodes.filter((node) => outcomes.get(node) === 'terminated');
+  const alive = () => signalled.filter((node) => isNodeProcess(node.pid, node.stateDir));
   await waitUntil(() => alive().length === 0, graceMs);
-  const killed = alive().filter((node) => signal(node, 'SIGKILL'));
-  for (const node of killed) outcomes.set(node, 'killed');
+  // A second SIGTERM makes osd exit at once (its exit hook kills its groups); SIGKILL if even that fails.
+  const forced = alive().filter((node) => signal(node, 'SIGTERM'));
+  for (const node of forced) outcomes.set(node, 'killed');
+  await waitUntil(() => alive().length === 0, FORCED_EXIT_WAIT_MS);
+  for (const node of alive()) if (signal(node, 'SIGKILL')) outcomes.set(node, 'killed');
   await waitUntil(() => alive().length === 0, KILL_WAIT_MS);
   for (const node of alive()) outcomes.set(node, 'still running');
-  // A killed osd could not stop its services and pods: end the process groups it recorded.
-  if (killed.length > 0) {
+  // An osd that had to be forced out may not have stopped its services and pods: end the process
+  // groups it recorded (a no-op when its exit hook did).
+  if (forced.length > 0) {
     const {endRecordedGroups} = await import('../../machinery/process-groups.js');
-    for (const node of killed) if (outcomes.get(node) === 'killed') await endRecordedGroups(node.stateDir).catch(() => []);
+    for (const node of forced) if (outcomes.get(node) === 'killed') await endRecordedGroups(node.stateDir).catch(() => []);
   }
   return nodes.map((node) => ({node: node.name, pid: node.pid, outcome: outcomes.get(node)!}));
 }
