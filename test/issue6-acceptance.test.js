@@ -4,7 +4,7 @@
 // head, Ctrl-C on three nodes, a node that accepts TCP and never answers, hostile ids, --tail
 // edge cases, and manifests edited by hand in the node's etc/kubernetes/manifests.
 import assert from 'node:assert/strict';
-import {spawn} from 'node:child_process';
+import {execFileSync, spawn} from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -328,6 +328,8 @@ describe('as operators and scripts use it', () => {
   it('manifests by hand: not YAML, a bad field, a missing program, a crash loop; edit and removal', async () => {
     const dir = manifests();
     const pod = (name, container) => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  containers:\n    - ${JSON.stringify({name: 'c', image: 'busybox', ...container})}\n`;
+    // A FIFO sorts before missing.yaml: reading it must not hold up the pods after it.
+    execFileSync('mkfifo', [path.join(dir, 'fifo.yaml')]);
     fs.writeFileSync(path.join(dir, 'broken.yaml'), 'this: is: not: yaml: [\n');
     fs.writeFileSync(path.join(dir, 'badfield.yaml'), pod('badfield', {command: 'sleep 100'}));
     fs.writeFileSync(path.join(dir, 'missing.yaml'), pod('missing', {command: ['/no/such/program']}));
@@ -342,6 +344,7 @@ describe('as operators and scripts use it', () => {
     });
     assert.match((await kubeletLine(/broken\.yaml/)).err, /^\/etc\/kubernetes\/manifests\/broken\.yaml: couldn't parse as pod\(yaml: .*\), please check config file$/);
     assert.match((await kubeletLine(/badfield\.yaml/)).err, /spec\.containers\.command of type \[\]string/);
+    assert.equal((await kubeletLine(/fifo\.yaml/)).err, 'manifest path "/etc/kubernetes/manifests/fifo.yaml" is not a file or directory: remove it, or put a pod manifest there');
     assert.match((await kubeletLine(/"pod":"default\/missing-.*RunContainerError/)).err, /\/no\/such\/program.*no such file or directory/);
     // The crash loop backs off (kubelet's 10 s, 20 s, …): it is seen in the status, osd stays idle.
     const waiting = await eventually(async () => {
@@ -367,7 +370,7 @@ describe('as operators and scripts use it', () => {
     const crashRow = new RegExp(`\u2514\u2500 default/crash-${re(HOSTNAME)}:c:[0-9a-f]{12} +busybox +(\\d+) +CONTAINER_RUNNING`);
     const fixedPid = Number(crashRow.exec((await run(['-n', W1, 'containers', '-k'])).stdout)[1]);
     assert.ok(isAlive(fixedPid));
-    for (const file of ['crash.yaml', 'missing.yaml', 'broken.yaml', 'badfield.yaml']) fs.rmSync(path.join(dir, file));
+    for (const file of ['crash.yaml', 'missing.yaml', 'broken.yaml', 'badfield.yaml', 'fifo.yaml']) fs.rmSync(path.join(dir, file));
     await eventually(async () => {
       const r = await run(['-n', W1, 'get', 'staticpodstatus']);
       assert.doesNotMatch(r.stdout, /crash-|missing-/);

@@ -9,8 +9,8 @@
 // pods by the sandbox annotations and re-adopts those whose manifest is unchanged, as a restarted
 // kubelet finds its pods in containerd.
 import {createHash} from 'node:crypto';
-import {watch, type FSWatcher} from 'node:fs';
-import {mkdir, readdir, readFile} from 'node:fs/promises';
+import {constants as fsConstants, watch, type FSWatcher} from 'node:fs';
+import {mkdir, open, readdir} from 'node:fs/promises';
 import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {formatGoTimestamp} from '../../machinery/yaml-emit.js';
@@ -180,11 +180,17 @@ export class Kubelet {
     const claimed = new Set<string>();
     for (const file of names) {
       if (this.stopped) return;
-      const text = await readFile(join(this.manifestDir, file), 'utf8').catch(() => undefined);
-      if (text === undefined) continue; // a directory, or removed meanwhile
+      const read = await readManifestFile(this.manifestDir, file);
+      if (read === undefined) continue; // a directory, or removed meanwhile
       present.add(file);
-      const hash = createHash('sha256').update(text).digest('hex');
       const existing = this.pods.get(file);
+      if ('problem' in read) {
+        if (existing !== undefined) await this.destroyPod(existing, 'its manifest changed');
+        this.reportOnce(file, read.problem, read.problem);
+        continue;
+      }
+      const {text} = read;
+      const hash = createHash('sha256').update(text).digest('hex');
       if (existing !== undefined && existing.hash === hash) {
         claimed.add(existing.sandbox.id);
         this.publish(existing);
@@ -488,6 +494,30 @@ function statusId(pod: PodRecord): string {
 }
 
 /** A manifest's path as the node shows it. */
+/** Larger than any pod manifest; reading more would only cost osd memory. */
+const MAX_MANIFEST_BYTES = 4 << 20;
+
+/**
+ * A manifest's text, or why it cannot be one; undefined for a directory or a file gone meanwhile.
+ * Opened without blocking and checked before reading: a FIFO would hold the sync loop forever,
+ * a device or a huge file would fill osd's memory.
+ */
+async function readManifestFile(dir: string, file: string): Promise<{text: string} | {problem: string} | undefined> {
+  const handle = await open(join(dir, file), fsConstants.O_RDONLY | fsConstants.O_NONBLOCK).catch(() => undefined);
+  if (handle === undefined) return undefined;
+  try {
+    const stat = await handle.stat();
+    if (stat.isDirectory()) return undefined;
+    if (!stat.isFile()) return {problem: `manifest path "${nodePath(file)}" is not a file or directory: remove it, or put a pod manifest there`};
+    if (stat.size > MAX_MANIFEST_BYTES) return {problem: `manifest file "${nodePath(file)}" is ${stat.size} bytes, more than a pod manifest (at most ${MAX_MANIFEST_BYTES}): remove it`};
+    return {text: await handle.readFile('utf8')};
+  } catch {
+    return undefined; // unreadable: as if removed
+  } finally {
+    await handle.close();
+  }
+}
+
 function nodePath(file: string): string {
   return `/${MANIFEST_DIR}/${file}`;
 }
