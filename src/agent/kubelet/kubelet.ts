@@ -9,8 +9,9 @@
 // pods by the sandbox annotations and re-adopts those whose manifest is unchanged, as a restarted
 // kubelet finds its pods in containerd.
 import {createHash} from 'node:crypto';
-import {constants as fsConstants, watch, type FSWatcher} from 'node:fs';
-import {mkdir, open, readdir} from 'node:fs/promises';
+import {watch, type FSWatcher} from 'node:fs';
+import {mkdir, readdir} from 'node:fs/promises';
+import {readRegularFile} from '../regular-file.js';
 import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {formatGoTimestamp} from '../../machinery/yaml-emit.js';
@@ -503,18 +504,17 @@ const MAX_MANIFEST_BYTES = 4 << 20;
  * a device or a huge file would fill osd's memory.
  */
 async function readManifestFile(dir: string, file: string): Promise<{text: string} | {problem: string} | undefined> {
-  const handle = await open(join(dir, file), fsConstants.O_RDONLY | fsConstants.O_NONBLOCK).catch(() => undefined);
-  if (handle === undefined) return undefined;
-  try {
-    const stat = await handle.stat();
-    if (stat.isDirectory()) return undefined;
-    if (!stat.isFile()) return {problem: `manifest path "${nodePath(file)}" is not a file or directory: remove it, or put a pod manifest there`};
-    if (stat.size > MAX_MANIFEST_BYTES) return {problem: `manifest file "${nodePath(file)}" is ${stat.size} bytes, more than a pod manifest (at most ${MAX_MANIFEST_BYTES}): remove it`};
-    return {text: await handle.readFile('utf8')};
-  } catch {
-    return undefined; // unreadable: as if removed
-  } finally {
-    await handle.close();
+  const read = await readRegularFile(join(dir, file), MAX_MANIFEST_BYTES).catch(() => undefined); // unreadable: as if removed
+  switch (read?.kind) {
+    case undefined:
+    case 'directory':
+      return undefined;
+    case 'not regular':
+      return {problem: `manifest path "${nodePath(file)}" is not a file or directory: remove it, or put a pod manifest there`};
+    case 'too large':
+      return {problem: `manifest file "${nodePath(file)}" is ${read.size} bytes, more than a pod manifest (at most ${MAX_MANIFEST_BYTES}): remove it`};
+    case 'text':
+      return {text: read.text};
   }
 }
 

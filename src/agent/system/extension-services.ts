@@ -11,12 +11,13 @@
 // that), `time` by the host clock, `path` once the file exists inside the node's state root, and
 // `configuration` once the machine config holds an ExtensionServiceConfig of that name.
 import {constants as fsConstants} from 'node:fs';
-import {access, open, readdir, realpath, stat} from 'node:fs/promises';
+import {access, readdir, realpath, stat} from 'node:fs/promises';
 import {dirname, isAbsolute, join, posix, relative} from 'node:path';
 import {loadYaml} from '../../machinery/yaml.js';
 import type {ExtensionServiceConfigDocument, MachineConfigDocument} from '../../machinery/machineconfig/types.js';
 import type {ServiceLogs} from '../logs/service-logs.js';
 import type {ProcessGroupRecords} from '../../machinery/process-groups.js';
+import {readRegularFile} from '../regular-file.js';
 import {ProcessRunner} from './process-runner.js';
 import type {Condition, RestartPolicy, ServiceDefinition} from './service.js';
 
@@ -94,7 +95,7 @@ async function readSpec(file: string, warn: (message: string) => void): Promise<
   };
   let document: unknown;
   try {
-    document = loadYaml(await readRegularFile(file, MAX_FILE_BYTES, 'a definition'), {filename: file});
+    document = loadYaml(await readTextFile(file, MAX_FILE_BYTES, 'a definition'), {filename: file});
   } catch (error) {
     return refuse((error as Error).message);
   }
@@ -284,7 +285,7 @@ async function environmentOf(spec: ExtensionSpec, inState: (path: string) => str
     }
   };
   if (spec.environmentFile !== '') {
-    const text = await readRegularFile(inState(spec.environmentFile), MAX_FILE_BYTES, 'an environment file').catch((error: Error) => {
+    const text = await readTextFile(inState(spec.environmentFile), MAX_FILE_BYTES, 'an environment file').catch((error: Error) => {
       throw new Error(`failed to parse environment file ${JSON.stringify(spec.environmentFile)}: ${error.message}`);
     });
     assign(parseEnvFile(text));
@@ -298,26 +299,12 @@ async function environmentOf(spec: ExtensionSpec, inState: (path: string) => str
  * A regular file's text, at most `maxBytes`. Opened without blocking and checked before it is read,
  * so a FIFO or a device put in its place cannot hang osd (a blocked read also holds a libuv thread).
  */
-async function readRegularFile(path: string, maxBytes: number, what: string): Promise<string> {
-  const handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
-  try {
-    const info = await handle.stat();
-    if (!info.isFile()) throw new Error('not a regular file');
-    const tooBig = (size: number): Error => new Error(`${size} bytes, more than the ${maxBytes} ${what} may have`);
-    if (info.size > maxBytes) throw tooBig(info.size);
-    // It may grow while being read: read one byte more than allowed to notice.
-    const buffer = Buffer.alloc(maxBytes + 1);
-    let length = 0;
-    for (;;) {
-      const {bytesRead} = await handle.read(buffer, length, buffer.length - length, length);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-      if (length > maxBytes) throw tooBig(length);
-    }
-    return buffer.toString('utf8', 0, length);
-  } finally {
-    await handle.close();
-  }
+/** The file's text; anything but a regular file of at most `maxBytes` is an error saying so. */
+async function readTextFile(path: string, maxBytes: number, what: string): Promise<string> {
+  const read = await readRegularFile(path, maxBytes);
+  if (read.kind === 'text') return read.text;
+  if (read.kind === 'too large') throw new Error(`${read.size} bytes, more than the ${maxBytes} ${what} may have`);
+  throw new Error('not a regular file');
 }
 
 /** `KEY=value` lines; blank lines and `#` comments skipped, `export ` and matching quotes removed. */
