@@ -10,6 +10,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import {after, before, describe, it} from 'node:test';
 import {createCluster, discardCluster, isAlive, makeHome, osctl, osctlSpawn, runJs} from './helpers/cli.js';
+import {eventually as eventuallyWithin} from './helpers/agents.js';
 
 const NAME = 'h6acc';
 const CP = '127.50.1.2';
@@ -44,17 +45,8 @@ const user = makeHome('osctl-h6-acc-');
 const run = (args, options = {}) => osctl(args, {env: user.env, timeoutMs: 60_000, ...options});
 const manifests = () => path.join(user.home, '.talos', 'clusters', NAME, `${NAME}-worker-1`, 'etc', 'kubernetes', 'manifests');
 
-async function eventually(check, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-}
+/** Retries `check` every 250 ms (each try may start osctl) for up to `timeoutMs`. */
+const eventually = (check, timeoutMs = 20_000) => eventuallyWithin(check, timeoutMs, 250);
 
 /** The nginx container row of `containers -k` on worker-1 (the table, parsed): id and PID. */
 async function nginxRow() {

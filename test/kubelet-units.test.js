@@ -15,6 +15,7 @@ import {containerLogs} from '../dist/agent/server/container-methods.js';
 import {applyStaticPods, renderStaticPods} from '../dist/agent/kubelet/manifests.js';
 import {ManifestError, readPodManifest} from '../dist/agent/kubelet/pod-validation.js';
 import {parseMachineConfig} from '../dist/machinery/machineconfig/parse.js';
+import {isAlive as alive} from './helpers/cli.js';
 
 const scratch = fs.mkdtempSync(path.join(tmpdir(), 'osd-kubelet-units-'));
 after(() => fs.rmSync(scratch, {recursive: true, force: true}));
@@ -223,15 +224,6 @@ async function waitFor(condition, timeoutMs = 5000) {
   while (!condition()) {
     if (Date.now() > deadline) assert.fail('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

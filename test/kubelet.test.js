@@ -9,6 +9,7 @@ import {after, describe, it} from 'node:test';
 import {createNodeStore} from '../dist/agent/controllers/resource-types.js';
 import {ProcessRuntime} from '../dist/agent/cri/process-runtime.js';
 import {Kubelet} from '../dist/agent/kubelet/kubelet.js';
+import {isAlive as alive} from './helpers/cli.js';
 
 const STATUS = 'StaticPodStatuses.kubernetes.talos.dev';
 const scratch = fs.mkdtempSync(path.join(tmpdir(), 'osd-kubelet-'));
@@ -62,15 +63,6 @@ async function waitFor(condition, what, timeoutMs = 8000) {
     if (value) return value;
     if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -27,6 +27,7 @@ import {
   unary,
 } from './helpers/agents.js';
 import {endRecordedProcessGroups} from './helpers/process-groups.js';
+import {isAlive as alive} from './helpers/cli.js';
 
 const STATIC_PODS = 'StaticPods.kubernetes.talos.dev';
 const STATUSES = 'StaticPodStatuses.kubernetes.talos.dev';
@@ -67,15 +68,6 @@ function addSleeperService(stateDir) {
   fs.writeFileSync(path.join(stateDir, 'usr/local/etc/containers/sleeper.yaml'), 'name: sleeper\ncontainer:\n  entrypoint: ./run\ndepends:\n  - network: [addresses]\nrestart: always\n');
   fs.mkdirSync(path.join(stateDir, 'usr/local/lib/containers/sleeper'), {recursive: true});
   fs.writeFileSync(path.join(stateDir, 'usr/local/lib/containers/sleeper/run'), '#!/bin/sh\nexec sleep 300\n', {mode: 0o755});
-}
-
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('static pods on osd', () => {

@@ -13,6 +13,7 @@ import {after, before, describe, it} from 'node:test';
 import {createCluster, discardCluster, isAlive, makeHome, osctl, osctlSpawn, root as repo} from './helpers/cli.js';
 import {prepareCluster} from './helpers/osd-processes.js';
 import {endRecordedProcessGroups} from './helpers/process-groups.js';
+import {eventually as eventuallyWithin} from './helpers/agents.js';
 
 const NAME = 'h3e2e';
 const CP = '127.46.5.2';
@@ -37,17 +38,8 @@ const PATCH = `machine:
 const user = makeHome('osctl-h3-e2e-');
 const run = (args) => osctl(args, {env: user.env, timeoutMs: 60_000});
 
-async function eventually(check, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-}
+/** Retries `check` every 250 ms (each try may start osctl) for up to `timeoutMs`. */
+const eventually = (check, timeoutMs = 20_000) => eventuallyWithin(check, timeoutMs, 250);
 
 /** The worker-1 pod's rows of `containers -k -o json`. */
 async function podContainers() {

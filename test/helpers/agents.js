@@ -184,14 +184,14 @@ export function take(stream, count) {
 }
 
 /** Retries `check` until it stops throwing, or rethrows its error after `timeoutMs`. */
-export async function eventually(check, timeoutMs = 5000) {
+export async function eventually(check, timeoutMs = 5000, intervalMs = 50) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       return await check();
     } catch (error) {
       if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
   }
 }
