@@ -158,6 +158,31 @@ describe('examples', () => {
     for (const args of examples) await runExample(args, where);
   });
 
+  it("the README's static pod example runs as shown: its container is a live process with CRI logs", async () => {
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('### Services, static pods')))?.[1];
+    assert.ok(yaml, 'README.md has a ```yaml block in "Services, static pods and extension services on osd"');
+    const where = {...(await workplace('osctl-readme-pods-')), network};
+    homes.push(where.home);
+    fs.writeFileSync(path.join(where.cwd, 'pods.yaml'), yaml);
+    const cidr = ['--cidr', '127.20.0.128/28', '--controlplanes', '1', '--workers', '0', '--name', 'readme-pods'];
+    await runExample(['cluster', 'create', ...cidr, '--config-patch', '@pods.yaml'], where);
+    const deadline = Date.now() + 20_000;
+    let rows;
+    for (;;) {
+      const listed = await osctl(['containers', '-k', '-o', 'ndjson'], {env: where.env, cwd: where.cwd, prefix: network?.prefix});
+      rows = listed.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+      if (rows.some((row) => row.status === 'CONTAINER_RUNNING') || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const container = rows.find((row) => row.status === 'CONTAINER_RUNNING');
+    assert.ok(container, JSON.stringify(rows));
+    assert.ok(fs.existsSync(`/proc/${container.pid}`), `PID ${container.pid} is a live process`);
+    const logs = await osctl(['logs', '-k', container.id], {env: where.env, cwd: where.cwd, prefix: network?.prefix});
+    assert.match(logs.stdout, /^127\.20\.0\.130: \S+Z stdout F \w{3} \w{3} /m, logs.stdout + logs.stderr);
+    await runExample(['cluster', 'destroy', '--name', 'readme-pods'], where);
+  });
+
   it("every command's --help examples run", async () => {
     const examples = manifestExamples();
     assert.ok(examples.length >= COMMAND_ORDER.length);
