@@ -116,10 +116,11 @@ export class RunContext {
 
   /**
    * Prints each failed node as `error from node <n>: <reason>` on stderr (after the healthy
-   * nodes' output) and sets the exit code.
+   * nodes' output) and sets the exit code. `lead` replaces `error from node` where talosctl words
+   * it otherwise (`restart`: `error restarting process on node`).
    */
-  reportNodeErrors(results: readonly NodeResult<unknown>[]): void {
-    for (const r of results) if (r.error) this.reportNodeError(r.node, r.error);
+  reportNodeErrors(results: readonly NodeResult<unknown>[], lead = 'error from node'): void {
+    for (const r of results) if (r.error) this.reportNodeError(r.node, r.error, lead);
     this.setNodeExitCode(results);
   }
 
@@ -127,9 +128,9 @@ export class RunContext {
    * Prints one failed node now (a watch reports a node as it fails). After Ctrl-C every node still
    * running "fails" with the cancellation, which is not news; errors from before it still are.
    */
-  reportNodeError(node: string, error: Error): void {
+  reportNodeError(node: string, error: Error, lead = 'error from node'): void {
     if (cancelSignal.aborted && error === cancelSignal.reason) return;
-    this.err.write(`error from node ${node}: ${escapeControls(error.message, {keepNewlines: true})}\n`);
+    this.err.write(`${lead} ${node}: ${escapeControls(error.message, {keepNewlines: true})}\n`);
   }
 
   /** 3 when some nodes failed, 1 when all did (runAction makes it 130 after Ctrl-C). */

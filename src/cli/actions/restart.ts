@@ -9,6 +9,7 @@ export default async function restart({flags, args}: InvocationOf<typeof Restart
   const nodes = ctx.targetNodes(session);
   const api = await import('../node-api.js');
   const results = await ctx.withClient(session, (client) => fanOut(nodes, (node) => api.restartContainer(client, node, args.id, flags.kubernetes)));
-  ctx.reportNodeErrors(results);
+  // talosctl's words for a failed node here, not the usual `error from node`.
+  ctx.reportNodeErrors(results, 'error restarting process on node');
   return results;
 }
