@@ -1,5 +1,4 @@
-import {Flags} from '@oclif/core';
-import {BaseCommand, outputFlag} from '../base-command.js';
+import {BaseCommand, containerNamespaceFlags, outputFlag} from '../base-command.js';
 
 export default class Containers extends BaseCommand {
   static summary = 'List containers';
@@ -14,7 +13,6 @@ export default class Containers extends BaseCommand {
   ];
   static flags = {
     output: outputFlag,
-    kubernetes: Flags.boolean({char: 'k', description: 'use the k8s.io containerd namespace'}),
-    'use-cri': Flags.boolean({description: 'use the CRI driver', hidden: true}),
+    ...containerNamespaceFlags,
   };
 }

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core';
-import {BaseCommand} from '../base-command.js';
+import {BaseCommand, containerNamespaceFlags} from '../base-command.js';
 
 export default class Logs extends BaseCommand {
   static summary = 'Retrieve logs for a service';
@@ -20,10 +20,9 @@ export default class Logs extends BaseCommand {
   };
   // --tail is a string: the fast path hands values over unconverted; the action checks it.
   static flags = {
-    kubernetes: Flags.boolean({char: 'k', description: 'use the k8s.io containerd namespace'}),
+    ...containerNamespaceFlags,
     follow: Flags.boolean({char: 'f', description: 'specify if the logs should be streamed'}),
     tail: Flags.string({description: 'lines of log file to display (default is to show from the beginning)', default: '-1'}),
     since: Flags.string({description: 'only lines newer than this duration, e.g. 10m, 1h (CRI logs: needs -k)'}),
-    'use-cri': Flags.boolean({description: 'use the CRI driver', hidden: true}),
   };
 }

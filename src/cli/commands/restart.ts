@@ -1,5 +1,5 @@
-import {Args, Flags} from '@oclif/core';
-import {BaseCommand} from '../base-command.js';
+import {Args} from '@oclif/core';
+import {BaseCommand, containerNamespaceFlags} from '../base-command.js';
 
 export default class Restart extends BaseCommand {
   static summary = 'Restart a process';
@@ -13,7 +13,6 @@ export default class Restart extends BaseCommand {
     id: Args.string({description: 'container or process id', required: true}),
   };
   static flags = {
-    kubernetes: Flags.boolean({char: 'k', description: 'use the k8s.io containerd namespace'}),
-    'use-cri': Flags.boolean({description: 'use the CRI driver', hidden: true}),
+    ...containerNamespaceFlags,
   };
 }

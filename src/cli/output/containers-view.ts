@@ -3,7 +3,7 @@
 // talosctl does it), `└─ ` before every container that belongs to a pod. Rows are shown in
 // tabwriter blocks: a block is flushed after 500 ms without new rows, and rows that come later
 // are aligned on their own, as talosctl's flush timer does.
-import {renderTable} from './table.js';
+import {TableBlocks} from './table.js';
 import type {Sink} from './types.js';
 
 export interface ContainerRecord {
@@ -48,28 +48,23 @@ export function containerRows(containers: readonly ContainerRecord[]): string[][
  * `end` prints the rest and stops the timer.
  */
 export class ContainersTable {
-  private header: string[] = CONTAINERS_HEADER;
-  private rows: string[][] = [];
+  private readonly blocks: TableBlocks;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly sink: Sink, private readonly quietMs = CONTAINERS_FLUSH_MS) {}
+  constructor(sink: Sink, private readonly quietMs = CONTAINERS_FLUSH_MS) {
+    this.blocks = new TableBlocks(sink);
+    this.blocks.header = CONTAINERS_HEADER;
+  }
 
   add(containers: readonly ContainerRecord[]): void {
-    this.rows.push(...containerRows(containers));
+    this.blocks.add(containerRows(containers));
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.flush(), this.quietMs);
+    this.timer = setTimeout(() => this.blocks.flush(), this.quietMs);
   }
 
   end(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.flush();
-  }
-
-  private flush(): void {
-    if (this.header.length === 0 && this.rows.length === 0) return;
-    this.sink.write(renderTable(this.header, this.rows));
-    this.header = [];
-    this.rows = [];
+    this.blocks.flush();
   }
 }

@@ -5,7 +5,7 @@ import type {OutputFormat} from './format.js';
 import {formatGoTimestamp} from '../../machinery/yaml-emit.js';
 import {sortedEntries} from './json.js';
 import {structuredPrinter} from './structured.js';
-import {renderTable} from './table.js';
+import {TableBlocks} from './table.js';
 import type {ResourceDefinitionView, ResourceRecord, Sink, WatchEventKind} from './types.js';
 import {resolveUntaggedScalar, UntaggedScalar} from '../../machinery/yaml-emit.js';
 
@@ -43,11 +43,11 @@ const WATCH_MARKS: Record<WatchEventKind, string> = {created: '+', destroyed: '-
 class TableWriter implements ResourceWriter {
   private displayType = '';
   private columns: CompiledJsonPath[] | undefined;
-  /** printed by the first flush, so it is aligned with the first batch of rows */
-  private header: string[] = [];
-  private rows: string[][] = [];
+  private readonly blocks: TableBlocks;
 
-  constructor(private readonly sink: Sink, private readonly watch: boolean) {}
+  constructor(sink: Sink, private readonly watch: boolean) {
+    this.blocks = new TableBlocks(sink);
+  }
 
   writeHeader(definition: ResourceDefinitionView): void {
     this.displayType = definition.displayType;
@@ -58,7 +58,7 @@ class TableWriter implements ResourceWriter {
         throw new Error(`print column "${column.name}" of ${definition.displayType} has an unusable jsonpath: ${(err as Error).message}`);
       }
     });
-    this.header = [
+    this.blocks.header = [
       'NODE', ...(this.watch ? ['*'] : []), 'NAMESPACE', 'TYPE', 'ID', 'VERSION',
       ...definition.printColumns.map((column) => column.name.toUpperCase()),
     ];
@@ -69,17 +69,14 @@ class TableWriter implements ResourceWriter {
     const {metadata} = record;
     // Print columns read the spec alone, and a field a resource doesn't have leaves its cell empty.
     const cells = this.columns.map((path) => formatJsonPathResult(path.execute(record.spec, {allowMissingKeys: true})));
-    this.rows.push([
+    this.blocks.add([[
       record.node, ...(this.watch ? [WATCH_MARKS[requireEvent(event)]] : []),
       metadata.namespace, this.displayType, metadata.id, metadata.version, ...cells,
-    ]);
+    ]]);
   }
 
   flush(): void {
-    if (this.header.length === 0 && this.rows.length === 0) return;
-    this.sink.write(renderTable(this.header, this.rows));
-    this.header = [];
-    this.rows = [];
+    this.blocks.flush();
   }
 }
 

@@ -7,6 +7,8 @@
 //   empty cell still takes 3 spaces and an empty last column leaves the padding of the one before;
 // - a line's last cell is printed as it is, trailing blanks included.
 
+import type {Sink} from './types.js';
+
 const COLUMN_GAP = 3;
 
 /**
@@ -59,5 +61,28 @@ function writeLines(lines: string[][], widths: number[], from: number, to: numbe
   for (let i = from; i < to; i++) {
     const cells = lines[i];
     out.push(cells.map((cell, j) => (j < cells.length - 1 ? cell + ' '.repeat(widths[j] - cellWidth(cell)) : cell)).join(''));
+  }
+}
+
+/**
+ * A table printed in tabwriter flushes: rows wait for `flush`, the header goes out with the first
+ * flush (so it is aligned with the first rows), and each flush is aligned on its own.
+ */
+export class TableBlocks {
+  /** printed by the next flush that has anything to print; none after that */
+  header: readonly string[] = [];
+  private rows: string[][] = [];
+
+  constructor(private readonly sink: Sink) {}
+
+  add(rows: readonly string[][]): void {
+    this.rows.push(...rows);
+  }
+
+  flush(): void {
+    if (this.header.length === 0 && this.rows.length === 0) return;
+    this.sink.write(renderTable(this.header, this.rows));
+    this.header = [];
+    this.rows = [];
   }
 }
