@@ -130,6 +130,25 @@ describe('strategic merge', () => {
     assert.equal(patched.v1alpha1.machine.features.hostDNS, undefined);
   });
 
+  it('deletes the list item its first key selects, in any list, before the rest of the patch merges', () => {
+    const files = 'machine:\n  files:\n    - {content: a, path: /var/a, op: create}\n    - {content: b, path: /var/b, op: create}\n';
+    const base = applyConfigPatches(config(), [loadPatch(files, 'a')]);
+    const patched = applyConfigPatches(base, [loadPatch('machine:\n  files:\n    - path: /var/a\n      $patch: delete\n    - {content: c, path: /var/a, op: create}\n', 'b')]);
+    assert.deepEqual(patched.v1alpha1.machine.files.map((f) => [f.path, f.content]), [['/var/b', 'b'], ['/var/a', 'c']]);
+  });
+
+  it('a delete that finds nothing is an error worded as Talos words it', () => {
+    const base = applyConfigPatches(config(), [loadPatch('machine:\n  files:\n    - {content: a, path: /var/a, op: create}\n', 'a')]);
+    assert.throws(() => applyConfigPatches(base, [loadPatch('machine:\n  files:\n    - path: /nope\n      $patch: delete\n', 'patch file "d.yaml"')]),
+      (err) => err instanceof ConfigPatchError && err.message ===
+        "patch file \"d.yaml\": patch delete: path 'machine.files.[0]' in document '/v1alpha1': failed to delete path 'machine.files.[0]': lookup failed");
+    // The place's parent is not in the config at all.
+    assert.throws(() => applyConfigPatches(config(), [loadPatch('machine:\n  kubelet:\n    nodeIP:\n      $patch: delete\n', 'p')]),
+      {message: "p: patch delete: path 'machine.kubelet.nodeIP' in document '/v1alpha1': failed to delete path 'machine.kubelet.nodeIP': lookup failed"});
+    // An unset field of a section that is there is fine to delete, as Talos zeroes a struct field.
+    assert.equal(applyConfigPatches(config(), [loadPatch('machine:\n  network:\n    nameservers:\n      $patch: delete\n', 'p')]).v1alpha1.machine.network.hostname, 'lab-1');
+  });
+
   it('adds, merges and deletes other documents by kind and name', () => {
     const added = applyConfigPatches(config(), [loadPatch('apiVersion: v1alpha1\nkind: ResolverConfig\nnameservers:\n  - address: 1.1.1.1\n', 'a')]);
     assert.equal(added.documents.length, 1);

@@ -6,7 +6,9 @@
 //
 // Strategic merge as Talos's merge package does it: maps merged key by key, lists appended (except
 // the lists Talos replaces or merges by key), a patch's zero value ("", 0, null) leaves the value
-// as it is, booleans always win; `$patch: delete` removes the map, list item or document it is in.
+// as it is, booleans always win. `$patch: delete` as Talos's delete selectors: it removes the
+// document or the key it is in; in a list item it removes the first config item whose field (the
+// item's first key) has that string value; a delete that finds nothing to delete is an error.
 import { loadYamlDocuments } from '../yaml.js';
 import { parseMachineConfig } from './parse.js';
 import { renderMachineConfig } from './render.js';
@@ -92,9 +94,12 @@ function checkStrategic(documents: Array<Record<string, unknown>>, source: strin
   return documents;
 }
 
-/** The value with every `$patch` key removed (checking each says `delete`). */
+/**
+ * The value without what `$patch: delete` marks (the key or list item it is in, as Talos's loader
+ * takes them out before it decodes the rest), checking every `$patch` says `delete`.
+ */
 function withoutDeleteMarkers(value: unknown, source: string, path: string): unknown {
-  if (Array.isArray(value)) return value.map((item, i) => withoutDeleteMarkers(item, source, `${path}[${i}]`));
+  if (Array.isArray(value)) return value.filter((item) => !isDelete(item)).map((item, i) => withoutDeleteMarkers(item, source, `${path}[${i}]`));
   if (!isMap(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
@@ -102,7 +107,7 @@ function withoutDeleteMarkers(value: unknown, source: string, path: string): unk
       if (item !== 'delete') throw new ConfigPatchError(`${source}: ${path || 'the document'}: $patch: ${JSON.stringify(item)} is not supported; only "$patch: delete"`);
       continue;
     }
-    out[key] = withoutDeleteMarkers(item, source, path === '' ? key : `${path}.${key}`);
+    if (!isDelete(item)) out[key] = withoutDeleteMarkers(item, source, path === '' ? key : `${path}.${key}`);
   }
   return out;
 }
@@ -249,35 +254,77 @@ export function applyJsonPatch(document: unknown, operations: readonly JsonPatch
 const REPLACED = new Set(['cluster.network.podSubnets', 'cluster.network.serviceSubnets', 'cluster.apiServer.auditPolicy']);
 
 /** Lists whose items Talos merges when they name the same thing, and the keys that name it. */
-function itemKeys(path: string): string[] | undefined {
-  if (path === 'machine.network.interfaces') return ['interface', 'deviceSelector'];
-  if (/^machine\.network\.interfaces\[\]\.vlans$/.test(path)) return ['vlanId'];
+function itemKeys(schemaPath: string): string[] | undefined {
+  if (schemaPath === 'machine.network.interfaces') return ['interface', 'deviceSelector'];
+  if (schemaPath === 'machine.network.interfaces[].vlans') return ['vlanId'];
   return undefined;
 }
+
+/**
+ * Paths are written as Talos writes them in its delete errors, a list item as `.[i]`
+ * (`machine.network.interfaces.[0].vlans`); the schema tables above name list items `[]`.
+ */
+const schemaPathOf = (path: string): string => path.replace(/\.\[\d+\]/g, '[]');
 
 const isDelete = (value: unknown): boolean => isMap(value) && value.$patch === 'delete';
 
 /** Go's zero values: a patch holding one changes nothing (booleans excepted: false is merged). */
 const isZero = (value: unknown): boolean => value === null || value === undefined || value === '' || value === 0;
 
+/** A `$patch: delete` that finds nothing to delete; applyStrategic words it as Talos does, naming the document. */
+class DeleteLookupError extends Error {
+  constructor(readonly path: string) {
+    super(`failed to delete path '${path}': lookup failed`);
+  }
+}
+
+/** Talos refuses a delete marker whose place is not in the config: the first one inside `value`, if any. */
+function refuseDeleteMarkers(value: unknown, path: string): void {
+  const join = (key: string) => (path === '' ? key : `${path}.${key}`);
+  const entries = Array.isArray(value) ? value.map((item, i) => [`[${i}]`, item] as const) : isMap(value) ? Object.entries(value) : [];
+  for (const [key, item] of entries) {
+    if (isDelete(item)) throw new DeleteLookupError(join(key));
+    refuseDeleteMarkers(item, join(key));
+  }
+}
+
 function sameItem(a: unknown, b: unknown, keys: string[]): boolean {
   return isMap(a) && isMap(b) && keys.some((key) => b[key] !== undefined && deepEqual(a[key], b[key]));
 }
 
+/**
+ * A list item `{<key>: <value>, $patch: delete}` removes the first config item whose `<key>` is
+ * that string (Talos takes the item's first key other than `$patch`); none is an error.
+ */
+function deleteSelectedItem(list: unknown[], marker: Record<string, unknown>, path: string): void {
+  const selector = Object.entries(marker).find(([key]) => key !== '$patch');
+  if (!selector) throw new ConfigPatchError(`no key:val found in sequence node for path ${path}`);
+  const [key, value] = selector;
+  const text = typeof value === 'object' && value !== null ? '' : String(value);
+  const index = list.findIndex((item) => isMap(item) && typeof item[key] === 'string' && item[key] === text);
+  if (index === -1) throw new DeleteLookupError(path);
+  list.splice(index, 1);
+}
+
 function mergeList(left: unknown[], right: unknown[], path: string): unknown[] {
-  if (REPLACED.has(path)) return right.filter((item) => !isDelete(item)).map(clone);
-  const keys = itemKeys(path);
+  // As in Talos, the patch's delete items act on the config first; then the other items merge.
   const result = [...left];
+  const additions: unknown[] = [];
   for (const item of right) {
+    if (isDelete(item)) deleteSelectedItem(result, item as Record<string, unknown>, `${path}.[${additions.length}]`);
+    else additions.push(item);
+  }
+  if (REPLACED.has(schemaPathOf(path))) return additions.map(stripMarkers);
+  const keys = itemKeys(schemaPathOf(path));
+  additions.forEach((item, i) => {
     const index = keys ? result.findIndex((existing) => sameItem(existing, item, keys)) : -1;
-    if (isDelete(item)) {
-      if (index !== -1) result.splice(index, 1);
-    } else if (index !== -1) {
-      result[index] = mergeValue(result[index], item, `${path}[]`);
+    if (index !== -1) {
+      result[index] = mergeValue(result[index], item, `${path}.[${i}]`);
     } else {
+      refuseDeleteMarkers(item, `${path}.[${i}]`);
       result.push(stripMarkers(item));
     }
-  }
+  });
   return result;
 }
 
@@ -287,20 +334,28 @@ function stripMarkers(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).filter(([key, item]) => key !== '$patch' && !isDelete(item)).map(([key, item]) => [key, stripMarkers(item)]));
 }
 
+/** The patch's value where the config has nothing to merge it into: taken as it is, once it deletes nothing. */
+function taken(right: unknown, path: string): unknown {
+  refuseDeleteMarkers(right, path);
+  return stripMarkers(right);
+}
+
 function mergeValue(left: unknown, right: unknown, path: string): unknown {
   if (isZero(right)) return left;
   if (isMap(right)) {
-    if (!isMap(left) || REPLACED.has(path)) return stripMarkers(right);
+    if (!isMap(left)) return taken(right, path);
+    if (REPLACED.has(schemaPathOf(path))) return stripMarkers(right);
     const result: Record<string, unknown> = { ...left };
     for (const [key, item] of Object.entries(right)) {
       if (key === '$patch') continue;
       const childPath = path === '' ? key : `${path}.${key}`;
+      // A field that is already unset is fine to delete (Talos zeroes a struct field).
       if (isDelete(item)) delete result[key];
-      else result[key] = Object.hasOwn(result, key) && !isZero(result[key]) ? mergeValue(result[key], item, childPath) : stripMarkers(item);
+      else result[key] = Object.hasOwn(result, key) && !isZero(result[key]) ? mergeValue(result[key], item, childPath) : taken(item, childPath);
     }
     return result;
   }
-  if (Array.isArray(right)) return Array.isArray(left) ? mergeList(left, right, path) : stripMarkers(right);
+  if (Array.isArray(right)) return Array.isArray(left) ? mergeList(left, right, path) : taken(right, path);
   return right;
 }
 
@@ -309,21 +364,36 @@ function documentIdentity(doc: Record<string, unknown>): string {
   return `${String(doc.kind ?? '')}/${String(doc.name ?? '')}`;
 }
 
+/** Talos's wording of a delete that found nothing, for the document the patch document targets. */
+function deleteFailure(doc: Record<string, unknown>, err: DeleteLookupError, source: string): ConfigPatchError {
+  const where = doc.kind === undefined ? '/v1alpha1' : `${String(doc.apiVersion ?? '')}/${String(doc.kind)}`;
+  const text = doc.kind !== undefined && doc.name !== undefined
+    ? `named patch delete: document ${where}: ${err.message}`
+    : `patch delete: path '${err.path}' in document '${where}': ${err.message}`;
+  return new ConfigPatchError(`${source}: ${text}`);
+}
+
 function applyStrategic(config: Pick<MachineConfigDocument, 'v1alpha1' | 'documents'>, patch: Extract<ConfigPatch, { kind: 'strategic' }>) {
   let v1alpha1 = config.v1alpha1 as unknown as Record<string, unknown> | undefined;
   const documents = [...(config.documents as unknown as Array<Record<string, unknown>>)];
   for (const doc of patch.documents) {
-    if (doc.kind === undefined) {
-      v1alpha1 = isDelete(doc) ? undefined : (mergeValue(v1alpha1 ?? {}, doc, '') as Record<string, unknown>);
-      continue;
-    }
-    const index = documents.findIndex((existing) => documentIdentity(existing) === documentIdentity(doc));
-    if (isDelete(doc)) {
-      if (index !== -1) documents.splice(index, 1);
-    } else if (index !== -1) {
-      documents[index] = mergeValue(documents[index], doc, '') as Record<string, unknown>;
-    } else {
-      documents.push(stripMarkers(doc) as Record<string, unknown>);
+    try {
+      if (doc.kind === undefined) {
+        v1alpha1 = isDelete(doc) ? undefined : (mergeValue(v1alpha1 ?? {}, doc, '') as Record<string, unknown>);
+        continue;
+      }
+      const index = documents.findIndex((existing) => documentIdentity(existing) === documentIdentity(doc));
+      if (isDelete(doc)) {
+        if (index !== -1) documents.splice(index, 1);
+      } else if (index !== -1) {
+        documents[index] = mergeValue(documents[index], doc, '') as Record<string, unknown>;
+      } else {
+        documents.push(taken(doc, '') as Record<string, unknown>);
+      }
+    } catch (err) {
+      if (err instanceof DeleteLookupError) throw deleteFailure(doc, err, patch.source);
+      if (err instanceof ConfigPatchError) throw new ConfigPatchError(`${patch.source}: ${err.message}`);
+      throw err;
     }
   }
   return { v1alpha1, documents };
