@@ -133,6 +133,19 @@ export class RunContext {
     this.err.write(`${lead} ${node}: ${escapeControls(error.message, {keepNewlines: true})}\n`);
   }
 
+  /**
+   * Runs one node's long-lived work (a watch, a followed log) and reports its failure the moment it
+   * happens, while the other nodes go on; the failure is rethrown for the fan-out's result.
+   */
+  async reportingFailure<T>(node: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      this.reportNodeError(node, err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
+  }
+
   /** 3 when some nodes failed, 1 when all did (runAction makes it 130 after Ctrl-C). */
   setNodeExitCode(results: readonly NodeResult<unknown>[]): void {
     const failed = results.filter((r) => r.error).length;

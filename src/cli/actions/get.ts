@@ -60,19 +60,14 @@ export default async function get({flags, args}: InvocationOf<typeof Get>, ctx: 
  * A node whose stream fails is reported when it happens, while the other nodes' streams go on.
  */
 async function watch(ctx: RunContext, nodes: string[], open: (node: string) => AsyncGenerator<WatchItem>, writer: ResourceWriter) {
-  const results = await fanOut(nodes, async (node) => {
+  const results = await fanOut(nodes, (node) => ctx.reportingFailure(node, async () => {
     let bootstrapped = false;
-    try {
-      for await (const item of open(node)) {
-        if (item.kind === 'bootstrapped') bootstrapped = true;
-        else writer.writeResource(item.record, item.event);
-        if (bootstrapped) writer.flush();
-      }
-    } catch (err) {
-      ctx.reportNodeError(node, err instanceof Error ? err : new Error(String(err)));
-      throw err;
+    for await (const item of open(node)) {
+      if (item.kind === 'bootstrapped') bootstrapped = true;
+      else writer.writeResource(item.record, item.event);
+      if (bootstrapped) writer.flush();
     }
-  });
+  }));
   ctx.setNodeExitCode(results);
 }
 

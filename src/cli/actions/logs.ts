@@ -50,17 +50,12 @@ export default async function logs({flags, args}: InvocationOf<typeof LogsComman
   const printer = new NodeLinePrinter(stdout, keepLine);
   const options = {id: args.id, kubernetes: flags.kubernetes, follow: flags.follow, tailLines};
   const results = await ctx.withClient(session, (client) =>
-    fanOut(nodes, async (node) => {
-      try {
-        for await (const data of api.openLogs(client, node, options)) {
-          const chunk = api.logChunk(data, node);
-          if (!printer.push(chunk.node, chunk.bytes)) await stdout.drained();
-        }
-      } catch (err) {
-        ctx.reportNodeError(node, err instanceof Error ? err : new Error(String(err)));
-        throw err;
+    fanOut(nodes, (node) => ctx.reportingFailure(node, async () => {
+      for await (const data of api.openLogs(client, node, options)) {
+        const chunk = api.logChunk(data, node);
+        if (!printer.push(chunk.node, chunk.bytes)) await stdout.drained();
       }
-    }),
+    })),
   );
   printer.flushLeftovers();
   const hint = missingLogHint(results, flags.kubernetes);
