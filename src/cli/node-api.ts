@@ -23,9 +23,14 @@ export function containerTarget(kubernetes: boolean): {namespace: string; driver
   return kubernetes ? {namespace: K8S_NAMESPACE, driver: ContainerDriver.CRI} : {namespace: SYSTEM_NAMESPACE, driver: ContainerDriver.CONTAINERD};
 }
 
-/** The node a message speaks for; throws the node's error carried in the message. */
-function messageNode(metadata: Metadata | undefined, node: string): string {
+/** A merged answer carries a node's failure in its metadata: that becomes this call's failure. */
+function throwNodeError(metadata: Metadata | undefined): void {
   if (metadata?.error) throw new Error(metadata.error);
+}
+
+/** The node a message speaks for (after throwNodeError). */
+function messageNode(metadata: Metadata | undefined, node: string): string {
+  throwNodeError(metadata);
   return metadata?.hostname || node;
 }
 
@@ -126,7 +131,7 @@ export async function containerIds(client: OsClient, node: string, kubernetes: b
 export async function logIds(client: OsClient, node: string): Promise<string[]> {
   const response = await client.unary(MachineServiceService.logsContainers, {}, node);
   return response.messages.flatMap((message) => {
-    messageNode(message.metadata, node);
+    throwNodeError(message.metadata);
     return message.ids;
   });
 }
@@ -134,5 +139,5 @@ export async function logIds(client: OsClient, node: string): Promise<string[]> 
 /** Restarts a container (-k) or a system service's process on the node; nothing is printed on success. */
 export async function restartContainer(client: OsClient, node: string, id: string, kubernetes: boolean): Promise<void> {
   const response = await client.unary(MachineServiceService.restart, {...containerTarget(kubernetes), id}, node);
-  for (const message of response.messages) messageNode(message.metadata, node);
+  for (const message of response.messages) throwNodeError(message.metadata);
 }
