@@ -67,15 +67,8 @@ describe('renderTable', () => {
     assert.equal(renderTable(['A', 'B'], [['', ''], ['', '']]), 'A   B\n    \n    \n');
   });
 
-  it('counts code points, not display columns, and adds no bytes (colour codes pass through)', () => {
-    assert.equal(renderTable([], [['日本', 'a'], ['abcd', 'b']]), '日本     a\nabcd   b\n');
-    assert.equal(renderTable([], [['\x1b[31mr\x1b[0m', 'a'], ['x', 'b']]), '\x1b[31mr\x1b[0m   a\nx            b\n');
-  });
-
-  it('breaks a value with a newline or tab into lines and cells, as talosctl\'s Fprintf into a tabwriter does', () => {
-    // `line2` has no tab: it ends the column block, and the rows after it are aligned on their own.
-    assert.equal(renderTable(['A', 'B'], [['xxxxxx', 'line1\nline2'], ['yy', 'z']]), 'A        B\nxxxxxx   line1\nline2\nyy   z\n');
-    assert.equal(renderTable([], [['a\tb', 'c'], ['d', 'e']]), 'a   b   c\nd   e\n');
+  it('aligns every column but the last with three spaces after its widest cell', () => {
+    assert.equal(renderTable(['A', 'B', 'C'], [['x', 'yy', 'zzz'], ['long', 'a', 'b']]), 'A      B    C\nx      yy   zzz\nlong   a    b\n');
   });
 
   it('prints rows alone when there are no headers, and nothing for nothing', () => {

@@ -1,67 +1,38 @@
-// Tables laid out as talosctl's Go tabwriter does them (minwidth 0, tabwidth 0, padding 3, padchar
-// ' ', no flags), byte for byte:
-// - a row is its cells joined by tabs, ending in a newline; a tab or newline inside a value is a
-//   cell or line break there too, as it is when talosctl prints the value into its tabwriter;
-// - every cell but a line's last is padded to its column's width: the widest cell of the column
-//   block (the run of adjacent lines that have that column) plus 3, counted in code points, so an
-//   empty cell still takes 3 spaces and an empty last column leaves the padding of the one before;
-// - a line's last cell is printed as it is, trailing blanks included.
-
+// Tables laid out as talosctl's Go tabwriter lays them out (minwidth 0, padding 3, padchar ' ', no
+// flags), with cli-table3 doing the column layout:
+// - every cell but a row's last is padded to its column's width, the widest cell plus 3 spaces;
+// - a row's last cell is printed as it is: an empty last cell leaves the padding before it, a
+//   value's trailing blanks stay (cli-table3 would pad the last column too, so it lays out only the
+//   others).
+// Known differences from tabwriter, none of which our values reach: cli-table3 measures display
+// columns (Go counts code points, so CJK text aligns differently), and it would draw a value with a
+// newline as a multi-line cell (osctl escapes control characters in what it prints from a node).
+import Table from 'cli-table3';
 import type {Sink} from './types.js';
 
 const COLUMN_GAP = 3;
+
+const NO_BORDERS = {
+  top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
+  bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
+  left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '',
+};
 
 /**
  * Renders a header line (none when `headers` is empty) and the rows, each line ending in "\n".
  * Widths are computed over exactly these lines, as one tabwriter flush does.
  */
 export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const rowsWithHeader = headers.length > 0 ? [headers, ...rows] : rows;
-  if (rowsWithHeader.length === 0) return '';
-  // \v ends a cell and \f a line for tabwriter as \t and \n do.
-  const text = rowsWithHeader.map((cells) => `${cells.join('\t')}\n`).join('').replace(/\v/g, '\t').replace(/\f/g, '\n');
-  const lines = text.slice(0, -1).split('\n').map((line) => line.split('\t'));
-  const out: string[] = [];
-  layOut(lines, [], 0, lines.length, out);
-  return out.map((line) => `${line}\n`).join('');
-}
-
-/** Go's tabwriter counts a cell's width in code points (utf8.RuneCount), not display columns. */
-function cellWidth(cell: string): number {
-  let count = 0;
-  for (const _ of cell) count++;
-  return count;
-}
-
-/**
- * Lays out lines [from, to) whose columns left of `widths.length` have those widths: each block of
- * adjacent lines that have a cell in the next column gets that column's width, recursively.
- */
-function layOut(lines: string[][], widths: number[], from: number, to: number, out: string[]): void {
-  const column = widths.length;
-  let pending = from;
-  let i = from;
-  while (i < to) {
-    // The last cell of a line is not in a column.
-    if (lines[i].length - 1 <= column) {
-      i++;
-      continue;
-    }
-    writeLines(lines, widths, pending, i, out);
-    const blockStart = i;
-    let width = 0;
-    for (; i < to && lines[i].length - 1 > column; i++) width = Math.max(width, cellWidth(lines[i][column]) + COLUMN_GAP);
-    layOut(lines, [...widths, width], blockStart, i, out);
-    pending = i;
-  }
-  writeLines(lines, widths, pending, to, out);
-}
-
-function writeLines(lines: string[][], widths: number[], from: number, to: number, out: string[]): void {
-  for (let i = from; i < to; i++) {
-    const cells = lines[i];
-    out.push(cells.map((cell, j) => (j < cells.length - 1 ? cell + ' '.repeat(widths[j] - cellWidth(cell)) : cell)).join(''));
-  }
+  const lines = headers.length > 0 ? [headers, ...rows] : rows;
+  if (lines.length === 0) return '';
+  const columns = Math.max(...lines.map((line) => line.length));
+  if (columns <= 1) return lines.map((line) => `${line[0] ?? ''}\n`).join('');
+  const table = new Table({chars: NO_BORDERS, style: {head: [], border: [], 'padding-left': 0, 'padding-right': COLUMN_GAP}});
+  // Every line gets every column (tabwriter's missing cells are empty ones); all but the last go to cli-table3.
+  const full = lines.map((line) => Array.from({length: columns}, (_, i) => line[i] ?? ''));
+  table.push(...full.map((line) => line.slice(0, -1)));
+  const laidOut = table.toString().split('\n');
+  return full.map((line, i) => `${laidOut[i]}${line[columns - 1]}\n`).join('');
 }
 
 /**
