@@ -164,6 +164,18 @@ describe('CRI log files', () => {
     assert.match(fs.readFileSync(path.join(dir, '0.log'), 'utf8'), /stdout F line 99\n$/);
   });
 
+  it('keeps the newest rotated files when a fast writer rotates many times within one second', () => {
+    const dir = path.join(scratch, 'rotate-fast');
+    fs.mkdirSync(dir);
+    // Every line fills the file: each write rotates.
+    const writer = new CriLogWriter(path.join(dir, '0.log'), {maxLineBytes: 1024, maxFileBytes: 10, maxFiles: 3});
+    for (let i = 0; i < 30; i++) writer.write('stdout', Buffer.from(`line ${i}\n`));
+    writer.close();
+    const rotated = fs.readdirSync(dir).filter((name) => name !== '0.log');
+    const kept = rotated.map((name) => fs.readFileSync(path.join(dir, name), 'utf8').trimEnd().split(' ').slice(3).join(' ')).sort();
+    assert.deepEqual(kept, ['line 28', 'line 29'], rotated.join(' '));
+  });
+
   it('sends a file in chunks of at most 1024 bytes, and the last N lines', async () => {
     const file = path.join(scratch, 'tail.log');
     fs.writeFileSync(file, Array.from({length: 500}, (_, i) => `line ${i}\n`).join(''));

@@ -78,26 +78,37 @@ export class CriLogWriter {
   /** As kubelet rotates: the full file becomes `<name>.<yyyymmdd-hhmmss>`, the oldest beyond maxFiles are removed. */
   private rotate(): void {
     closeSync(this.fd);
-    let rotated = `${this.path}.${rotationStamp(new Date())}`;
-    for (let n = 1; fileExists(rotated); n++) rotated = `${this.path}.${rotationStamp(new Date())}.${n}`;
-    renameSync(this.path, rotated);
+    const directory = dirname(this.path);
+    const prefix = `${basename(this.path)}.`;
+    const rotatedBefore = () => readdirSync(directory).filter((name) => name.startsWith(prefix));
+    // Within one second the counter only grows: a name freed by pruning is never reused, or the
+    // newest file would sort as the oldest and be pruned next.
+    const stamp = rotationStamp(new Date());
+    const sameSecond = rotatedBefore()
+      .map(rotationKey)
+      .filter(([other]) => other === stamp);
+    const counter = sameSecond.length === 0 ? 0 : Math.max(...sameSecond.map(([, n]) => n)) + 1;
+    renameSync(this.path, join(directory, `${prefix}${stamp}${counter === 0 ? '' : `.${counter}`}`));
     this.fd = openSync(this.path, 'a', 0o640);
     this.size = 0;
-    const prefix = `${basename(this.path)}.`;
-    const old = readdirSync(dirname(this.path))
-      .filter((name) => name.startsWith(prefix))
-      .sort();
-    for (const name of old.slice(0, Math.max(0, old.length - (this.limits.maxFiles - 1)))) unlinkSync(join(dirname(this.path), name));
+    const old = rotatedBefore().sort(byRotation);
+    for (const name of old.slice(0, Math.max(0, old.length - (this.limits.maxFiles - 1)))) unlinkSync(join(directory, name));
   }
 }
 
-function fileExists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * Oldest first: by stamp, then by the counter of rotations within one second (`.2` before `.10`,
+ * which a plain sort gets wrong for a container writing fast enough to rotate ten times a second).
+ */
+function byRotation(a: string, b: string): number {
+  const [stampA, counterA] = rotationKey(a);
+  const [stampB, counterB] = rotationKey(b);
+  return stampA < stampB ? -1 : stampA > stampB ? 1 : counterA - counterB;
+}
+
+function rotationKey(name: string): [string, number] {
+  const match = /\.(\d{8}-\d{6})(?:\.(\d+))?$/.exec(name);
+  return match === null ? [name, 0] : [match[1], Number(match[2] ?? 0)];
 }
 
 function rotationStamp(date: Date): string {
