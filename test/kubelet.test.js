@@ -211,4 +211,44 @@ describe('kubelet', () => {
       await second.stop();
     }
   });
+
+  it('moves a pod to its renamed manifest at once, reporting no clash with the name that is gone', async () => {
+    const t = setup('rename');
+    t.write('a.yaml', pod('web'));
+    const kubelet = new Kubelet(t.options);
+    await kubelet.start();
+    try {
+      await waitFor(() => ready(t.status('default/web-node-1')), 'web ready');
+      fs.renameSync(path.join(t.manifests, 'a.yaml'), path.join(t.manifests, 'b.yaml'));
+      await waitFor(
+        () => t.runtime.listPodSandboxes().some((sandbox) => sandbox.state === 'SANDBOX_READY' && sandbox.annotations['kubernetes.io/config.source.file'] === 'b.yaml'),
+        'pod of b.yaml',
+      );
+      await waitFor(() => ready(t.status('default/web-node-1')), 'web ready again');
+      assert.deepEqual(t.log.filter((line) => line.msg === 'Could not process manifest file'), []);
+    } finally {
+      await kubelet.stop();
+    }
+  });
+
+  it('a container exit while the runtime shuts down under a running kubelet does not crash osd', async () => {
+    const t = setup('runtime-closing');
+    t.write('web.yaml', pod('web'));
+    const kubelet = new Kubelet({...t.options, backoff: {initialMs: 0, maxMs: 0}});
+    await kubelet.start();
+    const unhandled = [];
+    const onUnhandled = (reason) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await waitFor(() => ready(t.status('default/web-node-1')), 'web ready');
+      // The restart policy sees the exit the shutdown causes, and the sandbox is no longer ready.
+      await t.runtime.shutdown(1000);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.deepEqual(unhandled.map(String), []);
+      assert.ok(t.log.some((line) => line.msg === 'Error syncing pod, skipping' && /shutting down|not ready/.test(line.err)), JSON.stringify(t.log.slice(-3)));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await kubelet.stop();
+    }
+  });
 });

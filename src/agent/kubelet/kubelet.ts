@@ -179,6 +179,10 @@ export class Kubelet {
     const names = (await readdir(this.manifestDir).catch(() => [] as string[])).filter((name) => !name.startsWith('.')).sort();
     const present = new Set<string>();
     const claimed = new Set<string>();
+    // Pods of removed manifests go first: a renamed manifest then finds its pod's name free.
+    for (const [file, pod] of this.pods) {
+      if (!names.includes(file)) await this.destroyPod(pod, 'its manifest was removed');
+    }
     for (const file of names) {
       if (this.stopped) return;
       const read = await readManifestFile(this.manifestDir, file);
@@ -290,17 +294,19 @@ export class Kubelet {
   private async startContainer(pod: PodRecord, slot: ContainerSlot): Promise<void> {
     const {runtime} = this.options;
     const podName = `${pod.spec.namespace}/${pod.fullName}`;
-    // The one dead instance Kubernetes keeps per container is the one being replaced.
-    for (const old of runtime.listContainers(pod.sandbox.id)) {
-      if (old.name === slot.spec.name && old.id !== slot.current?.id && old.state === 'CONTAINER_EXITED') runtime.removeContainer(old.id);
-    }
     let created: Container;
     try {
+      // The one dead instance Kubernetes keeps per container is the one being replaced.
+      for (const old of runtime.listContainers(pod.sandbox.id)) {
+        if (old.name === slot.spec.name && old.id !== slot.current?.id && old.state === 'CONTAINER_EXITED') runtime.removeContainer(old.id);
+      }
       created = runtime.createContainer(pod.sandbox.id, {...withVariablesExpanded(slot.spec), attempt: slot.restartCount});
     } catch (error) {
-      if (!(error instanceof ContainerCreateError)) throw error;
-      slot.waiting = {reason: error.reason, message: error.message};
-      this.logLine('kuberuntime/kuberuntime_manager.go', 'Error syncing pod, skipping', {pod: podName, container: slot.spec.name, err: `${error.reason}: ${error.message}`});
+      // Also a sandbox the runtime stopped while shutting down, or a log folder it cannot make:
+      // callers do not await this, so nothing may escape as an unhandled rejection.
+      const reason = error instanceof ContainerCreateError ? error.reason : 'CreateContainerError';
+      slot.waiting = {reason, message: (error as Error).message};
+      this.logLine('kuberuntime/kuberuntime_manager.go', 'Error syncing pod, skipping', {pod: podName, container: slot.spec.name, err: `${reason}: ${(error as Error).message}`});
       this.publish(pod);
       return;
     }
