@@ -164,6 +164,21 @@ describe('CRI log files', () => {
     assert.match(fs.readFileSync(path.join(dir, '0.log'), 'utf8'), /stdout F line 99\n$/);
   });
 
+  it('loses lines, never throws, when the disk is full or the log folder is removed', () => {
+    // /dev/full: every write fails with ENOSPC.
+    const full = new CriLogWriter('/dev/full', {maxLineBytes: 1024, maxFileBytes: 10, maxFiles: 3});
+    full.write('stdout', Buffer.from('lost\n'));
+    full.close();
+    assert.equal(full.dropped, 1);
+
+    const dir = path.join(scratch, 'rotate-gone');
+    fs.mkdirSync(dir);
+    const writer = new CriLogWriter(path.join(dir, '0.log'), {maxLineBytes: 1024, maxFileBytes: 100, maxFiles: 3});
+    fs.rmSync(dir, {recursive: true});
+    for (let i = 0; i < 10; i++) writer.write('stdout', Buffer.from(`line ${i} of a log whose folder was removed\n`));
+    writer.close();
+  });
+
   it('keeps the newest rotated files when a fast writer rotates many times within one second', () => {
     const dir = path.join(scratch, 'rotate-fast');
     fs.mkdirSync(dir);
@@ -288,6 +303,19 @@ describe('process runtime', () => {
     await assert.rejects(runtime.startContainer(missing.id), /cannot run "\/nonexistent\/program": no such file or directory/);
     assert.equal(runtime.container(missing.id).state, 'CONTAINER_EXITED');
     assert.equal(runtime.container(missing.id).exitCode, 128);
+    await runtime.shutdown(1000);
+  });
+
+  it('a container whose log file cannot be opened fails to start and ends exited, not stuck as created', async () => {
+    const runtime = new ProcessRuntime();
+    const sandbox = runtime.runPodSandbox(sandboxConfig('nolog'));
+    const container = runtime.createContainer(sandbox.id, {name: 'c', image: 'x', command: ['/bin/true'], args: [], env: [], attempt: 0});
+    fs.mkdirSync(container.logPath); // a folder where the log file goes
+    let started;
+    assert.doesNotThrow(() => (started = runtime.startContainer(container.id)));
+    await assert.rejects(started, /cannot open the log file ".*0\.log": EISDIR/);
+    assert.equal(runtime.container(container.id).state, 'CONTAINER_EXITED');
+    assert.equal(runtime.container(container.id).reason, 'StartError');
     await runtime.shutdown(1000);
   });
 

@@ -65,19 +65,37 @@ export class CriLogWriter {
       this.pending[stream] = Buffer.alloc(0);
     }
     this.closed = true;
-    closeSync(this.fd);
+    try {
+      closeSync(this.fd);
+    } catch {
+      // Nothing more can be lost.
+    }
   }
+
+  /** Lines that could not be written (disk full, file or folder removed), as containerd loses them. */
+  dropped = 0;
 
   private line(stream: CriStream, tag: 'F' | 'P', text: Buffer): void {
     const record = Buffer.concat([Buffer.from(`${criTimestamp()} ${stream} ${tag} `), text, Buffer.from('\n')]);
-    writeSync(this.fd, record);
+    // Runs in the pipe's data handler: an error thrown here would end osd, not just lose a line.
+    try {
+      writeSync(this.fd, record);
+    } catch {
+      this.dropped++;
+      return;
+    }
     this.size += record.length;
-    if (this.size >= this.limits.maxFileBytes) this.rotate();
+    if (this.size < this.limits.maxFileBytes) return;
+    try {
+      this.rotate();
+    } catch {
+      // The folder is gone or full: keep writing where the descriptor points, try again a file later.
+      this.size = 0;
+    }
   }
 
   /** As kubelet rotates: the full file becomes `<name>.<yyyymmdd-hhmmss>`, the oldest beyond maxFiles are removed. */
   private rotate(): void {
-    closeSync(this.fd);
     const directory = dirname(this.path);
     const prefix = `${basename(this.path)}.`;
     const rotatedBefore = () => readdirSync(directory).filter((name) => name.startsWith(prefix));
@@ -88,8 +106,11 @@ export class CriLogWriter {
       .map(rotationKey)
       .filter(([other]) => other === stamp);
     const counter = sameSecond.length === 0 ? 0 : Math.max(...sameSecond.map(([, n]) => n)) + 1;
+    // Renamed while open, so that a failure at any step leaves a descriptor to write to.
     renameSync(this.path, join(directory, `${prefix}${stamp}${counter === 0 ? '' : `.${counter}`}`));
+    const full = this.fd;
     this.fd = openSync(this.path, 'a', 0o640);
+    closeSync(full);
     this.size = 0;
     const old = rotatedBefore().sort(byRotation);
     for (const name of old.slice(0, Math.max(0, old.length - (this.limits.maxFiles - 1)))) unlinkSync(join(directory, name));

@@ -148,7 +148,13 @@ export class ProcessRuntime implements ContainerRuntime {
     const env: Record<string, string> = {PATH: DEFAULT_PATH, HOSTNAME: sandbox.name};
     for (const {name, value} of config.env) env[name] = value;
     const argv = [...config.command, ...config.args];
-    const log = new CriLogWriter(record.logPath, this.logLimits);
+    let log: CriLogWriter;
+    try {
+      log = new CriLogWriter(record.logPath, this.logLimits);
+    } catch (error) {
+      // Not a throw: the container must end up exited, or every retry would leave one behind.
+      return startFailure(`cannot open the log file "${record.logPath}": ${(error as Error).message}`);
+    }
     return new Promise<void>((resolve, reject) => {
       const child = spawn(argv[0], argv.slice(1), {cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe']});
       if (child.pid !== undefined) {
