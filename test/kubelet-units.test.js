@@ -11,7 +11,8 @@ import {CriLogWriter, criTimestamp, readLogFile} from '../dist/agent/cri/cri-log
 import {ProcessRuntime} from '../dist/agent/cri/process-runtime.js';
 import {ProcessGroupRecords} from '../dist/machinery/process-groups.js';
 import {withVariablesExpanded} from '../dist/agent/kubelet/kubelet.js';
-import {containerLogs} from '../dist/agent/server/container-methods.js';
+import {containerLogs, containerMethods} from '../dist/agent/server/container-methods.js';
+import {MachineServiceService} from '../dist/machinery/api/machine/machine.js';
 import {applyStaticPods, renderStaticPods} from '../dist/agent/kubelet/manifests.js';
 import {ManifestError, readPodManifest} from '../dist/agent/kubelet/pod-validation.js';
 import {parseMachineConfig} from '../dist/machinery/machineconfig/parse.js';
@@ -317,6 +318,26 @@ describe('process runtime', () => {
     assert.equal(runtime.container(container.id).state, 'CONTAINER_EXITED');
     assert.equal(runtime.container(container.id).reason, 'StartError');
     await runtime.shutdown(1000);
+  });
+
+  it('Restart of a k8s.io container that ignores SIGTERM kills it after the grace, as CRI StopContainer does', async () => {
+    const runtime = new ProcessRuntime();
+    const sandbox = runtime.runPodSandbox(sandboxConfig('restart-stubborn'));
+    const container = runtime.createContainer(sandbox.id, {name: 'c', image: 'x', command: ['/bin/sh', '-c', 'trap "" TERM; echo up; while :; do sleep 1; done'], args: [], env: [], attempt: 0});
+    try {
+      await runtime.startContainer(container.id);
+      await waitFor(() => fs.readFileSync(container.logPath, 'utf8').includes('up'));
+      const methods = new Map(containerMethods({runtime, processes: () => [], restartGraceMs: 300}));
+      const restart = methods.get(MachineServiceService.restart.path);
+      const request = MachineServiceService.restart.requestSerialize({namespace: 'k8s.io', driver: 1, id: 'default/restart-stubborn:c'});
+      await restart.handle(request, {signal: new AbortController().signal});
+      assert.equal(runtime.container(container.id).state, 'CONTAINER_EXITED');
+      assert.equal(runtime.container(container.id).exitCode, 137);
+      // An exited container: nothing to stop, no error (CRI StopContainer is idempotent).
+      await restart.handle(request, {signal: new AbortController().signal});
+    } finally {
+      await runtime.shutdown(300);
+    }
   });
 
   it('stops containers on shutdown, SIGKILL after the grace period, and their children too', async () => {

@@ -26,7 +26,11 @@ export interface ContainerMethodsContext {
   runtime: ContainerRuntime;
   /** osd's services that run a process (the supervisor's `processes()`). */
   processes: () => SystemProcess[];
+  /** How long Restart lets a k8s.io container stop before SIGKILL (Talos: CRI StopContainer with 10 s). */
+  restartGraceMs?: number;
 }
+
+const RESTART_GRACE_MS = 10_000;
 
 /** The checks Talos's getContainerInspector makes, shared by Containers, Restart and Logs. */
 export function checkInspector(namespace: string, driver: ContainerDriver): 'system' | 'k8s' | 'other' {
@@ -49,7 +53,7 @@ export function containerMethods(context: ContainerMethodsContext): Array<[strin
       return {messages: [{containers}]};
     }),
 
-    unaryMethod(MachineServiceService.restart, (request) => {
+    unaryMethod(MachineServiceService.restart, async (request) => {
       const kind = checkInspector(request.namespace, request.driver);
       if (kind === 'system') {
         const service = context.processes().find((candidate) => candidate.id === request.id && candidate.status === 'RUNNING');
@@ -64,9 +68,12 @@ export function containerMethods(context: ContainerMethodsContext): Array<[strin
       }
       const found = kind === 'k8s' ? findContainer(runtime, request.id) : undefined;
       if (found === undefined) throw plainError(`container ${JSON.stringify(request.id)} not found`);
-      // The kubelet sees the exit and restarts the container by its pod's restart policy.
+      // As Talos's CRI StopContainer: SIGTERM, SIGKILL after the grace, so a container that ignores
+      // SIGTERM restarts too; the kubelet sees the exit and restarts it by its pod's restart policy.
+      // An exited container stops at once. For a sandbox (Talos: StopPodSandbox) every container is
+      // stopped, the sandbox stays ready so that the kubelet can start them again.
       const targets = found.container === undefined ? runtime.listContainers(found.sandbox.id) : [found.container];
-      for (const container of targets) runtime.signalContainer(container.id, 'SIGTERM');
+      await Promise.all(targets.map((container) => runtime.stopContainer(container.id, context.restartGraceMs ?? RESTART_GRACE_MS)));
       return {messages: [{}]};
     }),
   ];
