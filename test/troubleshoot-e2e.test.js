@@ -251,6 +251,6 @@ describe('an extension service', () => {
     }, 20_000);
     const missing = await runExt(['restart', 'no-such-process']);
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /^error from node 127\.46\.6\.2: rpc error: code = Unknown desc = container "no-such-process" not found$/m);
+    assert.match(missing.stderr, /^error restarting process on node 127\.46\.6\.2: rpc error: code = Unknown desc = container "no-such-process" not found$/m);
   });
 });
