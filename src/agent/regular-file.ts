@@ -4,6 +4,8 @@
 import {constants as fsConstants} from 'node:fs';
 import {open} from 'node:fs/promises';
 
+const READ_PIECE_BYTES = 64 * 1024;
+
 export type RegularFileRead =
   | {kind: 'text'; text: string}
   | {kind: 'directory'}
@@ -19,16 +21,19 @@ export async function readRegularFile(path: string, maxBytes: number): Promise<R
     if (info.isDirectory()) return {kind: 'directory'};
     if (!info.isFile()) return {kind: 'not regular'};
     if (info.size > maxBytes) return {kind: 'too large', size: info.size};
-    // It may grow while being read: read one byte more than allowed to notice.
-    const buffer = Buffer.alloc(maxBytes + 1);
+    // Read what is there, in pieces (a 4 MiB limit must not cost 4 MiB per small file); it may grow
+    // while being read, so stop once it passes the limit.
+    const pieces: Buffer[] = [];
     let length = 0;
     for (;;) {
-      const {bytesRead} = await handle.read(buffer, length, buffer.length - length, length);
+      const piece = Buffer.allocUnsafe(Math.min(Math.max(info.size - length + 1, 1024), READ_PIECE_BYTES, maxBytes + 1 - length));
+      const {bytesRead} = await handle.read(piece, 0, piece.length, length);
       if (bytesRead === 0) break;
+      pieces.push(piece.subarray(0, bytesRead));
       length += bytesRead;
       if (length > maxBytes) return {kind: 'too large', size: length};
     }
-    return {kind: 'text', text: buffer.toString('utf8', 0, length)};
+    return {kind: 'text', text: Buffer.concat(pieces, length).toString('utf8')};
   } finally {
     await handle.close();
   }
