@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import {after, before, describe, it} from 'node:test';
 import {getDeadlineTimeoutString} from '@grpc/grpc-js/build/src/deadline.js';
 import * as yaml from 'js-yaml';
-import {formatDuration, durationFlag, MAX_TIMER_MS, parseDuration, parseDurationNs} from '../dist/cli/duration.js';
+import {durationFlag, MAX_TIMER_MS, parseDuration, parseDurationNs} from '../dist/cli/duration.js';
+import {formatDuration} from '../dist/machinery/go-duration.js';
 import {explainRpcError, EXIT_USAGE} from '../dist/cli/errors.js';
 import {connectionFailureCause} from '../dist/machinery/connection-failure.js';
 import {

@@ -3,6 +3,7 @@
 // already read. The one parser and formatter for every duration the CLI reads or prints.
 import {CliError, EXIT_USAGE} from './errors.js';
 import {quoteInput} from './quote.js';
+import {formatDurationNs} from '../machinery/go-duration.js';
 
 const NS_PER_MS = 1_000_000n;
 // Both micro signs, as Go accepts them: U+00B5 (micro sign) and U+03BC (Greek small mu).
@@ -64,7 +65,7 @@ export function parseDurationNs(text: string): bigint {
     const digits = fraction ?? '';
     total += BigInt(integer || '0') * unitNs + (BigInt(digits || '0') * unitNs) / 10n ** BigInt(digits.length);
     if (total > MAX_NS + (negative ? 1n : 0n)) {
-      throw new DurationRangeError(`invalid duration ${quoteInput(text)}: it is longer than the longest duration, ${formatNs(MAX_NS)}`);
+      throw new DurationRangeError(`invalid duration ${quoteInput(text)}: it is longer than the longest duration, ${formatDurationNs(MAX_NS)}`);
     }
     rest = rest.slice(whole.length);
   }
@@ -74,34 +75,6 @@ export function parseDurationNs(text: string): bigint {
 /** A Go duration in milliseconds (fractional below 1 ms: `1ns` is 1e-6). */
 export function parseDuration(text: string): number {
   return Number(parseDurationNs(text)) / 1e6;
-}
-
-/** Go's Duration.String for a number of milliseconds: `1m0s`, `1.5s`, `500ms`, `1µs`, `1ns`, `0s`. */
-export function formatDuration(ms: number): string {
-  const whole = Math.trunc(ms);
-  return formatNs(BigInt(whole) * NS_PER_MS + BigInt(Math.round((ms - whole) * 1e6)));
-}
-
-function formatNs(ns: bigint): string {
-  const sign = ns < 0n ? '-' : '';
-  const u = ns < 0n ? -ns : ns;
-  if (u === 0n) return '0s';
-  if (u < 1_000n) return `${sign}${u}ns`;
-  if (u < NS_PER_MS) return `${sign}${decimal(u, 3)}µs`;
-  if (u < 1_000n * NS_PER_MS) return `${sign}${decimal(u, 6)}ms`;
-  const seconds = u / 1_000_000_000n;
-  const secondsText = `${decimal((seconds % 60n) * 1_000_000_000n + (u % 1_000_000_000n), 9)}s`;
-  const minutes = seconds / 60n;
-  if (minutes === 0n) return `${sign}${secondsText}`;
-  const hours = minutes / 60n;
-  return `${sign}${hours > 0n ? `${hours}h` : ''}${minutes % 60n}m${secondsText}`;
-}
-
-/** value / 10^places with the fraction's trailing zeros (and a bare point) dropped, as Go's fmtFrac. */
-function decimal(value: bigint, places: number): string {
-  const scale = 10n ** BigInt(places);
-  const fraction = (value % scale).toString().padStart(places, '0').replace(/0+$/, '');
-  return `${value / scale}${fraction === '' ? '' : `.${fraction}`}`;
 }
 
 /**
@@ -114,7 +87,7 @@ export function durationFlag(flag: string, text: string): number {
     ns = parseDurationNs(text);
   } catch (err) {
     if (err instanceof DurationRangeError) {
-      throw new CliError(`--${flag} ${quoteInput(text)}: the duration must be at most ${formatNs(MAX_NS)}`, EXIT_USAGE);
+      throw new CliError(`--${flag} ${quoteInput(text)}: the duration must be at most ${formatDurationNs(MAX_NS)}`, EXIT_USAGE);
     }
     if (err instanceof DurationSyntaxError) throw new CliError(`--${flag}: ${err.message}`, EXIT_USAGE);
     throw err;

@@ -3,7 +3,7 @@
 // precomputed) so the CLI can load it at start-up.
 import {classifyConnectionFailure, CLIENT_CERTIFICATE_ALERTS, type ConnectionFailure} from '../machinery/connection-failure.js';
 import {goErrorText} from '../machinery/rpc-status.js';
-import {formatDuration} from './duration.js';
+import {formatDuration} from '../machinery/go-duration.js';
 
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;

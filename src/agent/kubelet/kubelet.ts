@@ -12,6 +12,7 @@ import {createHash} from 'node:crypto';
 import {watch, type FSWatcher} from 'node:fs';
 import {mkdir, readdir} from 'node:fs/promises';
 import {readRegularFile} from '../regular-file.js';
+import {formatDuration} from '../../machinery/go-duration.js';
 import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {formatGoTimestamp} from '../../machinery/yaml-emit.js';
@@ -367,8 +368,8 @@ export class Kubelet {
     slot.waiting =
       delay === 0
         ? {reason: 'ContainerCreating'}
-        : {reason: 'CrashLoopBackOff', message: `back-off ${goDuration(delay)} restarting failed container=${slot.spec.name} pod=${podRef}`};
-    if (delay > 0) this.logLine('kuberuntime/kuberuntime_manager.go', 'Back-off restarting failed container', {pod: `${pod.spec.namespace}/${pod.fullName}`, container: slot.spec.name, delay: goDuration(delay)});
+        : {reason: 'CrashLoopBackOff', message: `back-off ${formatDuration(delay)} restarting failed container=${slot.spec.name} pod=${podRef}`};
+    if (delay > 0) this.logLine('kuberuntime/kuberuntime_manager.go', 'Back-off restarting failed container', {pod: `${pod.spec.namespace}/${pod.fullName}`, container: slot.spec.name, delay: formatDuration(delay)});
     this.publish(pod);
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = undefined;
@@ -531,11 +532,4 @@ function nodePath(file: string): string {
 /** Kubernetes times have whole seconds. */
 function secondsOf(date: Date): Date {
   return new Date(Math.floor(date.getTime() / 1000) * 1000);
-}
-
-/** Go's Duration.String() for whole seconds and minutes as back-off uses them (`10s`, `2m40s`, `5m0s`). */
-function goDuration(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 60) return ms < 1000 ? `${ms}ms` : `${seconds}s`;
-  return `${Math.floor(seconds / 60)}m${seconds % 60}s`;
 }

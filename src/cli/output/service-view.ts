@@ -1,7 +1,7 @@
 // `service` in talosctl's three layouts: the list (one row per service and node), the detail view
 // (LABEL<TAB>value rows per node) and the action view (NODE RESPONSE). Plain records in, text out;
 // every table is rendered once, at the end, as talosctl flushes its tabwriter once.
-import {formatDuration} from '../duration.js';
+import {formatDuration} from '../../machinery/go-duration.js';
 import {renderTable} from './table.js';
 
 export interface ServiceEventRecord {
