@@ -98,9 +98,9 @@ describe('osd routing', () => {
 
     newer = new grpc.Server();
     const remember = (call) => newerSeen.push({path: call.getPath(), metadata: call.metadata.getMap()});
-    newer.register('/time.TimeService/Time', (call, callback) => {
+    newer.register('/storage.StorageService/Disks', (call, callback) => {
       remember(call);
-      callback(null, Buffer.from(DataResponse.encode({messages: [{bytes: Buffer.from('time from a newer node')}]}).finish()));
+      callback(null, Buffer.from(DataResponse.encode({messages: [{bytes: Buffer.from('disks from a newer node')}]}).finish()));
     }, identity, identity, 'unary');
     newer.register('/machine.MachineService/Dmesg', (call) => {
       remember(call);
@@ -216,19 +216,19 @@ describe('osd routing', () => {
 
   describe('methods osd does not implement', () => {
     it('forwards them, so a node that has them answers', async () => {
-      const response = await rawUnary(raw(), '/time.TimeService/Time', Buffer.alloc(0), {node: NEWER});
-      assert.equal(Buffer.from(DataResponse.decode(response).messages[0].bytes).toString(), 'time from a newer node');
-      const seen = newerSeen.findLast((call) => call.path === '/time.TimeService/Time');
+      const response = await rawUnary(raw(), '/storage.StorageService/Disks', Buffer.alloc(0), {node: NEWER});
+      assert.equal(Buffer.from(DataResponse.decode(response).messages[0].bytes).toString(), 'disks from a newer node');
+      const seen = newerSeen.findLast((call) => call.path === '/storage.StorageService/Disks');
       assert.equal(seen.metadata['talos-role'], 'os:admin');
       assert.equal(seen.metadata.node, undefined);
       assert.ok(seen.metadata.proxyfrom);
     });
 
     it('answers Unimplemented from the node that lacks them, after authorization', async () => {
-      await rejectsWith(rawUnary(raw(), '/time.TimeService/Time', Buffer.alloc(0)), grpc.status.UNIMPLEMENTED, 'Time is not implemented by osd yet');
-      await rejectsWith(rawUnary(raw(), '/machine.MachineService/CPUInfo', Buffer.alloc(0), {node: WORKER}), grpc.status.UNIMPLEMENTED, 'CPUInfo is not implemented by osd yet');
+      await rejectsWith(rawUnary(raw(), '/storage.StorageService/Disks', Buffer.alloc(0)), grpc.status.UNIMPLEMENTED, 'Disks is not implemented by osd yet');
+      await rejectsWith(rawUnary(raw(), '/machine.MachineService/Upgrade', Buffer.alloc(0), {node: WORKER}), grpc.status.UNIMPLEMENTED, 'Upgrade is not implemented by osd yet');
       // Not in the role table: os:admin only, as in Talos.
-      await rejectsWith(rawUnary(raw('reader'), '/time.TimeService/Time', Buffer.alloc(0), {node: NEWER}), grpc.status.PERMISSION_DENIED, 'not authorized');
+      await rejectsWith(rawUnary(raw('reader'), '/storage.StorageService/Disks', Buffer.alloc(0), {node: NEWER}), grpc.status.PERMISSION_DENIED, 'not authorized');
     });
   });
 
@@ -280,12 +280,12 @@ describe('osd routing', () => {
     });
 
     it('fans out methods osd does not know too, merging their envelopes', async () => {
-      const response = DataResponse.decode(await rawUnary(raw(), '/time.TimeService/Time', Buffer.alloc(0), {nodes: [NEWER, WORKER]}));
+      const response = DataResponse.decode(await rawUnary(raw(), '/storage.StorageService/Disks', Buffer.alloc(0), {nodes: [NEWER, WORKER]}));
       assert.deepEqual(
         response.messages.map((m) => [m.metadata.hostname, Buffer.from(m.bytes).toString(), m.metadata.error]),
         [
-          [NEWER, 'time from a newer node', ''],
-          [WORKER, '', 'rpc error: code = Unimplemented desc = Time is not implemented by osd yet'],
+          [NEWER, 'disks from a newer node', ''],
+          [WORKER, '', 'rpc error: code = Unimplemented desc = Disks is not implemented by osd yet'],
         ],
       );
     });

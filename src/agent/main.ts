@@ -1,4 +1,5 @@
-// The osd process: `osd --state-dir <dir> --address <ip> [--port 50000] [--discovery-dir <dir>]`.
+// The osd process: `osd --state-dir <dir> --address <ip> [--port 50000] [--discovery-dir <dir>] [--host-agent]`.
+// --host-agent: osd is the host's only agent, so process readouts show every process of the host.
 // Importing this module runs the agent (bin/osd.js does exactly that).
 import {parseArgs} from 'node:util';
 import {createLogger, type Logger} from './log.js';
@@ -6,7 +7,7 @@ import {canonicalIp} from './net.js';
 import type {RunningNode} from './node.js';
 import {statePaths} from './state-dir.js';
 
-const USAGE = 'usage: osd --state-dir <dir> --address <ip> [--port 50000] [--discovery-dir <dir>]';
+const USAGE = 'usage: osd --state-dir <dir> --address <ip> [--port 50000] [--discovery-dir <dir>] [--host-agent]';
 
 interface Arguments {
   stateDir: string;
@@ -14,6 +15,7 @@ interface Arguments {
   /** Unset: node.ts's DEFAULT_PORT. */
   port?: number;
   discoveryDir?: string;
+  hostAgent: boolean;
 }
 
 function parseArguments(argv: string[]): Arguments {
@@ -24,6 +26,7 @@ function parseArguments(argv: string[]): Arguments {
       address: {type: 'string'},
       port: {type: 'string'},
       'discovery-dir': {type: 'string'},
+      'host-agent': {type: 'boolean'},
     },
     strict: true,
     allowPositionals: false,
@@ -38,7 +41,7 @@ function parseArguments(argv: string[]): Arguments {
   if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) {
     throw new UsageError(`--port must be a TCP port number from 1 to 65535 (got ${JSON.stringify(values.port)})`);
   }
-  return {stateDir, address, port, discoveryDir: values['discovery-dir']};
+  return {stateDir, address, port, discoveryDir: values['discovery-dir'], hostAgent: values['host-agent'] === true};
 }
 
 class UsageError extends Error {}

@@ -41,6 +41,8 @@ export interface NodeOptions {
   address: string;
   port: number;
   discoveryDir?: string;
+  /** Process readouts show the whole host (osd is the host's only agent) instead of osd's own tree. */
+  hostAgent?: boolean;
   log: Logger;
 }
 
@@ -136,6 +138,16 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       services: {supervisor, serviceLogs, events, containerLogs: containerLogs(runtime)},
       log,
       containers: {runtime, processes: () => supervisor.processes()},
+      inside: {
+        root: paths.root,
+        address: options.address,
+        scope: options.hostAgent === true ? 'host' : 'node',
+        pid: process.pid,
+        runtime,
+        store,
+        machineConfig: () => config,
+        log,
+      },
     });
   } catch (error) {
     throw new NodeSetupError(`cannot listen on ${options.address}:${options.port}: ${(error as Error).message}`);

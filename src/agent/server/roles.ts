@@ -3,24 +3,31 @@
 
 import {Role} from '../../machinery/roles.js';
 
-const {admin, operator, reader, etcdBackup} = Role;
+const {admin, operator, reader, etcdBackup, metaWriter} = Role;
 
 const machine = (method: string): string => `/machine.MachineService/${method}`;
 const cosi = (method: string): string => `/cosi.resource.State/${method}`;
+const time = (method: string): string => `/time.TimeService/${method}`;
 
 const ROWS: Array<[methods: string[], roles: string[]]> = [
   [
-    ['Version', 'Hostname', 'ServiceList', 'Logs', 'LogsContainers', 'Containers', 'List', 'Dmesg', 'Events'].map(machine),
+    [
+      ...['Version', 'Hostname', 'ServiceList', 'Logs', 'LogsContainers', 'Containers', 'List', 'Dmesg', 'Events'],
+      ...['DiskUsage', 'Processes', 'Memory', 'Mounts', 'Netstat', 'SystemStat', 'CPUInfo', 'LoadAvg', 'DiskStats'],
+      ...['NetworkDeviceStats', 'Stats'],
+    ].map(machine),
     [admin, operator, reader],
   ],
+  [['Time', 'TimeCheck'].map(time), [admin, operator, reader]],
   [['ServiceStart', 'ServiceStop', 'ServiceRestart', 'Restart', 'Reboot'].map(machine), [admin, operator]],
   [['EtcdSnapshot'].map(machine), [admin, operator, etcdBackup]],
   [['EtcdMemberList', 'EtcdStatus', 'EtcdAlarmList'].map(machine), [admin, operator, reader, etcdBackup]],
   [['EtcdAlarmDisarm', 'EtcdDefragment'].map(machine), [admin, operator]],
   [
-    ['EtcdRecover', 'Bootstrap', 'EtcdLeaveCluster', 'EtcdRemoveMemberByID', 'EtcdForfeitLeadership', 'Read', 'Kubeconfig', 'Reset'].map(machine),
+    ['EtcdRecover', 'Bootstrap', 'EtcdLeaveCluster', 'EtcdRemoveMemberByID', 'EtcdForfeitLeadership', 'Read', 'Copy', 'Kubeconfig', 'Reset'].map(machine),
     [admin],
   ],
+  [['MetaWrite', 'MetaDelete'].map(machine), [admin, metaWriter]],
   // The reader row of ApplyConfiguration applies in maintenance mode only, which osd does not have.
   [['ApplyConfiguration'].map(machine), [admin]],
   // Sensitive types additionally need os:admin; the State handlers check that per type.

@@ -5,6 +5,9 @@
 import * as grpc from '@grpc/grpc-js';
 import {MachineServiceService} from '../../machinery/api/machine/machine.js';
 import {StateService} from '../../machinery/api/v1alpha1/state.js';
+import {TimeServiceService} from '../../machinery/api/time/time.js';
+import type {NodeInside} from '../inside/node-inside.js';
+import {insideMethods} from './inside-methods.js';
 import type {Logger} from '../log.js';
 import {authenticate, type Caller} from './auth.js';
 import {Downstream, methodKind, type AnyServerCall, type MethodKind} from './downstream.js';
@@ -42,12 +45,15 @@ export interface AgentServerOptions extends MachineServiceContext {
   log: Logger;
   /** Containers and Restart (answered Unimplemented without it). */
   containers?: ContainerMethodsContext;
+  /** Files, readouts, META and time (answered Unimplemented without it). */
+  inside?: NodeInside;
 }
 
 /** The services whose method kinds osd knows; any other path is handled as a bidirectional stream. */
 const SERVICES: ReadonlyArray<Record<string, {path: string; requestStream: boolean; responseStream: boolean}>> = [
   MachineServiceService,
   StateService,
+  TimeServiceService,
 ];
 
 const identity = (value: Buffer): Buffer => value;
@@ -83,6 +89,7 @@ export class AgentServer {
             ...eventMethods(services.events),
           ]),
       ...(options.containers === undefined ? [] : containerMethods(options.containers)),
+      ...(options.inside === undefined ? [] : insideMethods(options.inside)),
     ]);
 
     const dispatcher = (kind: MethodKind) => (call: AnyServerCall, callback?: grpc.sendUnaryData<Buffer>): void => {

@@ -304,6 +304,580 @@ export interface ReadRequest {
   path: string;
 }
 
+/** Copy streams a gzip-compressed tar of root_path (a file or a directory). */
+export interface CopyRequest {
+  rootPath: string;
+}
+
+export interface DiskUsageRequest {
+  /** 0 means no limit. */
+  recursionDepth: number;
+  /** Report files too, not only directories. */
+  all: boolean;
+  /** Positive: leave out entries smaller than this; negative: larger than -threshold. */
+  threshold: bigint;
+  paths: string[];
+}
+
+export interface DiskUsageInfo {
+  metadata?: Metadata | undefined;
+  name: string;
+  size: bigint;
+  error: string;
+  relativeName: string;
+}
+
+export interface ProcessesResponse {
+  messages: Process[];
+}
+
+export interface Process {
+  metadata?: Metadata | undefined;
+  processes: ProcessInfo[];
+}
+
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  state: string;
+  threads: number;
+  /** Seconds of user plus system time. */
+  cpuTime: number;
+  virtualMemory: bigint;
+  residentMemory: bigint;
+  command: string;
+  executable: string;
+  args: string;
+}
+
+export interface MemoryResponse {
+  messages: Memory[];
+}
+
+export interface Memory {
+  metadata?: Metadata | undefined;
+  meminfo?: MemInfo | undefined;
+}
+
+/** /proc/meminfo in kB, as the kernel reports it. */
+export interface MemInfo {
+  memtotal: bigint;
+  memfree: bigint;
+  memavailable: bigint;
+  buffers: bigint;
+  cached: bigint;
+  swapcached: bigint;
+  active: bigint;
+  inactive: bigint;
+  activeanon: bigint;
+  inactiveanon: bigint;
+  activefile: bigint;
+  inactivefile: bigint;
+  unevictable: bigint;
+  mlocked: bigint;
+  swaptotal: bigint;
+  swapfree: bigint;
+  dirty: bigint;
+  writeback: bigint;
+  anonpages: bigint;
+  mapped: bigint;
+  shmem: bigint;
+  slab: bigint;
+  sreclaimable: bigint;
+  sunreclaim: bigint;
+  kernelstack: bigint;
+  pagetables: bigint;
+  nfsunstable: bigint;
+  bounce: bigint;
+  writebacktmp: bigint;
+  commitlimit: bigint;
+  committedas: bigint;
+  vmalloctotal: bigint;
+  vmallocused: bigint;
+  vmallocchunk: bigint;
+  hardwarecorrupted: bigint;
+  anonhugepages: bigint;
+  shmemhugepages: bigint;
+  shmempmdmapped: bigint;
+  cmatotal: bigint;
+  cmafree: bigint;
+  hugepagestotal: bigint;
+  hugepagesfree: bigint;
+  hugepagesrsvd: bigint;
+  hugepagessurp: bigint;
+  hugepagesize: bigint;
+  directmap4k: bigint;
+  directmap2m: bigint;
+  directmap1g: bigint;
+}
+
+export interface MountsResponse {
+  messages: Mounts[];
+}
+
+export interface Mounts {
+  metadata?: Metadata | undefined;
+  stats: MountStat[];
+}
+
+export interface MountStat {
+  filesystem: string;
+  size: bigint;
+  available: bigint;
+  mountedOn: string;
+}
+
+export interface NetstatRequest {
+  filter: NetstatRequest_Filter;
+  feature?: NetstatRequest_Feature | undefined;
+  l4proto?: NetstatRequest_L4proto | undefined;
+  netns?: NetstatRequest_NetNS | undefined;
+}
+
+export enum NetstatRequest_Filter {
+  ALL = 0,
+  CONNECTED = 1,
+  LISTENING = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function netstatRequest_FilterFromJSON(object: any): NetstatRequest_Filter {
+  switch (object) {
+    case 0:
+    case "ALL":
+      return NetstatRequest_Filter.ALL;
+    case 1:
+    case "CONNECTED":
+      return NetstatRequest_Filter.CONNECTED;
+    case 2:
+    case "LISTENING":
+      return NetstatRequest_Filter.LISTENING;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return NetstatRequest_Filter.UNRECOGNIZED;
+  }
+}
+
+export function netstatRequest_FilterToJSON(object: NetstatRequest_Filter): string {
+  switch (object) {
+    case NetstatRequest_Filter.ALL:
+      return "ALL";
+    case NetstatRequest_Filter.CONNECTED:
+      return "CONNECTED";
+    case NetstatRequest_Filter.LISTENING:
+      return "LISTENING";
+    case NetstatRequest_Filter.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export interface NetstatRequest_Feature {
+  pid: boolean;
+}
+
+export interface NetstatRequest_L4proto {
+  tcp: boolean;
+  tcp6: boolean;
+  udp: boolean;
+  udp6: boolean;
+  udplite: boolean;
+  udplite6: boolean;
+  raw: boolean;
+  raw6: boolean;
+}
+
+export interface NetstatRequest_NetNS {
+  hostnetwork: boolean;
+  netns: string[];
+  allnetns: boolean;
+}
+
+export interface ConnectRecord {
+  l4proto: string;
+  localip: string;
+  localport: number;
+  remoteip: string;
+  remoteport: number;
+  state: ConnectRecord_State;
+  txqueue: bigint;
+  rxqueue: bigint;
+  tr: ConnectRecord_TimerActive;
+  timerwhen: bigint;
+  retrnsmt: bigint;
+  uid: number;
+  timeout: bigint;
+  inode: bigint;
+  ref: bigint;
+  pointer: bigint;
+  process?: ConnectRecord_Process | undefined;
+  netns: string;
+}
+
+export enum ConnectRecord_State {
+  RESERVED = 0,
+  ESTABLISHED = 1,
+  SYN_SENT = 2,
+  SYN_RECV = 3,
+  FIN_WAIT1 = 4,
+  FIN_WAIT2 = 5,
+  TIME_WAIT = 6,
+  CLOSE = 7,
+  CLOSEWAIT = 8,
+  LASTACK = 9,
+  LISTEN = 10,
+  CLOSING = 11,
+  UNRECOGNIZED = -1,
+}
+
+export function connectRecord_StateFromJSON(object: any): ConnectRecord_State {
+  switch (object) {
+    case 0:
+    case "RESERVED":
+      return ConnectRecord_State.RESERVED;
+    case 1:
+    case "ESTABLISHED":
+      return ConnectRecord_State.ESTABLISHED;
+    case 2:
+    case "SYN_SENT":
+      return ConnectRecord_State.SYN_SENT;
+    case 3:
+    case "SYN_RECV":
+      return ConnectRecord_State.SYN_RECV;
+    case 4:
+    case "FIN_WAIT1":
+      return ConnectRecord_State.FIN_WAIT1;
+    case 5:
+    case "FIN_WAIT2":
+      return ConnectRecord_State.FIN_WAIT2;
+    case 6:
+    case "TIME_WAIT":
+      return ConnectRecord_State.TIME_WAIT;
+    case 7:
+    case "CLOSE":
+      return ConnectRecord_State.CLOSE;
+    case 8:
+    case "CLOSEWAIT":
+      return ConnectRecord_State.CLOSEWAIT;
+    case 9:
+    case "LASTACK":
+      return ConnectRecord_State.LASTACK;
+    case 10:
+    case "LISTEN":
+      return ConnectRecord_State.LISTEN;
+    case 11:
+    case "CLOSING":
+      return ConnectRecord_State.CLOSING;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ConnectRecord_State.UNRECOGNIZED;
+  }
+}
+
+export function connectRecord_StateToJSON(object: ConnectRecord_State): string {
+  switch (object) {
+    case ConnectRecord_State.RESERVED:
+      return "RESERVED";
+    case ConnectRecord_State.ESTABLISHED:
+      return "ESTABLISHED";
+    case ConnectRecord_State.SYN_SENT:
+      return "SYN_SENT";
+    case ConnectRecord_State.SYN_RECV:
+      return "SYN_RECV";
+    case ConnectRecord_State.FIN_WAIT1:
+      return "FIN_WAIT1";
+    case ConnectRecord_State.FIN_WAIT2:
+      return "FIN_WAIT2";
+    case ConnectRecord_State.TIME_WAIT:
+      return "TIME_WAIT";
+    case ConnectRecord_State.CLOSE:
+      return "CLOSE";
+    case ConnectRecord_State.CLOSEWAIT:
+      return "CLOSEWAIT";
+    case ConnectRecord_State.LASTACK:
+      return "LASTACK";
+    case ConnectRecord_State.LISTEN:
+      return "LISTEN";
+    case ConnectRecord_State.CLOSING:
+      return "CLOSING";
+    case ConnectRecord_State.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum ConnectRecord_TimerActive {
+  OFF = 0,
+  ON = 1,
+  KEEPALIVE = 2,
+  TIMEWAIT = 3,
+  PROBE = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function connectRecord_TimerActiveFromJSON(object: any): ConnectRecord_TimerActive {
+  switch (object) {
+    case 0:
+    case "OFF":
+      return ConnectRecord_TimerActive.OFF;
+    case 1:
+    case "ON":
+      return ConnectRecord_TimerActive.ON;
+    case 2:
+    case "KEEPALIVE":
+      return ConnectRecord_TimerActive.KEEPALIVE;
+    case 3:
+    case "TIMEWAIT":
+      return ConnectRecord_TimerActive.TIMEWAIT;
+    case 4:
+    case "PROBE":
+      return ConnectRecord_TimerActive.PROBE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ConnectRecord_TimerActive.UNRECOGNIZED;
+  }
+}
+
+export function connectRecord_TimerActiveToJSON(object: ConnectRecord_TimerActive): string {
+  switch (object) {
+    case ConnectRecord_TimerActive.OFF:
+      return "OFF";
+    case ConnectRecord_TimerActive.ON:
+      return "ON";
+    case ConnectRecord_TimerActive.KEEPALIVE:
+      return "KEEPALIVE";
+    case ConnectRecord_TimerActive.TIMEWAIT:
+      return "TIMEWAIT";
+    case ConnectRecord_TimerActive.PROBE:
+      return "PROBE";
+    case ConnectRecord_TimerActive.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export interface ConnectRecord_Process {
+  pid: number;
+  name: string;
+}
+
+export interface NetstatResponse {
+  messages: Netstat[];
+}
+
+export interface Netstat {
+  metadata?: Metadata | undefined;
+  connectrecord: ConnectRecord[];
+}
+
+export interface SystemStatResponse {
+  messages: SystemStat[];
+}
+
+export interface SystemStat {
+  metadata?: Metadata | undefined;
+  bootTime: bigint;
+  cpuTotal?: CPUStat | undefined;
+  cpu: CPUStat[];
+  irqTotal: bigint;
+  irq: bigint[];
+  contextSwitches: bigint;
+  processCreated: bigint;
+  processRunning: bigint;
+  processBlocked: bigint;
+  softIrqTotal: bigint;
+  softIrq?: SoftIRQStat | undefined;
+}
+
+/** Seconds (USER_HZ ticks divided by the tick rate). */
+export interface CPUStat {
+  user: number;
+  nice: number;
+  system: number;
+  idle: number;
+  iowait: number;
+  irq: number;
+  softIrq: number;
+  steal: number;
+  guest: number;
+  guestNice: number;
+}
+
+export interface SoftIRQStat {
+  hi: bigint;
+  timer: bigint;
+  netTx: bigint;
+  netRx: bigint;
+  block: bigint;
+  blockIoPoll: bigint;
+  tasklet: bigint;
+  sched: bigint;
+  hrtimer: bigint;
+  rcu: bigint;
+}
+
+export interface CPUInfoResponse {
+  messages: CPUsInfo[];
+}
+
+export interface CPUsInfo {
+  metadata?: Metadata | undefined;
+  cpuInfo: CPUInfo[];
+}
+
+export interface CPUInfo {
+  processor: number;
+  vendorId: string;
+  cpuFamily: string;
+  model: string;
+  modelName: string;
+  stepping: string;
+  microcode: string;
+  cpuMhz: number;
+  cacheSize: string;
+  physicalId: string;
+  siblings: number;
+  coreId: string;
+  cpuCores: number;
+  apicId: string;
+  initialApicId: string;
+  fpu: string;
+  fpuException: string;
+  cpuIdLevel: number;
+  wp: string;
+  flags: string[];
+  bugs: string[];
+  bogoMips: number;
+  clFlushSize: number;
+  cacheAlignment: number;
+  addressSizes: string;
+  powerManagement: string;
+}
+
+export interface LoadAvgResponse {
+  messages: LoadAvg[];
+}
+
+export interface LoadAvg {
+  metadata?: Metadata | undefined;
+  load1: number;
+  load5: number;
+  load15: number;
+}
+
+export interface DiskStatsResponse {
+  messages: DiskStats[];
+}
+
+export interface DiskStats {
+  metadata?: Metadata | undefined;
+  total?: DiskStat | undefined;
+  devices: DiskStat[];
+}
+
+export interface DiskStat {
+  name: string;
+  readCompleted: bigint;
+  readMerged: bigint;
+  readSectors: bigint;
+  readTimeMs: bigint;
+  writeCompleted: bigint;
+  writeMerged: bigint;
+  writeSectors: bigint;
+  writeTimeMs: bigint;
+  ioInProgress: bigint;
+  ioTimeMs: bigint;
+  ioTimeWeightedMs: bigint;
+  discardCompleted: bigint;
+  discardMerged: bigint;
+  discardSectors: bigint;
+  discardTimeMs: bigint;
+}
+
+export interface NetworkDeviceStatsResponse {
+  messages: NetworkDeviceStats[];
+}
+
+export interface NetworkDeviceStats {
+  metadata?: Metadata | undefined;
+  total?: NetDev | undefined;
+  devices: NetDev[];
+}
+
+export interface NetDev {
+  name: string;
+  rxBytes: bigint;
+  rxPackets: bigint;
+  rxErrors: bigint;
+  rxDropped: bigint;
+  rxFifo: bigint;
+  rxFrame: bigint;
+  rxCompressed: bigint;
+  rxMulticast: bigint;
+  txBytes: bigint;
+  txPackets: bigint;
+  txErrors: bigint;
+  txDropped: bigint;
+  txFifo: bigint;
+  txCollisions: bigint;
+  txCarrier: bigint;
+  txCompressed: bigint;
+}
+
+/** Per-container stats (the CRI's, or a container runtime namespace's). */
+export interface StatsRequest {
+  namespace: string;
+  driver: ContainerDriver;
+}
+
+export interface StatsResponse {
+  messages: Stats[];
+}
+
+export interface Stats {
+  metadata?: Metadata | undefined;
+  stats: Stat[];
+}
+
+/** Field 3 is unused on the wire. */
+export interface Stat {
+  namespace: string;
+  id: string;
+  memoryUsage: bigint;
+  /** Nanoseconds of CPU time. */
+  cpuUsage: bigint;
+  podId: string;
+  name: string;
+}
+
+export interface MetaWriteRequest {
+  key: number;
+  value: Uint8Array;
+}
+
+export interface MetaWriteResponse {
+  messages: MetaWrite[];
+}
+
+export interface MetaWrite {
+  metadata?: Metadata | undefined;
+}
+
+export interface MetaDeleteRequest {
+  key: number;
+}
+
+export interface MetaDeleteResponse {
+  messages: MetaDelete[];
+}
+
+export interface MetaDelete {
+  metadata?: Metadata | undefined;
+}
+
 export interface EtcdSnapshotRequest {
 }
 
@@ -4608,6 +5182,7277 @@ export const ReadRequest: MessageFns<ReadRequest> = {
   fromPartial<I extends Exact<DeepPartial<ReadRequest>, I>>(object: I): ReadRequest {
     const message = createBaseReadRequest();
     message.path = object.path ?? "";
+    return message;
+  },
+};
+
+function createBaseCopyRequest(): CopyRequest {
+  return { rootPath: "" };
+}
+
+export const CopyRequest: MessageFns<CopyRequest> = {
+  encode(message: CopyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rootPath !== "") {
+      writer.uint32(10).string(message.rootPath);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CopyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCopyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rootPath = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CopyRequest {
+    return {
+      rootPath: isSet(object.rootPath)
+        ? globalThis.String(object.rootPath)
+        : isSet(object.root_path)
+        ? globalThis.String(object.root_path)
+        : "",
+    };
+  },
+
+  toJSON(message: CopyRequest): unknown {
+    const obj: any = {};
+    if (message.rootPath !== "") {
+      obj.rootPath = message.rootPath;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CopyRequest>, I>>(base?: I): CopyRequest {
+    return CopyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CopyRequest>, I>>(object: I): CopyRequest {
+    const message = createBaseCopyRequest();
+    message.rootPath = object.rootPath ?? "";
+    return message;
+  },
+};
+
+function createBaseDiskUsageRequest(): DiskUsageRequest {
+  return { recursionDepth: 0, all: false, threshold: 0n, paths: [] };
+}
+
+export const DiskUsageRequest: MessageFns<DiskUsageRequest> = {
+  encode(message: DiskUsageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recursionDepth !== 0) {
+      writer.uint32(8).int32(message.recursionDepth);
+    }
+    if (message.all !== false) {
+      writer.uint32(16).bool(message.all);
+    }
+    if (message.threshold !== 0n) {
+      if (BigInt.asIntN(64, message.threshold) !== message.threshold) {
+        throw new globalThis.Error("value provided for field message.threshold of type int64 too large");
+      }
+      writer.uint32(24).int64(message.threshold);
+    }
+    for (const v of message.paths) {
+      writer.uint32(34).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DiskUsageRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiskUsageRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.recursionDepth = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.all = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.threshold = reader.int64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.paths.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DiskUsageRequest {
+    return {
+      recursionDepth: isSet(object.recursionDepth)
+        ? globalThis.Number(object.recursionDepth)
+        : isSet(object.recursion_depth)
+        ? globalThis.Number(object.recursion_depth)
+        : 0,
+      all: isSet(object.all) ? globalThis.Boolean(object.all) : false,
+      threshold: isSet(object.threshold) ? BigInt(object.threshold) : 0n,
+      paths: globalThis.Array.isArray(object?.paths) ? object.paths.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: DiskUsageRequest): unknown {
+    const obj: any = {};
+    if (message.recursionDepth !== 0) {
+      obj.recursionDepth = Math.round(message.recursionDepth);
+    }
+    if (message.all !== false) {
+      obj.all = message.all;
+    }
+    if (message.threshold !== 0n) {
+      obj.threshold = message.threshold.toString();
+    }
+    if (message.paths?.length) {
+      obj.paths = message.paths;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DiskUsageRequest>, I>>(base?: I): DiskUsageRequest {
+    return DiskUsageRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DiskUsageRequest>, I>>(object: I): DiskUsageRequest {
+    const message = createBaseDiskUsageRequest();
+    message.recursionDepth = object.recursionDepth ?? 0;
+    message.all = object.all ?? false;
+    message.threshold = (object.threshold !== undefined && object.threshold !== null) ? BigInt(object.threshold) : 0n;
+    message.paths = object.paths?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseDiskUsageInfo(): DiskUsageInfo {
+  return { metadata: undefined, name: "", size: 0n, error: "", relativeName: "" };
+}
+
+export const DiskUsageInfo: MessageFns<DiskUsageInfo> = {
+  encode(message: DiskUsageInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      Metadata.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.size !== 0n) {
+      if (BigInt.asIntN(64, message.size) !== message.size) {
+        throw new globalThis.Error("value provided for field message.size of type int64 too large");
+      }
+      writer.uint32(24).int64(message.size);
+    }
+    if (message.error !== "") {
+      writer.uint32(34).string(message.error);
+    }
+    if (message.relativeName !== "") {
+      writer.uint32(42).string(message.relativeName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DiskUsageInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiskUsageInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = Metadata.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.size = reader.int64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.relativeName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DiskUsageInfo {
+    return {
+      metadata: isSet(object.metadata) ? Metadata.fromJSON(object.metadata) : undefined,
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      size: isSet(object.size) ? BigInt(object.size) : 0n,
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+      relativeName: isSet(object.relativeName)
+        ? globalThis.String(object.relativeName)
+        : isSet(object.relative_name)
+        ? globalThis.String(object.relative_name)
+        : "",
+    };
+  },
+
+  toJSON(message: DiskUsageInfo): unknown {
+    const obj: any = {};
+    if (message.metadata !== undefined) {
+      obj.metadata = Metadata.toJSON(message.metadata);
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.size !== 0n) {
+      obj.size = message.size.toString();
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    if (message.relativeName !== "") {
+      obj.relativeName = message.relativeName;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DiskUsageInfo>, I>>(base?: I): DiskUsageInfo {
+    return DiskUsageInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DiskUsageInfo>, I>>(object: I): DiskUsageInfo {
+    const message = createBaseDiskUsageInfo();
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? Metadata.fromPartial(object.metadata)
+      : undefined;
+    message.name = object.name ?? "";
+    message.size = (object.size !== undefined && object.size !== null) ? BigInt(object.size) : 0n;
+    message.error = object.error ?? "";
+    message.relativeName = object.relativeName ?? "";
+    return message;
+  },
+};
+
+function createBaseProcessesResponse(): ProcessesResponse {
+  return { messages: [] };
+}
+
+export const ProcessesResponse: MessageFns<ProcessesResponse> = {
+  encode(message: ProcessesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.messages) {
+      Process.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProcessesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProcessesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messages.push(Process.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ProcessesResponse {
+    return {
+      messages: globalThis.Array.isArray(object?.messages) ? object.messages.map((e: any) => Process.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ProcessesResponse): unknown {
+    const obj: any = {};
+    if (message.messages?.length) {
+      obj.messages = message.messages.map((e) => Process.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ProcessesResponse>, I>>(base?: I): ProcessesResponse {
+    return ProcessesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ProcessesResponse>, I>>(object: I): ProcessesResponse {
+    const message = createBaseProcessesResponse();
+    message.messages = object.messages?.map((e) => Process.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseProcess(): Process {
+  return { metadata: undefined, processes: [] };
+}
+
+export const Process: MessageFns<Process> = {
+  encode(message: Process, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      Metadata.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.processes) {
+      ProcessInfo.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Process {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProcess();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = Metadata.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.processes.push(ProcessInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Process {
+    return {
+      metadata: isSet(object.metadata) ? Metadata.fromJSON(object.metadata) : undefined,
+      processes: globalThis.Array.isArray(object?.processes)
+        ? object.processes.map((e: any) => ProcessInfo.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: Process): unknown {
+    const obj: any = {};
+    if (message.metadata !== undefined) {
+      obj.metadata = Metadata.toJSON(message.metadata);
+    }
+    if (message.processes?.length) {
+      obj.processes = message.processes.map((e) => ProcessInfo.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Process>, I>>(base?: I): Process {
+    return Process.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Process>, I>>(object: I): Process {
+    const message = createBaseProcess();
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? Metadata.fromPartial(object.metadata)
+      : undefined;
+    message.processes = object.processes?.map((e) => ProcessInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseProcessInfo(): ProcessInfo {
+  return {
+    pid: 0,
+    ppid: 0,
+    state: "",
+    threads: 0,
+    cpuTime: 0,
+    virtualMemory: 0n,
+    residentMemory: 0n,
+    command: "",
+    executable: "",
+    args: "",
+  };
+}
+
+export const ProcessInfo: MessageFns<ProcessInfo> = {
+  encode(message: ProcessInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).int32(message.pid);
+    }
+    if (message.ppid !== 0) {
+      writer.uint32(16).int32(message.ppid);
+    }
+    if (message.state !== "") {
+      writer.uint32(26).string(message.state);
+    }
+    if (message.threads !== 0) {
+      writer.uint32(32).int32(message.threads);
+    }
+    if (message.cpuTime !== 0) {
+      writer.uint32(41).double(message.cpuTime);
+    }
+    if (message.virtualMemory !== 0n) {
+      if (BigInt.asUintN(64, message.virtualMemory) !== message.virtualMemory) {
+        throw new globalThis.Error("value provided for field message.virtualMemory of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.virtualMemory);
+    }
+    if (message.residentMemory !== 0n) {
+      if (BigInt.asUintN(64, message.residentMemory) !== message.residentMemory) {
+        throw new globalThis.Error("value provided for field message.residentMemory of type uint64 too large");
+      }
+      writer.uint32(56).uint64(message.residentMemory);
+    }
+    if (message.command !== "") {
+      writer.uint32(66).string(message.command);
+    }
+    if (message.executable !== "") {
+      writer.uint32(74).string(message.executable);
+    }
+    if (message.args !== "") {
+      writer.uint32(82).string(message.args);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProcessInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProcessInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.ppid = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.threads = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.cpuTime = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.virtualMemory = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.residentMemory = reader.uint64() as bigint;
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.command = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.executable = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.args = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ProcessInfo {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      ppid: isSet(object.ppid) ? globalThis.Number(object.ppid) : 0,
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      threads: isSet(object.threads) ? globalThis.Number(object.threads) : 0,
+      cpuTime: isSet(object.cpuTime)
+        ? globalThis.Number(object.cpuTime)
+        : isSet(object.cpu_time)
+        ? globalThis.Number(object.cpu_time)
+        : 0,
+      virtualMemory: isSet(object.virtualMemory)
+        ? BigInt(object.virtualMemory)
+        : isSet(object.virtual_memory)
+        ? BigInt(object.virtual_memory)
+        : 0n,
+      residentMemory: isSet(object.residentMemory)
+        ? BigInt(object.residentMemory)
+        : isSet(object.resident_memory)
+        ? BigInt(object.resident_memory)
+        : 0n,
+      command: isSet(object.command) ? globalThis.String(object.command) : "",
+      executable: isSet(object.executable) ? globalThis.String(object.executable) : "",
+      args: isSet(object.args) ? globalThis.String(object.args) : "",
+    };
+  },
+
+  toJSON(message: ProcessInfo): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.ppid !== 0) {
+      obj.ppid = Math.round(message.ppid);
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.threads !== 0) {
+      obj.threads = Math.round(message.threads);
+    }
+    if (message.cpuTime !== 0) {
+      obj.cpuTime = floatToJson(message.cpuTime);
+    }
+    if (message.virtualMemory !== 0n) {
+      obj.virtualMemory = message.virtualMemory.toString();
+    }
+    if (message.residentMemory !== 0n) {
+      obj.residentMemory = message.residentMemory.toString();
+    }
+    if (message.command !== "") {
+      obj.command = message.command;
+    }
+    if (message.executable !== "") {
+      obj.executable = message.executable;
+    }
+    if (message.args !== "") {
+      obj.args = message.args;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ProcessInfo>, I>>(base?: I): ProcessInfo {
+    return ProcessInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ProcessInfo>, I>>(object: I): ProcessInfo {
+    const message = createBaseProcessInfo();
+    message.pid = object.pid ?? 0;
+    message.ppid = object.ppid ?? 0;
+    message.state = object.state ?? "";
+    message.threads = object.threads ?? 0;
+    message.cpuTime = object.cpuTime ?? 0;
+    message.virtualMemory = (object.virtualMemory !== undefined && object.virtualMemory !== null)
+      ? BigInt(object.virtualMemory)
+      : 0n;
+    message.residentMemory = (object.residentMemory !== undefined && object.residentMemory !== null)
+      ? BigInt(object.residentMemory)
+      : 0n;
+    message.command = object.command ?? "";
+    message.executable = object.executable ?? "";
+    message.args = object.args ?? "";
+    return message;
+  },
+};
+
+function createBaseMemoryResponse(): MemoryResponse {
+  return { messages: [] };
+}
+
+export const MemoryResponse: MessageFns<MemoryResponse> = {
+  encode(message: MemoryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.messages) {
+      Memory.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemoryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemoryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messages.push(Memory.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MemoryResponse {
+    return {
+      messages: globalThis.Array.isArray(object?.messages) ? object.messages.map((e: any) => Memory.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: MemoryResponse): unknown {
+    const obj: any = {};
+    if (message.messages?.length) {
+      obj.messages = message.messages.map((e) => Memory.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MemoryResponse>, I>>(base?: I): MemoryResponse {
+    return MemoryResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MemoryResponse>, I>>(object: I): MemoryResponse {
+    const message = createBaseMemoryResponse();
+    message.messages = object.messages?.map((e) => Memory.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseMemory(): Memory {
+  return { metadata: undefined, meminfo: undefined };
+}
+
+export const Memory: MessageFns<Memory> = {
+  encode(message: Memory, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      Metadata.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    if (message.meminfo !== undefined) {
+      MemInfo.encode(message.meminfo, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Memory {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemory();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = Metadata.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.meminfo = MemInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Memory {
+    return {
+      metadata: isSet(object.metadata) ? Metadata.fromJSON(object.metadata) : undefined,
+      meminfo: isSet(object.meminfo) ? MemInfo.fromJSON(object.meminfo) : undefined,
+    };
+  },
+
+  toJSON(message: Memory): unknown {
+    const obj: any = {};
+    if (message.metadata !== undefined) {
+      obj.metadata = Metadata.toJSON(message.metadata);
+    }
+    if (message.meminfo !== undefined) {
+      obj.meminfo = MemInfo.toJSON(message.meminfo);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Memory>, I>>(base?: I): Memory {
+    return Memory.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Memory>, I>>(object: I): Memory {
+    const message = createBaseMemory();
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? Metadata.fromPartial(object.metadata)
+      : undefined;
+    message.meminfo = (object.meminfo !== undefined && object.meminfo !== null)
+      ? MemInfo.fromPartial(object.meminfo)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseMemInfo(): MemInfo {
+  return {
+    memtotal: 0n,
+    memfree: 0n,
+    memavailable: 0n,
+    buffers: 0n,
+    cached: 0n,
+    swapcached: 0n,
+    active: 0n,
+    inactive: 0n,
+    activeanon: 0n,
+    inactiveanon: 0n,
+    activefile: 0n,
+    inactivefile: 0n,
+    unevictable: 0n,
+    mlocked: 0n,
+    swaptotal: 0n,
+    swapfree: 0n,
+    dirty: 0n,
+    writeback: 0n,
+    anonpages: 0n,
+    mapped: 0n,
+    shmem: 0n,
+    slab: 0n,
+    sreclaimable: 0n,
+    sunreclaim: 0n,
+    kernelstack: 0n,
+    pagetables: 0n,
+    nfsunstable: 0n,
+    bounce: 0n,
+    writebacktmp: 0n,
+    commitlimit: 0n,
+    committedas: 0n,
+    vmalloctotal: 0n,
+    vmallocused: 0n,
+    vmallocchunk: 0n,
+    hardwarecorrupted: 0n,
+    anonhugepages: 0n,
+    shmemhugepages: 0n,
+    shmempmdmapped: 0n,
+    cmatotal: 0n,
+    cmafree: 0n,
+    hugepagestotal: 0n,
+    hugepagesfree: 0n,
+    hugepagesrsvd: 0n,
+    hugepagessurp: 0n,
+    hugepagesize: 0n,
+    directmap4k: 0n,
+    directmap2m: 0n,
+    directmap1g: 0n,
+  };
+}
+
+export const MemInfo: MessageFns<MemInfo> = {
+  encode(message: MemInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.memtotal !== 0n) {
+      if (BigInt.asUintN(64, message.memtotal) !== message.memtotal) {
+        throw new globalThis.Error("value provided for field message.memtotal of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.memtotal);
+    }
+    if (message.memfree !== 0n) {
+      if (BigInt.asUintN(64, message.memfree) !== message.memfree) {
+        throw new globalThis.Error("value provided for field message.memfree of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.memfree);
+    }
+    if (message.memavailable !== 0n) {
+      if (BigInt.asUintN(64, message.memavailable) !== message.memavailable) {
+        throw new globalThis.Error("value provided for field message.memavailable of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.memavailable);
+    }
+    if (message.buffers !== 0n) {
+      if (BigInt.asUintN(64, message.buffers) !== message.buffers) {
+        throw new globalThis.Error("value provided for field message.buffers of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.buffers);
+    }
+    if (message.cached !== 0n) {
+      if (BigInt.asUintN(64, message.cached) !== message.cached) {
+        throw new globalThis.Error("value provided for field message.cached of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.cached);
+    }
+    if (message.swapcached !== 0n) {
+      if (BigInt.asUintN(64, message.swapcached) !== message.swapcached) {
+        throw new globalThis.Error("value provided for field message.swapcached of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.swapcached);
+    }
+    if (message.active !== 0n) {
+      if (BigInt.asUintN(64, message.active) !== message.active) {
+        throw new globalThis.Error("value provided for field message.active of type uint64 too large");
+      }
+      writer.uint32(56).uint64(message.active);
+    }
+    if (message.inactive !== 0n) {
+      if (BigInt.asUintN(64, message.inactive) !== message.inactive) {
+        throw new globalThis.Error("value provided for field message.inactive of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.inactive);
+    }
+    if (message.activeanon !== 0n) {
+      if (BigInt.asUintN(64, message.activeanon) !== message.activeanon) {
+        throw new globalThis.Error("value provided for field message.activeanon of type uint64 too large");
+      }
+      writer.uint32(72).uint64(message.activeanon);
+    }
+    if (message.inactiveanon !== 0n) {
+      if (BigInt.asUintN(64, message.inactiveanon) !== message.inactiveanon) {
+        throw new globalThis.Error("value provided for field message.inactiveanon of type uint64 too large");
+      }
+      writer.uint32(80).uint64(message.inactiveanon);
+    }
+    if (message.activefile !== 0n) {
+      if (BigInt.asUintN(64, message.activefile) !== message.activefile) {
+        throw new globalThis.Error("value provided for field message.activefile of type uint64 too large");
+      }
+      writer.uint32(88).uint64(message.activefile);
+    }
+    if (message.inactivefile !== 0n) {
+      if (BigInt.asUintN(64, message.inactivefile) !== message.inactivefile) {
+        throw new globalThis.Error("value provided for field message.inactivefile of type uint64 too large");
+      }
+      writer.uint32(96).uint64(message.inactivefile);
+    }
+    if (message.unevictable !== 0n) {
+      if (BigInt.asUintN(64, message.unevictable) !== message.unevictable) {
+        throw new globalThis.Error("value provided for field message.unevictable of type uint64 too large");
+      }
+      writer.uint32(104).uint64(message.unevictable);
+    }
+    if (message.mlocked !== 0n) {
+      if (BigInt.asUintN(64, message.mlocked) !== message.mlocked) {
+        throw new globalThis.Error("value provided for field message.mlocked of type uint64 too large");
+      }
+      writer.uint32(112).uint64(message.mlocked);
+    }
+    if (message.swaptotal !== 0n) {
+      if (BigInt.asUintN(64, message.swaptotal) !== message.swaptotal) {
+        throw new globalThis.Error("value provided for field message.swaptotal of type uint64 too large");
+      }
+      writer.uint32(120).uint64(message.swaptotal);
+    }
+    if (message.swapfree !== 0n) {
+      if (BigInt.asUintN(64, message.swapfree) !== message.swapfree) {
+        throw new globalThis.Error("value provided for field message.swapfree of type uint64 too large");
+      }
+      writer.uint32(128).uint64(message.swapfree);
+    }
+    if (message.dirty !== 0n) {
+      if (BigInt.asUintN(64, message.dirty) !== message.dirty) {
+        throw new globalThis.Error("value provided for field message.dirty of type uint64 too large");
+      }
+      writer.uint32(136).uint64(message.dirty);
+    }
+    if (message.writeback !== 0n) {
+      if (BigInt.asUintN(64, message.writeback) !== message.writeback) {
+        throw new globalThis.Error("value provided for field message.writeback of type uint64 too large");
+      }
+      writer.uint32(144).uint64(message.writeback);
+    }
+    if (message.anonpages !== 0n) {
+      if (BigInt.asUintN(64, message.anonpages) !== message.anonpages) {
+        throw new globalThis.Error("value provided for field message.anonpages of type uint64 too large");
+      }
+      writer.uint32(152).uint64(message.anonpages);
+    }
+    if (message.mapped !== 0n) {
+      if (BigInt.asUintN(64, message.mapped) !== message.mapped) {
+        throw new globalThis.Error("value provided for field message.mapped of type uint64 too large");
+      }
+      writer.uint32(160).uint64(message.mapped);
+    }
+    if (message.shmem !== 0n) {
+      if (BigInt.asUintN(64, message.shmem) !== message.shmem) {
+        throw new globalThis.Error("value provided for field message.shmem of type uint64 too large");
+      }
+      writer.uint32(168).uint64(message.shmem);
+    }
+    if (message.slab !== 0n) {
+      if (BigInt.asUintN(64, message.slab) !== message.slab) {
+        throw new globalThis.Error("value provided for field message.slab of type uint64 too large");
+      }
+      writer.uint32(176).uint64(message.slab);
+    }
+    if (message.sreclaimable !== 0n) {
+      if (BigInt.asUintN(64, message.sreclaimable) !== message.sreclaimable) {
+        throw new globalThis.Error("value provided for field message.sreclaimable of type uint64 too large");
+      }
+      writer.uint32(184).uint64(message.sreclaimable);
+    }
+    if (message.sunreclaim !== 0n) {
+      if (BigInt.asUintN(64, message.sunreclaim) !== message.sunreclaim) {
+        throw new globalThis.Error("value provided for field message.sunreclaim of type uint64 too large");
+      }
+      writer.uint32(192).uint64(message.sunreclaim);
+    }
+    if (message.kernelstack !== 0n) {
+      if (BigInt.asUintN(64, message.kernelstack) !== message.kernelstack) {
+        throw new globalThis.Error("value provided for field message.kernelstack of type uint64 too large");
+      }
+      writer.uint32(200).uint64(message.kernelstack);
+    }
+    if (message.pagetables !== 0n) {
+      if (BigInt.asUintN(64, message.pagetables) !== message.pagetables) {
+        throw new globalThis.Error("value provided for field message.pagetables of type uint64 too large");
+      }
+      writer.uint32(208).uint64(message.pagetables);
+    }
+    if (message.nfsunstable !== 0n) {
+      if (BigInt.asUintN(64, message.nfsunstable) !== message.nfsunstable) {
+        throw new globalThis.Error("value provided for field message.nfsunstable of type uint64 too large");
+      }
+      writer.uint32(216).uint64(message.nfsunstable);
+    }
+    if (message.bounce !== 0n) {
+      if (BigInt.asUintN(64, message.bounce) !== message.bounce) {
+        throw new globalThis.Error("value provided for field message.bounce of type uint64 too large");
+      }
+      writer.uint32(224).uint64(message.bounce);
+    }
+    if (message.writebacktmp !== 0n) {
+      if (BigInt.asUintN(64, message.writebacktmp) !== message.writebacktmp) {
+        throw new globalThis.Error("value provided for field message.writebacktmp of type uint64 too large");
+      }
+      writer.uint32(232).uint64(message.writebacktmp);
+    }
+    if (message.commitlimit !== 0n) {
+      if (BigInt.asUintN(64, message.commitlimit) !== message.commitlimit) {
+        throw new globalThis.Error("value provided for field message.commitlimit of type uint64 too large");
+      }
+      writer.uint32(240).uint64(message.commitlimit);
+    }
+    if (message.committedas !== 0n) {
+      if (BigInt.asUintN(64, message.committedas) !== message.committedas) {
+        throw new globalThis.Error("value provided for field message.committedas of type uint64 too large");
+      }
+      writer.uint32(248).uint64(message.committedas);
+    }
+    if (message.vmalloctotal !== 0n) {
+      if (BigInt.asUintN(64, message.vmalloctotal) !== message.vmalloctotal) {
+        throw new globalThis.Error("value provided for field message.vmalloctotal of type uint64 too large");
+      }
+      writer.uint32(256).uint64(message.vmalloctotal);
+    }
+    if (message.vmallocused !== 0n) {
+      if (BigInt.asUintN(64, message.vmallocused) !== message.vmallocused) {
+        throw new globalThis.Error("value provided for field message.vmallocused of type uint64 too large");
+      }
+      writer.uint32(264).uint64(message.vmallocused);
+    }
+    if (message.vmallocchunk !== 0n) {
+      if (BigInt.asUintN(64, message.vmallocchunk) !== message.vmallocchunk) {
+        throw new globalThis.Error("value provided for field message.vmallocchunk of type uint64 too large");
+      }
+      writer.uint32(272).uint64(message.vmallocchunk);
+    }
+    if (message.hardwarecorrupted !== 0n) {
+      if (BigInt.asUintN(64, message.hardwarecorrupted) !== message.hardwarecorrupted) {
+        throw new globalThis.Error("value provided for field message.hardwarecorrupted of type uint64 too large");
+      }
+      writer.uint32(280).uint64(message.hardwarecorrupted);
+    }
+    if (message.anonhugepages !== 0n) {
+      if (BigInt.asUintN(64, message.anonhugepages) !== message.anonhugepages) {
+        throw new globalThis.Error("value provided for field message.anonhugepages of type uint64 too large");
+      }
+      writer.uint32(288).uint64(message.anonhugepages);
+    }
+    if (message.shmemhugepages !== 0n) {
+      if (BigInt.asUintN(64, message.shmemhugepages) !== message.shmemhugepages) {
+        throw new globalThis.Error("value provided for field message.shmemhugepages of type uint64 too large");
+      }
+      writer.uint32(296).uint64(message.shmemhugepages);
+    }
+    if (message.shmempmdmapped !== 0n) {
+      if (BigInt.asUintN(64, message.shmempmdmapped) !== message.shmempmdmapped) {
+        throw new globalThis.Error("value provided for field message.shmempmdmapped of type uint64 too large");
+      }
+      writer.uint32(304).uint64(message.shmempmdmapped);
+    }
+    if (message.cmatotal !== 0n) {
+      if (BigInt.asUintN(64, message.cmatotal) !== message.cmatotal) {
+        throw new globalThis.Error("value provided for field message.cmatotal of type uint64 too large");
+      }
+      writer.uint32(312).uint64(message.cmatotal);
+    }
+    if (message.cmafree !== 0n) {
+      if (BigInt.asUintN(64, message.cmafree) !== message.cmafree) {
+        throw new globalThis.Error("value provided for field message.cmafree of type uint64 too large");
+      }
+      writer.uint32(320).uint64(message.cmafree);
+    }
+    if (message.hugepagestotal !== 0n) {
+      if (BigInt.asUintN(64, message.hugepagestotal) !== message.hugepagestotal) {
+        throw new globalThis.Error("value provided for field message.hugepagestotal of type uint64 too large");
+      }
+      writer.uint32(328).uint64(message.hugepagestotal);
+    }
+    if (message.hugepagesfree !== 0n) {
+      if (BigInt.asUintN(64, message.hugepagesfree) !== message.hugepagesfree) {
+        throw new globalThis.Error("value provided for field message.hugepagesfree of type uint64 too large");
+      }
+      writer.uint32(336).uint64(message.hugepagesfree);
+    }
+    if (message.hugepagesrsvd !== 0n) {
+      if (BigInt.asUintN(64, message.hugepagesrsvd) !== message.hugepagesrsvd) {
+        throw new globalThis.Error("value provided for field message.hugepagesrsvd of type uint64 too large");
+      }
+      writer.uint32(344).uint64(message.hugepagesrsvd);
+    }
+    if (message.hugepagessurp !== 0n) {
+      if (BigInt.asUintN(64, message.hugepagessurp) !== message.hugepagessurp) {
+        throw new globalThis.Error("value provided for field message.hugepagessurp of type uint64 too large");
+      }
+      writer.uint32(352).uint64(message.hugepagessurp);
+    }
+    if (message.hugepagesize !== 0n) {
+      if (BigInt.asUintN(64, message.hugepagesize) !== message.hugepagesize) {
+        throw new globalThis.Error("value provided for field message.hugepagesize of type uint64 too large");
+      }
+      writer.uint32(360).uint64(message.hugepagesize);
+    }
+    if (message.directmap4k !== 0n) {
+      if (BigInt.asUintN(64, message.directmap4k) !== message.directmap4k) {
+        throw new globalThis.Error("value provided for field message.directmap4k of type uint64 too large");
+      }
+      writer.uint32(368).uint64(message.directmap4k);
+    }
+    if (message.directmap2m !== 0n) {
+      if (BigInt.asUintN(64, message.directmap2m) !== message.directmap2m) {
+        throw new globalThis.Error("value provided for field message.directmap2m of type uint64 too large");
+      }
+      writer.uint32(376).uint64(message.directmap2m);
+    }
+    if (message.directmap1g !== 0n) {
+      if (BigInt.asUintN(64, message.directmap1g) !== message.directmap1g) {
+        throw new globalThis.Error("value provided for field message.directmap1g of type uint64 too large");
+      }
+      writer.uint32(384).uint64(message.directmap1g);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.memtotal = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.memfree = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.memavailable = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.buffers = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.cached = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.swapcached = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.active = reader.uint64() as bigint;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.inactive = reader.uint64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.activeanon = reader.uint64() as bigint;
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.inactiveanon = reader.uint64() as bigint;
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.activefile = reader.uint64() as bigint;
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.inactivefile = reader.uint64() as bigint;
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.unevictable = reader.uint64() as bigint;
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.mlocked = reader.uint64() as bigint;
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.swaptotal = reader.uint64() as bigint;
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.swapfree = reader.uint64() as bigint;
+            continue;
+          }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.dirty = reader.uint64() as bigint;
+            continue;
+          }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.writeback = reader.uint64() as bigint;
+            continue;
+          }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.anonpages = reader.uint64() as bigint;
+            continue;
+          }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.mapped = reader.uint64() as bigint;
+            continue;
+          }
+          case 21: {
+            if (tag !== 168) {
+              break;
+            }
+
+            message.shmem = reader.uint64() as bigint;
+            continue;
+          }
+          case 22: {
+            if (tag !== 176) {
+              break;
+            }
+
+            message.slab = reader.uint64() as bigint;
+            continue;
+          }
+          case 23: {
+            if (tag !== 184) {
+              break;
+            }
+
+            message.sreclaimable = reader.uint64() as bigint;
+            continue;
+          }
+          case 24: {
+            if (tag !== 192) {
+              break;
+            }
+
+            message.sunreclaim = reader.uint64() as bigint;
+            continue;
+          }
+          case 25: {
+            if (tag !== 200) {
+              break;
+            }
+
+            message.kernelstack = reader.uint64() as bigint;
+            continue;
+          }
+          case 26: {
+            if (tag !== 208) {
+              break;
+            }
+
+            message.pagetables = reader.uint64() as bigint;
+            continue;
+          }
+          case 27: {
+            if (tag !== 216) {
+              break;
+            }
+
+            message.nfsunstable = reader.uint64() as bigint;
+            continue;
+          }
+          case 28: {
+            if (tag !== 224) {
+              break;
+            }
+
+            message.bounce = reader.uint64() as bigint;
+            continue;
+          }
+          case 29: {
+            if (tag !== 232) {
+              break;
+            }
+
+            message.writebacktmp = reader.uint64() as bigint;
+            continue;
+          }
+          case 30: {
+            if (tag !== 240) {
+              break;
+            }
+
+            message.commitlimit = reader.uint64() as bigint;
+            continue;
+          }
+          case 31: {
+            if (tag !== 248) {
+              break;
+            }
+
+            message.committedas = reader.uint64() as bigint;
+            continue;
+          }
+          case 32: {
+            if (tag !== 256) {
+              break;
+            }
+
+            message.vmalloctotal = reader.uint64() as bigint;
+            continue;
+          }
+          case 33: {
+            if (tag !== 264) {
+              break;
+            }
+
+            message.vmallocused = reader.uint64() as bigint;
+            continue;
+          }
+          case 34: {
+            if (tag !== 272) {
+              break;
+            }
+
+            message.vmallocchunk = reader.uint64() as bigint;
+            continue;
+          }
+          case 35: {
+            if (tag !== 280) {
+              break;
+            }
+
+            message.hardwarecorrupted = reader.uint64() as bigint;
+            continue;
+          }
+          case 36: {
+            if (tag !== 288) {
+              break;
+            }
+
+            message.anonhugepages = reader.uint64() as bigint;
+            continue;
+          }
+          case 37: {
+            if (tag !== 296) {
+              break;
+            }
+
+            message.shmemhugepages = reader.uint64() as bigint;
+            continue;
+          }
+          case 38: {
+            if (tag !== 304) {
+              break;
+            }
+
+            message.shmempmdmapped = reader.uint64() as bigint;
+            continue;
+          }
+          case 39: {
+            if (tag !== 312) {
+              break;
+            }
+
+            message.cmatotal = reader.uint64() as bigint;
+            continue;
+          }
+          case 40: {
+            if (tag !== 320) {
+              break;
+            }
+
+            message.cmafree = reader.uint64() as bigint;
+            continue;
+          }
+          case 41: {
+            if (tag !== 328) {
+              break;
+            }
+
+            message.hugepagestotal = reader.uint64() as bigint;
+            continue;
+          }
+          case 42: {
+            if (tag !== 336) {
+              break;
+            }
+
+            message.hugepagesfree = reader.uint64() as bigint;
+            continue;
+          }
+          case 43: {
+            if (tag !== 344) {
+              break;
+            }
+
+            message.hugepagesrsvd = reader.uint64() as bigint;
+            continue;
+          }
+          case 44: {
+            if (tag !== 352) {
+              break;
+            }
+
+            message.hugepagessurp = reader.uint64() as bigint;
+            continue;
+          }
+          case 45: {
+            if (tag !== 360) {
+              break;
+            }
+
+            message.hugepagesize = reader.uint64() as bigint;
+            continue;
+          }
+          case 46: {
+            if (tag !== 368) {
+              break;
+            }
+
+            message.directmap4k = reader.uint64() as bigint;
+            continue;
+          }
+          case 47: {
+            if (tag !== 376) {
+              break;
+            }
+
+            message.directmap2m = reader.uint64() as bigint;
+            continue;
+          }
+          case 48: {
+            if (tag !== 384) {
+              break;
+            }
+
+            message.directmap1g = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MemInfo {
+    return {
+      memtotal: isSet(object.memtotal) ? BigInt(object.memtotal) : 0n,
+      memfree: isSet(object.memfree) ? BigInt(object.memfree) : 0n,
+      memavailable: isSet(object.memavailable) ? BigInt(object.memavailable) : 0n,
+      buffers: isSet(object.buffers) ? BigInt(object.buffers) : 0n,
+      cached: isSet(object.cached) ? BigInt(object.cached) : 0n,
+      swapcached: isSet(object.swapcached) ? BigInt(object.swapcached) : 0n,
+      active: isSet(object.active) ? BigInt(object.active) : 0n,
+      inactive: isSet(object.inactive) ? BigInt(object.inactive) : 0n,
+      activeanon: isSet(object.activeanon) ? BigInt(object.activeanon) : 0n,
+      inactiveanon: isSet(object.inactiveanon) ? BigInt(object.inactiveanon) : 0n,
+      activefile: isSet(object.activefile) ? BigInt(object.activefile) : 0n,
+      inactivefile: isSet(object.inactivefile) ? BigInt(object.inactivefile) : 0n,
+      unevictable: isSet(object.unevictable) ? BigInt(object.unevictable) : 0n,
+      mlocked: isSet(object.mlocked) ? BigInt(object.mlocked) : 0n,
+      swaptotal: isSet(object.swaptotal) ? BigInt(object.swaptotal) : 0n,
+      swapfree: isSet(object.swapfree) ? BigInt(object.swapfree) : 0n,
+      dirty: isSet(object.dirty) ? BigInt(object.dirty) : 0n,
+      writeback: isSet(object.writeback) ? BigInt(object.writeback) : 0n,
+      anonpages: isSet(object.anonpages) ? BigInt(object.anonpages) : 0n,
+      mapped: isSet(object.mapped) ? BigInt(object.mapped) : 0n,
+      shmem: isSet(object.shmem) ? BigInt(object.shmem) : 0n,
+      slab: isSet(object.slab) ? BigInt(object.slab) : 0n,
+      sreclaimable: isSet(object.sreclaimable) ? BigInt(object.sreclaimable) : 0n,
+      sunreclaim: isSet(object.sunreclaim) ? BigInt(object.sunreclaim) : 0n,
+      kernelstack: isSet(object.kernelstack) ? BigInt(object.kernelstack) : 0n,
+      pagetables: isSet(object.pagetables) ? BigInt(object.pagetables) : 0n,
+      nfsunstable: isSet(object.nfsunstable) ? BigInt(object.nfsunstable) : 0n,
+      bounce: isSet(object.bounce) ? BigInt(object.bounce) : 0n,
+      writebacktmp: isSet(object.writebacktmp) ? BigInt(object.writebacktmp) : 0n,
+      commitlimit: isSet(object.commitlimit) ? BigInt(object.commitlimit) : 0n,
+      committedas: isSet(object.committedas) ? BigInt(object.committedas) : 0n,
+      vmalloctotal: isSet(object.vmalloctotal) ? BigInt(object.vmalloctotal) : 0n,
+      vmallocused: isSet(object.vmallocused) ? BigInt(object.vmallocused) : 0n,
+      vmallocchunk: isSet(object.vmallocchunk) ? BigInt(object.vmallocchunk) : 0n,
+      hardwarecorrupted: isSet(object.hardwarecorrupted) ? BigInt(object.hardwarecorrupted) : 0n,
+      anonhugepages: isSet(object.anonhugepages) ? BigInt(object.anonhugepages) : 0n,
+      shmemhugepages: isSet(object.shmemhugepages) ? BigInt(object.shmemhugepages) : 0n,
+      shmempmdmapped: isSet(object.shmempmdmapped) ? BigInt(object.shmempmdmapped) : 0n,
+      cmatotal: isSet(object.cmatotal) ? BigInt(object.cmatotal) : 0n,
+      cmafree: isSet(object.cmafree) ? BigInt(object.cmafree) : 0n,
+      hugepagestotal: isSet(object.hugepagestotal) ? BigInt(object.hugepagestotal) : 0n,
+      hugepagesfree: isSet(object.hugepagesfree) ? BigInt(object.hugepagesfree) : 0n,
+      hugepagesrsvd: isSet(object.hugepagesrsvd) ? BigInt(object.hugepagesrsvd) : 0n,
+      hugepagessurp: isSet(object.hugepagessurp) ? BigInt(object.hugepagessurp) : 0n,
+      hugepagesize: isSet(object.hugepagesize) ? BigInt(object.hugepagesize) : 0n,
+      directmap4k: isSet(object.directmap4k) ? BigInt(object.directmap4k) : 0n,
+      directmap2m: isSet(object.directmap2m) ? BigInt(object.directmap2m) : 0n,
+      directmap1g: isSet(object.directmap1g) ? BigInt(object.directmap1g) : 0n,
+    };
+  },
+
+  toJSON(message: MemInfo): unknown {
+    const obj: any = {};
+    if (message.memtotal !== 0n) {
+      obj.memtotal = message.memtotal.toString();
+    }
+    if (message.memfree !== 0n) {
+      obj.memfree = message.memfree.toString();
+    }
+    if (message.memavailable !== 0n) {
+      obj.memavailable = message.memavailable.toString();
+    }
+    if (message.buffers !== 0n) {
+      obj.buffers = message.buffers.toString();
+    }
+    if (message.cached !== 0n) {
+      obj.cached = message.cached.toString();
+    }
+    if (message.swapcached !== 0n) {
+      obj.swapcached = message.swapcached.toString();
+    }
+    if (message.active !== 0n) {
+      obj.active = message.active.toString();
+    }
+    if (message.inactive !== 0n) {
+      obj.inactive = message.inactive.toString();
+    }
+    if (message.activeanon !== 0n) {
+      obj.activeanon = message.activeanon.toString();
+    }
+    if (message.inactiveanon !== 0n) {
+      obj.inactiveanon = message.inactiveanon.toString();
+    }
+    if (message.activefile !== 0n) {
+      obj.activefile = message.activefile.toString();
+    }
+    if (message.inactivefile !== 0n) {
+      obj.inactivefile = message.inactivefile.toString();
+    }
+    if (message.unevictable !== 0n) {
+      obj.unevictable = message.unevictable.toString();
+    }
+    if (message.mlocked !== 0n) {
+      obj.mlocked = message.mlocked.toString();
+    }
+    if (message.swaptotal !== 0n) {
+      obj.swaptotal = message.swaptotal.toString();
+    }
+    if (message.swapfree !== 0n) {
+      obj.swapfree = message.swapfree.toString();
+    }
+    if (message.dirty !== 0n) {
+      obj.dirty = message.dirty.toString();
+    }
+    if (message.writeback !== 0n) {
+      obj.writeback = message.writeback.toString();
+    }
+    if (message.anonpages !== 0n) {
+      obj.anonpages = message.anonpages.toString();
+    }
+    if (message.mapped !== 0n) {
+      obj.mapped = message.mapped.toString();
+    }
+    if (message.shmem !== 0n) {
+      obj.shmem = message.shmem.toString();
+    }
+    if (message.slab !== 0n) {
+      obj.slab = message.slab.toString();
+    }
+    if (message.sreclaimable !== 0n) {
+      obj.sreclaimable = message.sreclaimable.toString();
+    }
+    if (message.sunreclaim !== 0n) {
+      obj.sunreclaim = message.sunreclaim.toString();
+    }
+    if (message.kernelstack !== 0n) {
+      obj.kernelstack = message.kernelstack.toString();
+    }
+    if (message.pagetables !== 0n) {
+      obj.pagetables = message.pagetables.toString();
+    }
+    if (message.nfsunstable !== 0n) {
+      obj.nfsunstable = message.nfsunstable.toString();
+    }
+    if (message.bounce !== 0n) {
+      obj.bounce = message.bounce.toString();
+    }
+    if (message.writebacktmp !== 0n) {
+      obj.writebacktmp = message.writebacktmp.toString();
+    }
+    if (message.commitlimit !== 0n) {
+      obj.commitlimit = message.commitlimit.toString();
+    }
+    if (message.committedas !== 0n) {
+      obj.committedas = message.committedas.toString();
+    }
+    if (message.vmalloctotal !== 0n) {
+      obj.vmalloctotal = message.vmalloctotal.toString();
+    }
+    if (message.vmallocused !== 0n) {
+      obj.vmallocused = message.vmallocused.toString();
+    }
+    if (message.vmallocchunk !== 0n) {
+      obj.vmallocchunk = message.vmallocchunk.toString();
+    }
+    if (message.hardwarecorrupted !== 0n) {
+      obj.hardwarecorrupted = message.hardwarecorrupted.toString();
+    }
+    if (message.anonhugepages !== 0n) {
+      obj.anonhugepages = message.anonhugepages.toString();
+    }
+    if (message.shmemhugepages !== 0n) {
+      obj.shmemhugepages = message.shmemhugepages.toString();
+    }
+    if (message.shmempmdmapped !== 0n) {
+      obj.shmempmdmapped = message.shmempmdmapped.toString();
+    }
+    if (message.cmatotal !== 0n) {
+      obj.cmatotal = message.cmatotal.toString();
+    }
+    if (message.cmafree !== 0n) {
+      obj.cmafree = message.cmafree.toString();
+    }
+    if (message.hugepagestotal !== 0n) {
+      obj.hugepagestotal = message.hugepagestotal.toString();
+    }
+    if (message.hugepagesfree !== 0n) {
+      obj.hugepagesfree = message.hugepagesfree.toString();
+    }
+    if (message.hugepagesrsvd !== 0n) {
+      obj.hugepagesrsvd = message.hugepagesrsvd.toString();
+    }
+    if (message.hugepagessurp !== 0n) {
+      obj.hugepagessurp = message.hugepagessurp.toString();
+    }
+    if (message.hugepagesize !== 0n) {
+      obj.hugepagesize = message.hugepagesize.toString();
+    }
+    if (message.directmap4k !== 0n) {
+      obj.directmap4k = message.directmap4k.toString();
+    }
+    if (message.directmap2m !== 0n) {
+      obj.directmap2m = message.directmap2m.toString();
+    }
+    if (message.directmap1g !== 0n) {
+      obj.directmap1g = message.directmap1g.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MemInfo>, I>>(base?: I): MemInfo {
+    return MemInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MemInfo>, I>>(object: I): MemInfo {
+    const message = createBaseMemInfo();
+    message.memtotal = (object.memtotal !== undefined && object.memtotal !== null) ? BigInt(object.memtotal) : 0n;
+    message.memfree = (object.memfree !== undefined && object.memfree !== null) ? BigInt(object.memfree) : 0n;
+    message.memavailable = (object.memavailable !== undefined && object.memavailable !== null)
+      ? BigInt(object.memavailable)
+      : 0n;
+    message.buffers = (object.buffers !== undefined && object.buffers !== null) ? BigInt(object.buffers) : 0n;
+    message.cached = (object.cached !== undefined && object.cached !== null) ? BigInt(object.cached) : 0n;
+    message.swapcached = (object.swapcached !== undefined && object.swapcached !== null)
+      ? BigInt(object.swapcached)
+      : 0n;
+    message.active = (object.active !== undefined && object.active !== null) ? BigInt(object.active) : 0n;
+    message.inactive = (object.inactive !== undefined && object.inactive !== null) ? BigInt(object.inactive) : 0n;
+    message.activeanon = (object.activeanon !== undefined && object.activeanon !== null)
+      ? BigInt(object.activeanon)
+      : 0n;
+    message.inactiveanon = (object.inactiveanon !== undefined && object.inactiveanon !== null)
+      ? BigInt(object.inactiveanon)
+      : 0n;
+    message.activefile = (object.activefile !== undefined && object.activefile !== null)
+      ? BigInt(object.activefile)
+      : 0n;
+    message.inactivefile = (object.inactivefile !== undefined && object.inactivefile !== null)
+      ? BigInt(object.inactivefile)
+      : 0n;
+    message.unevictable = (object.unevictable !== undefined && object.unevictable !== null)
+      ? BigInt(object.unevictable)
+      : 0n;
+    message.mlocked = (object.mlocked !== undefined && object.mlocked !== null) ? BigInt(object.mlocked) : 0n;
+    message.swaptotal = (object.swaptotal !== undefined && object.swaptotal !== null) ? BigInt(object.swaptotal) : 0n;
+    message.swapfree = (object.swapfree !== undefined && object.swapfree !== null) ? BigInt(object.swapfree) : 0n;
+    message.dirty = (object.dirty !== undefined && object.dirty !== null) ? BigInt(object.dirty) : 0n;
+    message.writeback = (object.writeback !== undefined && object.writeback !== null) ? BigInt(object.writeback) : 0n;
+    message.anonpages = (object.anonpages !== undefined && object.anonpages !== null) ? BigInt(object.anonpages) : 0n;
+    message.mapped = (object.mapped !== undefined && object.mapped !== null) ? BigInt(object.mapped) : 0n;
+    message.shmem = (object.shmem !== undefined && object.shmem !== null) ? BigInt(object.shmem) : 0n;
+    message.slab = (object.slab !== undefined && object.slab !== null) ? BigInt(object.slab) : 0n;
+    message.sreclaimable = (object.sreclaimable !== undefined && object.sreclaimable !== null)
+      ? BigInt(object.sreclaimable)
+      : 0n;
+    message.sunreclaim = (object.sunreclaim !== undefined && object.sunreclaim !== null)
+      ? BigInt(object.sunreclaim)
+      : 0n;
+    message.kernelstack = (object.kernelstack !== undefined && object.kernelstack !== null)
+      ? BigInt(object.kernelstack)
+      : 0n;
+    message.pagetables = (object.pagetables !== undefined && object.pagetables !== null)
+      ? BigInt(object.pagetables)
+      : 0n;
+    message.nfsunstable = (object.nfsunstable !== undefined && object.nfsunstable !== null)
+      ? BigInt(object.nfsunstable)
+      : 0n;
+    message.bounce = (object.bounce !== undefined && object.bounce !== null) ? BigInt(object.bounce) : 0n;
+    message.writebacktmp = (object.writebacktmp !== undefined && object.writebacktmp !== null)
+      ? BigInt(object.writebacktmp)
+      : 0n;
+    message.commitlimit = (object.commitlimit !== undefined && object.commitlimit !== null)
+      ? BigInt(object.commitlimit)
+      : 0n;
+    message.committedas = (object.committedas !== undefined && object.committedas !== null)
+      ? BigInt(object.committedas)
+      : 0n;
+    message.vmalloctotal = (object.vmalloctotal !== undefined && object.vmalloctotal !== null)
+      ? BigInt(object.vmalloctotal)
+      : 0n;
+    message.vmallocused = (object.vmallocused !== undefined && object.vmallocused !== null)
+      ? BigInt(object.vmallocused)
+      : 0n;
+    message.vmallocchunk = (object.vmallocchunk !== undefined && object.vmallocchunk !== null)
+      ? BigInt(object.vmallocchunk)
+      : 0n;
+    message.hardwarecorrupted = (object.hardwarecorrupted !== undefined && object.hardwarecorrupted !== null)
+      ? BigInt(object.hardwarecorrupted)
+      : 0n;
+    message.anonhugepages = (object.anonhugepages !== undefined && object.anonhugepages !== null)
+      ? BigInt(object.anonhugepages)
+      : 0n;
+    message.shmemhugepages = (object.shmemhugepages !== undefined && object.shmemhugepages !== null)
+      ? BigInt(object.shmemhugepages)
+      : 0n;
+    message.shmempmdmapped = (object.shmempmdmapped !== undefined && object.shmempmdmapped !== null)
+      ? BigInt(object.shmempmdmapped)
+      : 0n;
+    message.cmatotal = (object.cmatotal !== undefined && object.cmatotal !== null) ? BigInt(object.cmatotal) : 0n;
+    message.cmafree = (object.cmafree !== undefined && object.cmafree !== null) ? BigInt(object.cmafree) : 0n;
+    message.hugepagestotal = (object.hugepagestotal !== undefined && object.hugepagestotal !== null)
+      ? BigInt(object.hugepagestotal)
+      : 0n;
+    message.hugepagesfree = (object.hugepagesfree !== undefined && object.hugepagesfree !== null)
+      ? BigInt(object.hugepagesfree)
+      : 0n;
+    message.hugepagesrsvd = (object.hugepagesrsvd !== undefined && object.hugepagesrsvd !== null)
+      ? BigInt(object.hugepagesrsvd)
+      : 0n;
+    message.hugepagessurp = (object.hugepagessurp !== undefined && object.hugepagessurp !== null)
+      ? BigInt(object.hugepagessurp)
+      : 0n;
+    message.hugepagesize = (object.hugepagesize !== undefined && object.hugepagesize !== null)
+      ? BigInt(object.hugepagesize)
+      : 0n;
+    message.directmap4k = (object.directmap4k !== undefined && object.directmap4k !== null)
+      ? BigInt(object.directmap4k)
+      : 0n;
+    message.directmap2m = (object.directmap2m !== undefined && object.directmap2m !== null)
+      ? BigInt(object.directmap2m)
+      : 0n;
+    message.directmap1g = (object.directmap1g !== undefined && object.directmap1g !== null)
+      ? BigInt(object.directmap1g)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseMountsResponse(): MountsResponse {
+  return { messages: [] };
+}
+
+export const MountsResponse: MessageFns<MountsResponse> = {
+  encode(message: MountsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.messages) {
+      Mounts.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MountsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMountsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messages.push(Mounts.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MountsResponse {
+    return {
+      messages: globalThis.Array.isArray(object?.messages) ? object.messages.map((e: any) => Mounts.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: MountsResponse): unknown {
+    const obj: any = {};
+    if (message.messages?.length) {
+      obj.messages = message.messages.map((e) => Mounts.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MountsResponse>, I>>(base?: I): MountsResponse {
+    return MountsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MountsResponse>, I>>(object: I): MountsResponse {
+    const message = createBaseMountsResponse();
+    message.messages = object.messages?.map((e) => Mounts.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseMounts(): Mounts {
+  return { metadata: undefined, stats: [] };
+}
+
+export const Mounts: MessageFns<Mounts> = {
+  encode(message: Mounts, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      Metadata.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.stats) {
+      MountStat.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Mounts {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMounts();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = Metadata.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.stats.push(MountStat.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Mounts {
+    return {
+      metadata: isSet(object.metadata) ? Metadata.fromJSON(object.metadata) : undefined,
+      stats: globalThis.Array.isArray(object?.stats) ? object.stats.map((e: any) => MountStat.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: Mounts): unknown {
+    const obj: any = {};
+    if (message.metadata !== undefined) {
+      obj.metadata = Metadata.toJSON(message.metadata);
+    }
+    if (message.stats?.length) {
+      obj.stats = message.stats.map((e) => MountStat.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Mounts>, I>>(base?: I): Mounts {
+    return Mounts.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Mounts>, I>>(object: I): Mounts {
+    const message = createBaseMounts();
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? Metadata.fromPartial(object.metadata)
+      : undefined;
+    message.stats = object.stats?.map((e) => MountStat.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseMountStat(): MountStat {
+  return { filesystem: "", size: 0n, available: 0n, mountedOn: "" };
+}
+
+export const MountStat: MessageFns<MountStat> = {
+  encode(message: MountStat, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.filesystem !== "") {
+      writer.uint32(10).string(message.filesystem);
+    }
+    if (message.size !== 0n) {
+      if (BigInt.asUintN(64, message.size) !== message.size) {
+        throw new globalThis.Error("value provided for field message.size of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.size);
+    }
+    if (message.available !== 0n) {
+      if (BigInt.asUintN(64, message.available) !== message.available) {
+        throw new globalThis.Error("value provided for field message.available of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.available);
+    }
+    if (message.mountedOn !== "") {
+      writer.uint32(34).string(message.mountedOn);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MountStat {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMountStat();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.filesystem = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.size = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.available = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.mountedOn = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MountStat {
+    return {
+      filesystem: isSet(object.filesystem) ? globalThis.String(object.filesystem) : "",
+      size: isSet(object.size) ? BigInt(object.size) : 0n,
+      available: isSet(object.available) ? BigInt(object.available) : 0n,
+      mountedOn: isSet(object.mountedOn)
+        ? globalThis.String(object.mountedOn)
+        : isSet(object.mounted_on)
+        ? globalThis.String(object.mounted_on)
+        : "",
+    };
+  },
+
+  toJSON(message: MountStat): unknown {
+    const obj: any = {};
+    if (message.filesystem !== "") {
+      obj.filesystem = message.filesystem;
+    }
+    if (message.size !== 0n) {
+      obj.size = message.size.toString();
+    }
+    if (message.available !== 0n) {
+      obj.available = message.available.toString();
+    }
+    if (message.mountedOn !== "") {
+      obj.mountedOn = message.mountedOn;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MountStat>, I>>(base?: I): MountStat {
+    return MountStat.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MountStat>, I>>(object: I): MountStat {
+    const message = createBaseMountStat();
+    message.filesystem = object.filesystem ?? "";
+    message.size = (object.size !== undefined && object.size !== null) ? BigInt(object.size) : 0n;
+    message.available = (object.available !== undefined && object.available !== null) ? BigInt(object.available) : 0n;
+    message.mountedOn = object.mountedOn ?? "";
+    return message;
+  },
+};
+
+function createBaseNetstatRequest(): NetstatRequest {
+  return { filter: 0, feature: undefined, l4proto: undefined, netns: undefined };
+}
+
+export const NetstatRequest: MessageFns<NetstatRequest> = {
+  encode(message: NetstatRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.filter !== 0) {
+      writer.uint32(8).int32(message.filter);
+    }
+    if (message.feature !== undefined) {
+      NetstatRequest_Feature.encode(message.feature, writer.uint32(18).fork()).join();
+    }
+    if (message.l4proto !== undefined) {
+      NetstatRequest_L4proto.encode(message.l4proto, writer.uint32(26).fork()).join();
+    }
+    if (message.netns !== undefined) {
+      NetstatRequest_NetNS.encode(message.netns, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NetstatRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNetstatRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.filter = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.feature = NetstatRequest_Feature.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.l4proto = NetstatRequest_L4proto.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.netns = NetstatRequest_NetNS.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NetstatRequest {
+    return {
+      filter: isSet(object.filter) ? netstatRequest_FilterFromJSON(object.filter) : 0,
+      feature: isSet(object.feature) ? NetstatRequest_Feature.fromJSON(object.feature) : undefined,
+      l4proto: isSet(object.l4proto) ? NetstatRequest_L4proto.fromJSON(object.l4proto) : undefined,
+      netns: isSet(object.netns) ? NetstatRequest_NetNS.fromJSON(object.netns) : undefined,
+    };
+  },
+
+  toJSON(message: NetstatRequest): unknown {
+    const obj: any = {};
+    if (message.filter !== 0) {
+      obj.filter = netstatRequest_FilterToJSON(message.filter);
+    }
+    if (message.feature !== undefined) {
+      obj.feature = NetstatRequest_Feature.toJSON(message.feature);
+    }
+    if (message.l4proto !== undefined) {
+      obj.l4proto = NetstatRequest_L4proto.toJSON(message.l4proto);
+    }
+    if (message.netns !== undefined) {
+      obj.netns = NetstatRequest_NetNS.toJSON(message.netns);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NetstatRequest>, I>>(base?: I): NetstatRequest {
+    return NetstatRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NetstatRequest>, I>>(object: I): NetstatRequest {
+    const message = createBaseNetstatRequest();
+    message.filter = object.filter ?? 0;
+    message.feature = (object.feature !== undefined && object.feature !== null)
+      ? NetstatRequest_Feature.fromPartial(object.feature)
+      : undefined;
+    message.l4proto = (object.l4proto !== undefined && object.l4proto !== null)
+      ? NetstatRequest_L4proto.fromPartial(object.l4proto)
+      : undefined;
+    message.netns = (object.netns !== undefined && object.netns !== null)
+      ? NetstatRequest_NetNS.fromPartial(object.netns)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseNetstatRequest_Feature(): NetstatRequest_Feature {
+  return { pid: false };
+}
+
+export const NetstatRequest_Feature: MessageFns<NetstatRequest_Feature> = {
+  encode(message: NetstatRequest_Feature, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== false) {
+      writer.uint32(8).bool(message.pid);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NetstatRequest_Feature {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNetstatRequest_Feature();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NetstatRequest_Feature {
+    return { pid: isSet(object.pid) ? globalThis.Boolean(object.pid) : false };
+  },
+
+  toJSON(message: NetstatRequest_Feature): unknown {
+    const obj: any = {};
+    if (message.pid !== false) {
+      obj.pid = message.pid;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NetstatRequest_Feature>, I>>(base?: I): NetstatRequest_Feature {
+    return NetstatRequest_Feature.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NetstatRequest_Feature>, I>>(object: I): NetstatRequest_Feature {
+    const message = createBaseNetstatRequest_Feature();
+    message.pid = object.pid ?? false;
+    return message;
+  },
+};
+
+function createBaseNetstatRequest_L4proto(): NetstatRequest_L4proto {
+  return { tcp: false, tcp6: false, udp: false, udp6: false, udplite: false, udplite6: false, raw: false, raw6: false };
+}
+
+export const NetstatRequest_L4proto: MessageFns<NetstatRequest_L4proto> = {
+  encode(message: NetstatRequest_L4proto, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tcp !== false) {
+      writer.uint32(8).bool(message.tcp);
+    }
+    if (message.tcp6 !== false) {
+      writer.uint32(16).bool(message.tcp6);
+    }
+    if (message.udp !== false) {
+      writer.uint32(24).bool(message.udp);
+    }
+    if (message.udp6 !== false) {
+      writer.uint32(32).bool(message.udp6);
+    }
+    if (message.udplite !== false) {
+      writer.uint32(40).bool(message.udplite);
+    }
+    if (message.udplite6 !== false) {
+      writer.uint32(48).bool(message.udplite6);
+    }
+    if (message.raw !== false) {
+      writer.uint32(56).bool(message.raw);
+    }
+    if (message.raw6 !== false) {
+      writer.uint32(64).bool(message.raw6);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NetstatRequest_L4proto {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNetstatRequest_L4proto();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.tcp = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.tcp6 = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.udp = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.udp6 = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.udplite = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.udplite6 = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.raw = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.raw6 = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NetstatRequest_L4proto {
+    return {
+      tcp: isSet(object.tcp) ? globalThis.Boolean(object.tcp) : false,
+      tcp6: isSet(object.tcp6) ? globalThis.Boolean(object.tcp6) : false,
+      udp: isSet(object.udp) ? globalThis.Boolean(object.udp) : false,
+      udp6: isSet(object.udp6) ? globalThis.Boolean(object.udp6) : false,
+      udplite: isSet(object.udplite) ? globalThis.Boolean(object.udplite) : false,
+      udplite6: isSet(object.udplite6) ? globalThis.Boolean(object.udplite6) : false,
+      raw: isSet(object.raw) ? globalThis.Boolean(object.raw) : false,
+      raw6: isSet(object.raw6) ? globalThis.Boolean(object.raw6) : false,
+    };
+  },
+
+  toJSON(message: NetstatRequest_L4proto): unknown {
+    const obj: any = {};
+    if (message.tcp !== false) {
+      obj.tcp = message.tcp;
+    }
+    if (message.tcp6 !== false) {
+      obj.tcp6 = message.tcp6;
+    }
+    if (message.udp !== false) {
+      obj.udp = message.udp;
+    }
+    if (message.udp6 !== false) {
+      obj.udp6 = message.udp6;
+    }
+    if (message.udplite !== false) {
+      obj.udplite = message.udplite;
+    }
+    if (message.udplite6 !== false) {
+      obj.udplite6 = message.udplite6;
+    }
+    if (message.raw !== false) {
+      obj.raw = message.raw;
+    }
+    if (message.raw6 !== false) {
+      obj.raw6 = message.raw6;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NetstatRequest_L4proto>, I>>(base?: I): NetstatRequest_L4proto {
+    return NetstatRequest_L4proto.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NetstatRequest_L4proto>, I>>(object: I): NetstatRequest_L4proto {
+    const message = createBaseNetstatRequest_L4proto();
+    message.tcp = object.tcp ?? false;
+    message.tcp6 = object.tcp6 ?? false;
+    message.udp = object.udp ?? false;
+    message.udp6 = object.udp6 ?? false;
+    message.udplite = object.udplite ?? false;
+    message.udplite6 = object.udplite6 ?? false;
+    message.raw = object.raw ?? false;
+    message.raw6 = object.raw6 ?? false;
+    return message;
+  },
+};
+
+function createBaseNetstatRequest_NetNS(): NetstatRequest_NetNS {
+  return { hostnetwork: false, netns: [], allnetns: false };
+}
+
+export const NetstatRequest_NetNS: MessageFns<NetstatRequest_NetNS> = {
+  encode(message: NetstatRequest_NetNS, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hostnetwork !== false) {
+      writer.uint32(8).bool(message.hostnetwork);
+    }
+    for (const v of message.netns) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.allnetns !== false) {
+      writer.uint32(24).bool(message.allnetns);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NetstatRequest_NetNS {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNetstatRequest_NetNS();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.hostnetwork = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.netns.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.allnetns = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NetstatRequest_NetNS {
+    return {
+      hostnetwork: isSet(object.hostnetwork) ? globalThis.Boolean(object.hostnetwork) : false,
+      netns: globalThis.Array.isArray(object?.netns) ? object.netns.map((e: any) => globalThis.String(e)) : [],
+      allnetns: isSet(object.allnetns) ? globalThis.Boolean(object.allnetns) : false,
+    };
+  },
+
+  toJSON(message: NetstatRequest_NetNS): unknown {
+    const obj: any = {};
+    if (message.hostnetwork !== false) {
+      obj.hostnetwork = message.hostnetwork;
+    }
+    if (message.netns?.length) {
+      obj.netns = message.netns;
+    }
+    if (message.allnetns !== false) {
+      obj.allnetns = message.allnetns;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NetstatRequest_NetNS>, I>>(base?: I): NetstatRequest_NetNS {
+    return NetstatRequest_NetNS.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NetstatRequest_NetNS>, I>>(object: I): NetstatRequest_NetNS {
+    const message = createBaseNetstatRequest_NetNS();
+    message.hostnetwork = object.hostnetwork ?? false;
+    message.netns = object.netns?.map((e) => e) || [];
+    message.allnetns = object.allnetns ?? false;
+    return message;
+  },
+};
+
+function createBaseConnectRecord(): ConnectRecord {
+  return {
+    l4proto: "",
+    localip: "",
+    localport: 0,
+    remoteip: "",
+    remoteport: 0,
+    state: 0,
+    txqueue: 0n,
+    rxqueue: 0n,
+    tr: 0,
+    timerwhen: 0n,
+    retrnsmt: 0n,
+    uid: 0,
+    timeout: 0n,
+    inode: 0n,
+    ref: 0n,
+    pointer: 0n,
+    process: undefined,
+    netns: "",
+  };
+}
+
+export const ConnectRecord: MessageFns<ConnectRecord> = {
+  encode(message: ConnectRecord, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.l4proto !== "") {
+      writer.uint32(10).string(message.l4proto);
+    }
+    if (message.localip !== "") {
+      writer.uint32(18).string(message.localip);
+    }
+    if (message.localport !== 0) {
+      writer.uint32(24).uint32(message.localport);
+    }
+    if (message.remoteip !== "") {
+      writer.uint32(34).string(message.remoteip);
+    }
+    if (message.remoteport !== 0) {
+      writer.uint32(40).uint32(message.remoteport);
+    }
+    if (message.state !== 0) {
+      writer.uint32(48).int32(message.state);
+    }
+    if (message.txqueue !== 0n) {
+      if (BigInt.asUintN(64, message.txqueue) !== message.txqueue) {
+        throw new globalThis.Error("value provided for field message.txqueue of type uint64 too large");
+      }
+      writer.uint32(56).uint64(message.txqueue);
+    }
+    if (message.rxqueue !== 0n) {
+      if (BigInt.asUintN(64, message.rxqueue) !== message.rxqueue) {
+        throw new globalThis.Error("value provided for field message.rxqueue of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.rxqueue);
+    }
+    if (message.tr !== 0) {
+      writer.uint32(72).int32(message.tr);
+    }
+    if (message.timerwhen !== 0n) {
+      if (BigInt.asUintN(64, message.timerwhen) !== message.timerwhen) {
+        throw new globalThis.Error("value provided for field message.timerwhen of type uint64 too large");
+      }
+      writer.uint32(80).uint64(message.timerwhen);
+    }
+    if (message.retrnsmt !== 0n) {
+      if (BigInt.asUintN(64, message.retrnsmt) !== message.retrnsmt) {
+        throw new globalThis.Error("value provided for field message.retrnsmt of type uint64 too large");
+      }
+      writer.uint32(88).uint64(message.retrnsmt);
+    }
+    if (message.uid !== 0) {
+      writer.uint32(96).uint32(message.uid);
+    }
+    if (message.timeout !== 0n) {
+      if (BigInt.asUintN(64, message.timeout) !== message.timeout) {
+        throw new globalThis.Error("value provided for field message.timeout of type uint64 too large");
+      }
+      writer.uint32(104).uint64(message.timeout);
+    }
+    if (message.inode !== 0n) {
+      if (BigInt.asUintN(64, message.inode) !== message.inode) {
+        throw new globalThis.Error("value provided for field message.inode of type uint64 too large");
+      }
+      writer.uint32(112).uint64(message.inode);
+    }
+    if (message.ref !== 0n) {
+      if (BigInt.asUintN(64, message.ref) !== message.ref) {
+        throw new globalThis.Error("value provided for field message.ref of type uint64 too large");
+      }
+      writer.uint32(120).uint64(message.ref);
+    }
+    if (message.pointer !== 0n) {
+      if (BigInt.asUintN(64, message.pointer) !== message.pointer) {
+        throw new globalThis.Error("value provided for field message.pointer of type uint64 too large");
+      }
+      writer.uint32(128).uint64(message.pointer);
+    }
+    if (message.process !== undefined) {
+      ConnectRecord_Process.encode(message.process, writer.uint32(138).fork()).join();
+    }
+    if (message.netns !== "") {
+      writer.uint32(146).string(message.netns);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConnectRecord {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConnectRecord();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.l4proto = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.localip = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.localport = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.remoteip = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.remoteport = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.txqueue = reader.uint64() as bigint;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.rxqueue = reader.uint64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.tr = reader.int32() as any;
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.timerwhen = reader.uint64() as bigint;
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.retrnsmt = reader.uint64() as bigint;
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.uid = reader.uint32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.timeout = reader.uint64() as bigint;
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.inode = reader.uint64() as bigint;
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.ref = reader.uint64() as bigint;
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.pointer = reader.uint64() as bigint;
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.process = ConnectRecord_Process.decode(reader, reader.uint32());
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.netns = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConnectRecord {
+    return {
+      l4proto: isSet(object.l4proto) ? globalThis.String(object.l4proto) : "",
+      localip: isSet(object.localip) ? globalThis.String(object.localip) : "",
+      localport: isSet(object.localport) ? globalThis.Number(object.localport) : 0,
+      remoteip: isSet(object.remoteip) ? globalThis.String(object.remoteip) : "",
+      remoteport: isSet(object.remoteport) ? globalThis.Number(object.remoteport) : 0,
+      state: isSet(object.state) ? connectRecord_StateFromJSON(object.state) : 0,
+      txqueue: isSet(object.txqueue) ? BigInt(object.txqueue) : 0n,
+      rxqueue: isSet(object.rxqueue) ? BigInt(object.rxqueue) : 0n,
+      tr: isSet(object.tr) ? connectRecord_TimerActiveFromJSON(object.tr) : 0,
+      timerwhen: isSet(object.timerwhen) ? BigInt(object.timerwhen) : 0n,
+      retrnsmt: isSet(object.retrnsmt) ? BigInt(object.retrnsmt) : 0n,
+      uid: isSet(object.uid) ? globalThis.Number(object.uid) : 0,
+      timeout: isSet(object.timeout) ? BigInt(object.timeout) : 0n,
+      inode: isSet(object.inode) ? BigInt(object.inode) : 0n,
+      ref: isSet(object.ref) ? BigInt(object.ref) : 0n,
+      pointer: isSet(object.pointer) ? BigInt(object.pointer) : 0n,
+      process: isSet(object.process) ? ConnectRecord_Process.fromJSON(object.process) : undefined,
+      netns: isSet(object.netns) ? globalThis.String(object.netns) : "",
+    };
+  },
+
+  toJSON(message: ConnectRecord): unknown {
+    const obj: any = {};
+    if (message.l4proto !== "") {
+      obj.l4proto = message.l4proto;
+    }
+    if (message.localip !== "") {
+      obj.localip = message.localip;
+    }
+    if (message.localport !== 0) {
+      obj.localport = Math.round(message.localport);
+    }
+    if (message.remoteip !== "") {
+      obj.remoteip = message.remoteip;
+    }
+    if (message.remoteport !== 0) {
+      obj.remoteport = Math.round(message.remoteport);
+    }
+    if (message.state !== 0) {
+      obj.state = connectRecord_StateToJSON(message.state);
+    }
+    if (message.txqueue !== 0n) {
+      obj.txqueue = message.txqueue.toString();
+    }
+    if (message.rxqueue !== 0n) {
+      obj.rxqueue = message.rxqueue.toString();
+    }
+    if (message.tr !== 0) {
+      obj.tr = connectRecord_TimerActiveToJSON(message.tr);
+    }
+    if (message.timerwhen !== 0n) {
+      obj.timerwhen = message.timerwhen.toString();
+    }
+    if (message.retrnsmt !== 0n) {
+      obj.retrnsmt = message.retrnsmt.toString();
+    }
+    if (message.uid !== 0) {
+      obj.uid = Math.round(message.uid);
+    }
+    if (message.timeout !== 0n) {
+      obj.timeout = message.timeout.toString();
+    }
+    if (message.inode !== 0n) {
+      obj.inode = message.inode.toString();
+    }
+    if (message.ref !== 0n) {
+      obj.ref = message.ref.toString();
+    }
+    if (message.pointer !== 0n) {
+      obj.pointer = message.pointer.toString();
+    }
+    if (message.process !== undefined) {
+      obj.process = ConnectRecord_Process.toJSON(message.process);
+    }
+    if (message.netns !== "") {
+      obj.netns = message.netns;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConnectRecord>, I>>(base?: I): ConnectRecord {
+    return ConnectRecord.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConnectRecord>, I>>(object: I): ConnectRecord {
+    const message = createBaseConnectRecord();
+    message.l4proto = object.l4proto ?? "";
+    message.localip = object.localip ?? "";
+    message.localport = object.localport ?? 0;
+    message.remoteip = object.remoteip ?? "";
+    message.remoteport = object.remoteport ?? 0;
+    message.state = object.state ?? 0;
+    message.txqueue = (object.txqueue !== undefined && object.txqueue !== null) ? BigInt(object.txqueue) : 0n;
+    message.rxqueue = (object.rxqueue !== undefined && object.rxqueue !== null) ? BigInt(object.rxqueue) : 0n;
+    message.tr = object.tr ?? 0;
+    message.timerwhen = (object.timerwhen !== undefined && object.timerwhen !== null) ? BigInt(object.timerwhen) : 0n;
+    message.retrnsmt = (object.retrnsmt !== undefined && object.retrnsmt !== null) ? BigInt(object.retrnsmt) : 0n;
+    message.uid = object.uid ?? 0;
+    message.timeout = (object.timeout !== undefined && object.timeout !== null) ? BigInt(object.timeout) : 0n;
+    message.inode = (object.inode !== undefined && object.inode !== null) ? BigInt(object.inode) : 0n;
+    message.ref = (object.ref !== undefined && object.ref !== null) ? BigInt(object.ref) : 0n;
+    message.pointer = (object.pointer !== undefined && object.pointer !== null) ? BigInt(object.pointer) : 0n;
+    message.process = (object.process !== undefined && object.process !== null)
+      ? ConnectRecord_Process.fromPartial(object.process)
+      : undefined;
+    message.netns = object.netns ?? "";
+    return message;
+  },
+};
+
+function createBaseConnectRecord_Process(): ConnectRecord_Process {
+  return { pid: 0, name: "" };
+}
+
+export const ConnectRecord_Process: MessageFns<ConnectRecord_Process> = {
+  encode(message: ConnectRecord_Process, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pid !== 0) {
+      writer.uint32(8).uint32(message.pid);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConnectRecord_Process {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConnectRecord_Process();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pid = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConnectRecord_Process {
+    return {
+      pid: isSet(object.pid) ? globalThis.Number(object.pid) : 0,
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+    };
+  },
+
+  toJSON(message: ConnectRecord_Process): unknown {
+    const obj: any = {};
+    if (message.pid !== 0) {
+      obj.pid = Math.round(message.pid);
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConnectRecord_Process>, I>>(base?: I): ConnectRecord_Process {
+    return ConnectRecord_Process.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConnectRecord_Process>, I>>(object: I): ConnectRecord_Process {
+    const message = createBaseConnectRecord_Process();
+    message.pid = object.pid ?? 0;
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseNetstatResponse(): NetstatResponse {
+  return { messages: [] };
+}
+
+export const NetstatResponse: MessageFns<NetstatResponse> = {
+  encode(message: NetstatResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.messages) {
+      Netstat.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NetstatResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNetstatResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messages.push(Netstat.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NetstatResponse {
+    return {
+      messages: globalThis.Array.isArray(object?.messages) ? object.messages.map((e: any) => Netstat.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: NetstatResponse): unknown {
+    const obj: any = {};
+    if (message.messages?.length) {
+      obj.messages = message.messages.map((e) => Netstat.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NetstatResponse>, I>>(base?: I): NetstatResponse {
+    return NetstatResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NetstatResponse>, I>>(object: I): NetstatResponse {
+    const message = createBaseNetstatResponse();
+    message.messages = object.messages?.map((e) => Netstat.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseNetstat(): Netstat {
+  return { metadata: undefined, connectrecord: [] };
+}
+
+export const Netstat: MessageFns<Netstat> = {
+  encode(message: Netstat, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      Metadata.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.connectrecord) {
+      ConnectRecord.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Netstat {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNetstat();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = Metadata.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.connectrecord.push(ConnectRecord.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Netstat {
+    return {
+      metadata: isSet(object.metadata) ? Metadata.fromJSON(object.metadata) : undefined,
+      connectrecord: globalThis.Array.isArray(object?.connectrecord)
+        ? object.connectrecord.map((e: any) => ConnectRecord.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: Netstat): unknown {
+    const obj: any = {};
+    if (message.metadata !== undefined) {
+      obj.metadata = Metadata.toJSON(message.metadata);
+    }
+    if (message.connectrecord?.length) {
+      obj.connectrecord = message.connectrecord.map((e) => ConnectRecord.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Netstat>, I>>(base?: I): Netstat {
+    return Netstat.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Netstat>, I>>(object: I): Netstat {
+    const message = createBaseNetstat();
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? Metadata.fromPartial(object.metadata)
+      : undefined;
+    message.connectrecord = object.connectrecord?.map((e) => ConnectRecord.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSystemStatResponse(): SystemStatResponse {
+  return { messages: [] };
+}
+
+export const SystemStatResponse: MessageFns<SystemStatResponse> = {
+  encode(message: SystemStatResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.messages) {
+      SystemStat.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SystemStatResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSystemStatResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messages.push(SystemStat.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SystemStatResponse {
+    return {
+      messages: globalThis.Array.isArray(object?.messages)
+        ? object.messages.map((e: any) => SystemStat.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: SystemStatResponse): unknown {
+    const obj: any = {};
+    if (message.messages?.length) {
+      obj.messages = message.messages.map((e) => SystemStat.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SystemStatResponse>, I>>(base?: I): SystemStatResponse {
+    return SystemStatResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SystemStatResponse>, I>>(object: I): SystemStatResponse {
+    const message = createBaseSystemStatResponse();
+    message.messages = object.messages?.map((e) => SystemStat.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSystemStat(): SystemStat {
+  return {
+    metadata: undefined,
+    bootTime: 0n,
+    cpuTotal: undefined,
+    cpu: [],
+    irqTotal: 0n,
+    irq: [],
+    contextSwitches: 0n,
+    processCreated: 0n,
+    processRunning: 0n,
+    processBlocked: 0n,
+    softIrqTotal: 0n,
+    softIrq: undefined,
+  };
+}
+
+export const SystemStat: MessageFns<SystemStat> = {
+  encode(message: SystemStat, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      Metadata.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    if (message.bootTime !== 0n) {
+      if (BigInt.asUintN(64, message.bootTime) !== message.bootTime) {
+        throw new globalThis.Error("value provided for field message.bootTime of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.bootTime);
+    }
+    if (message.cpuTotal !== undefined) {
+      CPUStat.encode(message.cpuTotal, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.cpu) {
+      CPUStat.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.irqTotal !== 0n) {
+      if (BigInt.asUintN(64, message.irqTotal) !== message.irqTotal) {
+        throw new globalThis.Error("value provided for field message.irqTotal of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.irqTotal);
+    }
+    if (message.irq.length !== 0) {
+      writer.uint32(50).fork();
+      for (const v of message.irq) {
+        if (BigInt.asUintN(64, v) !== v) {
+          throw new globalThis.Error("a value provided in array field irq of type uint64 is too large");
+        }
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    if (message.contextSwitches !== 0n) {
+      if (BigInt.asUintN(64, message.contextSwitches) !== message.contextSwitches) {
+        throw new globalThis.Error("value provided for field message.contextSwitches of type uint64 too large");
+      }
+      writer.uint32(56).uint64(message.contextSwitches);
+    }
+    if (message.processCreated !== 0n) {
+      if (BigInt.asUintN(64, message.processCreated) !== message.processCreated) {
+        throw new globalThis.Error("value provided for field message.processCreated of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.processCreated);
+    }
+    if (message.processRunning !== 0n) {
+      if (BigInt.asUintN(64, message.processRunning) !== message.processRunning) {
+        throw new globalThis.Error("value provided for field message.processRunning of type uint64 too large");
+      }
+      writer.uint32(72).uint64(message.processRunning);
+    }
+    if (message.processBlocked !== 0n) {
+      if (BigInt.asUintN(64, message.processBlocked) !== message.processBlocked) {
+        throw new globalThis.Error("value provided for field message.processBlocked of type uint64 too large");
+      }
+      writer.uint32(80).uint64(message.processBlocked);
+    }
+    if (message.softIrqTotal !== 0n) {
+      if (BigInt.asUintN(64, message.softIrqTotal) !== message.softIrqTotal) {
+        throw new globalThis.Error("value provided for field message.softIrqTotal of type uint64 too large");
+      }
+      writer.uint32(88).uint64(message.softIrqTotal);
+    }
+    if (message.softIrq !== undefined) {
+      SoftIRQStat.encode(message.softIrq, writer.uint32(98).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SystemStat {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSystemStat();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = Metadata.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.bootTime = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.cpuTotal = CPUStat.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.cpu.push(CPUStat.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.irqTotal = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag === 48) {
+              message.irq.push(reader.uint64() as bigint);
+
+              continue;
+            }
+
+            if (tag === 50) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.irq.push(reader.uint64() as bigint);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.contextSwitches = reader.uint64() as bigint;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.processCreated = reader.uint64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.processRunning = reader.uint64() as bigint;
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.processBlocked = reader.uint64() as bigint;
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.softIrqTotal = reader.uint64() as bigint;
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.softIrq = SoftIRQStat.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SystemStat {
+    return {
+      metadata: isSet(object.metadata) ? Metadata.fromJSON(object.metadata) : undefined,
+      bootTime: isSet(object.bootTime)
+        ? BigInt(object.bootTime)
+        : isSet(object.boot_time)
+        ? BigInt(object.boot_time)
+        : 0n,
+      cpuTotal: isSet(object.cpuTotal)
+        ? CPUStat.fromJSON(object.cpuTotal)
+        : isSet(object.cpu_total)
+        ? CPUStat.fromJSON(object.cpu_total)
+        : undefined,
+      cpu: globalThis.Array.isArray(object?.cpu) ? object.cpu.map((e: any) => CPUStat.fromJSON(e)) : [],
+      irqTotal: isSet(object.irqTotal)
+        ? BigInt(object.irqTotal)
+        : isSet(object.irq_total)
+        ? BigInt(object.irq_total)
+        : 0n,
+      irq: globalThis.Array.isArray(object?.irq) ? object.irq.map((e: any) => BigInt(e)) : [],
+      contextSwitches: isSet(object.contextSwitches)
+        ? BigInt(object.contextSwitches)
+        : isSet(object.context_switches)
+        ? BigInt(object.context_switches)
+        : 0n,
+      processCreated: isSet(object.processCreated)
+        ? BigInt(object.processCreated)
+        : isSet(object.process_created)
+        ? BigInt(object.process_created)
+        : 0n,
+      processRunning: isSet(object.processRunning)
+        ? BigInt(object.processRunning)
+        : isSet(object.process_running)
+        ? BigInt(object.process_running)
+        : 0n,
+      processBlocked: isSet(object.processBlocked)
+        ? BigInt(object.processBlocked)
+        : isSet(object.process_blocked)
+        ? BigInt(object.process_blocked)
+        : 0n,
+      softIrqTotal: isSet(object.softIrqTotal)
+        ? BigInt(object.softIrqTotal)
+        : isSet(object.soft_irq_total)
+        ? BigInt(object.soft_irq_total)
+        : 0n,
+      softIrq: isSet(object.softIrq)
+        ? SoftIRQStat.fromJSON(object.softIrq)
+        : isSet(object.soft_irq)
+        ? SoftIRQStat.fromJSON(object.soft_irq)
+        : undefined,
+    };
+  },
+
+  toJSON(message: SystemStat): unknown {
+    const obj: any = {};
+    if (message.metadata !== undefined) {
+      obj.metadata = Metadata.toJSON(message.metadata);
+    }
+    if (message.bootTime !== 0n) {
+      obj.bootTime = message.bootTime.toString();
+    }
+    if (message.cpuTotal !== undefined) {
+      obj.cpuTotal = CPUStat.toJSON(message.cpuTotal);
+    }
+    if (message.cpu?.length) {
+      obj.cpu = message.cpu.map((e) => CPUStat.toJSON(e));
+    }
+    if (message.irqTotal !== 0n) {
+      obj.irqTotal = message.irqTotal.toString();
+    }
+    if (message.irq?.length) {
+      obj.irq = message.irq.map((e) => e.toString());
+    }
+    if (message.contextSwitches !== 0n) {
+      obj.contextSwitches = message.contextSwitches.toString();
+    }
+    if (message.processCreated !== 0n) {
+      obj.processCreated = message.processCreated.toString();
+    }
+    if (message.processRunning !== 0n) {
+      obj.processRunning = message.processRunning.toString();
+    }
+    if (message.processBlocked !== 0n) {
+      obj.processBlocked = message.processBlocked.toString();
+    }
+    if (message.softIrqTotal !== 0n) {
+      obj.softIrqTotal = message.softIrqTotal.toString();
+    }
+    if (message.softIrq !== undefined) {
+      obj.softIrq = SoftIRQStat.toJSON(message.softIrq);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SystemStat>, I>>(base?: I): SystemStat {
+    return SystemStat.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SystemStat>, I>>(object: I): SystemStat {
+    const message = createBaseSystemStat();
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? Metadata.fromPartial(object.metadata)
+      : undefined;
+    message.bootTime = (object.bootTime !== undefined && object.bootTime !== null) ? BigInt(object.bootTime) : 0n;
+    message.cpuTotal = (object.cpuTotal !== undefined && object.cpuTotal !== null)
+      ? CPUStat.fromPartial(object.cpuTotal)
+      : undefined;
+    message.cpu = object.cpu?.map((e) => CPUStat.fromPartial(e)) || [];
+    message.irqTotal = (object.irqTotal !== undefined && object.irqTotal !== null) ? BigInt(object.irqTotal) : 0n;
+    message.irq = object.irq?.map((e) => BigInt(e)) || [];
+    message.contextSwitches = (object.contextSwitches !== undefined && object.contextSwitches !== null)
+      ? BigInt(object.contextSwitches)
+      : 0n;
+    message.processCreated = (object.processCreated !== undefined && object.processCreated !== null)
+      ? BigInt(object.processCreated)
+      : 0n;
+    message.processRunning = (object.processRunning !== undefined && object.processRunning !== null)
+      ? BigInt(object.processRunning)
+      : 0n;
+    message.processBlocked = (object.processBlocked !== undefined && object.processBlocked !== null)
+      ? BigInt(object.processBlocked)
+      : 0n;
+    message.softIrqTotal = (object.softIrqTotal !== undefined && object.softIrqTotal !== null)
+      ? BigInt(object.softIrqTotal)
+      : 0n;
+    message.softIrq = (object.softIrq !== undefined && object.softIrq !== null)
+      ? SoftIRQStat.fromPartial(object.softIrq)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCPUStat(): CPUStat {
+  return { user: 0, nice: 0, system: 0, idle: 0, iowait: 0, irq: 0, softIrq: 0, steal: 0, guest: 0, guestNice: 0 };
+}
+
+export const CPUStat: MessageFns<CPUStat> = {
+  encode(message: CPUStat, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.user !== 0) {
+      writer.uint32(9).double(message.user);
+    }
+    if (message.nice !== 0) {
+      writer.uint32(17).double(message.nice);
+    }
+    if (message.system !== 0) {
+      writer.uint32(25).double(message.system);
+    }
+    if (message.idle !== 0) {
+      writer.uint32(33).double(message.idle);
+    }
+    if (message.iowait !== 0) {
+      writer.uint32(41).double(message.iowait);
+    }
+    if (message.irq !== 0) {
+      writer.uint32(49).double(message.irq);
+    }
+    if (message.softIrq !== 0) {
+      writer.uint32(57).double(message.softIrq);
+    }
+    if (message.steal !== 0) {
+      writer.uint32(65).double(message.steal);
+    }
+    if (message.guest !== 0) {
+      writer.uint32(73).double(message.guest);
+    }
+    if (message.guestNice !== 0) {
+      writer.uint32(81).double(message.guestNice);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CPUStat {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCPUStat();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.user = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.nice = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.system = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.idle = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.iowait = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.irq = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.softIrq = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.steal = reader.double();
+            continue;
+          }
+          case 9: {
+            if (tag !== 73) {
+              break;
+            }
+
+            message.guest = reader.double();
+            continue;
+          }
+          case 10: {
+            if (tag !== 81) {
+              break;
+            }
+
+            message.guestNice = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CPUStat {
+    return {
+      user: isSet(object.user) ? globalThis.Number(object.user) : 0,
+      nice: isSet(object.nice) ? globalThis.Number(object.nice) : 0,
+      system: isSet(object.system) ? globalThis.Number(object.system) : 0,
+      idle: isSet(object.idle) ? globalThis.Number(object.idle) : 0,
+      iowait: isSet(object.iowait) ? globalThis.Number(object.iowait) : 0,
+      irq: isSet(object.irq) ? globalThis.Number(object.irq) : 0,
+      softIrq: isSet(object.softIrq)
+        ? globalThis.Number(object.softIrq)
+        : isSet(object.soft_irq)
+        ? globalThis.Number(object.soft_irq)
+        : 0,
+      steal: isSet(object.steal) ? globalThis.Number(object.steal) : 0,
+      guest: isSet(object.guest) ? globalThis.Number(object.guest) : 0,
+      guestNice: isSet(object.guestNice)
+        ? globalThis.Number(object.guestNice)
+        : isSet(object.guest_nice)
+        ? globalThis.Number(object.guest_nice)
+        : 0,
+    };
+  },
+
+  toJSON(message: CPUStat): unknown {
+    const obj: any = {};
+    if (message.user !== 0) {
+      obj.user = floatToJson(message.user);
+    }
+    if (message.nice !== 0) {
+      obj.nice = floatToJson(message.nice);
+    }
+    if (message.system !== 0) {
+      obj.system = floatToJson(message.system);
+    }
+    if (message.idle !== 0) {
+      obj.idle = floatToJson(message.idle);
+    }
+    if (message.iowait !== 0) {
+      obj.iowait = floatToJson(message.iowait);
+    }
+    if (message.irq !== 0) {
+      obj.irq = floatToJson(message.irq);
+    }
+    if (message.softIrq !== 0) {
+      obj.softIrq = floatToJson(message.softIrq);
+    }
+    if (message.steal !== 0) {
+      obj.steal = floatToJson(message.steal);
+    }
+    if (message.guest !== 0) {
+      obj.guest = floatToJson(message.guest);
+    }
+    if (message.guestNice !== 0) {
+      obj.guestNice = floatToJson(message.guestNice);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CPUStat>, I>>(base?: I): CPUStat {
+    return CPUStat.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CPUStat>, I>>(object: I): CPUStat {
+    const message = createBaseCPUStat();
+    message.user = object.user ?? 0;
+    message.nice = object.nice ?? 0;
+    message.system = object.system ?? 0;
+    message.idle = object.idle ?? 0;
+    message.iowait = object.iowait ?? 0;
+    message.irq = object.irq ?? 0;
+    message.softIrq = object.softIrq ?? 0;
+    message.steal = object.steal ?? 0;
+    message.guest = object.guest ?? 0;
+    message.guestNice = object.guestNice ?? 0;
+    return message;
+  },
+};
+
+function createBaseSoftIRQStat(): SoftIRQStat {
+  return {
+    hi: 0n,
+    timer: 0n,
+    netTx: 0n,
+    netRx: 0n,
+    block: 0n,
+    blockIoPoll: 0n,
+    tasklet: 0n,
+    sched: 0n,
+    hrtimer: 0n,
+    rcu: 0n,
+  };
+}
+
+export const SoftIRQStat: MessageFns<SoftIRQStat> = {
+  encode(message: SoftIRQStat, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hi !== 0n) {
+      if (BigInt.asUintN(64, message.hi) !== message.hi) {
+        throw new globalThis.Error("value provided for field message.hi of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.hi);
+    }
+    if (message.timer !== 0n) {
+      if (BigInt.asUintN(64, message.timer) !== message.timer) {
+        throw new globalThis.Error("value provided for field message.timer of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.timer);
+    }
+    if (message.netTx !== 0n) {
+      if (BigInt.asUintN(64, message.netTx) !== message.netTx) {
+        throw new globalThis.Error("value provided for field message.netTx of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.netTx);
+    }
+    if (message.netRx !== 0n) {
+      if (BigInt.asUintN(64, message.netRx) !== message.netRx) {
+        throw new globalThis.Error("value provided for field message.netRx of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.netRx);
+    }
+    if (message.block !== 0n) {
+      if (BigInt.asUintN(64, message.block) !== message.block) {
+        throw new globalThis.Error("value provided for field message.block of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.block);
+    }
+    if (message.blockIoPoll !== 0n) {
+      if (BigInt.asUintN(64, message.blockIoPoll) !== message.blockIoPoll) {
+        throw new globalThis.Error("value provided for field message.blockIoPoll of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.blockIoPoll);
+    }
+    if (message.tasklet !== 0n) {
+      if (BigInt.asUintN(64, message.tasklet) !== message.tasklet) {
+        throw new globalThis.Error("value provided for field message.tasklet of type uint64 too large");
+      }
+      writer.uint32(56).uint64(message.tasklet);
+    }
+    if (message.sched !== 0n) {
+      if (BigInt.asUintN(64, message.sched) !== message.sched) {
+        throw new globalThis.Error("value provided for field message.sched of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.sched);
+    }
+    if (message.hrtimer !== 0n) {
+      if (BigInt.asUintN(64, message.hrtimer) !== message.hrtimer) {
+        throw new globalThis.Error("value provided for field message.hrtimer of type uint64 too large");
+      }
+      writer.uint32(72).uint64(message.hrtimer);
+    }
+    if (message.rcu !== 0n) {
+      if (BigInt.asUintN(64, message.rcu) !== message.rcu) {
+        throw new globalThis.Error("value provided for field message.rcu of type uint64 too large");
+      }
+      writer.uint32(80).uint64(message.rcu);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SoftIRQStat {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSoftIRQStat();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.hi = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.timer = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.netTx = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.netRx = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.block = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.blockIoPoll = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.tasklet = reader.uint64() as bigint;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.sched = reader.uint64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.hrtimer = reader.uint64() as bigint;
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.rcu = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SoftIRQStat {
+    return {
+      hi: isSet(object.hi) ? BigInt(object.hi) : 0n,
+      timer: isSet(object.timer) ? BigInt(object.timer) : 0n,
+      netTx: isSet(object.netTx) ? BigInt(object.netTx) : isSet(object.net_tx) ? BigInt(object.net_tx) : 0n,
+      netRx: isSet(object.netRx) ? BigInt(object.netRx) : isSet(object.net_rx) ? BigInt(object.net_rx) : 0n,
+      block: isSet(object.block) ? BigInt(object.block) : 0n,
+      blockIoPoll: isSet(object.blockIoPoll)
+        ? BigInt(object.blockIoPoll)
+        : isSet(object.block_io_poll)
+        ? BigInt(object.block_io_poll)
+        : 0n,
+      tasklet: isSet(object.tasklet) ? BigInt(object.tasklet) : 0n,
+      sched: isSet(object.sched) ? BigInt(object.sched) : 0n,
+      hrtimer: isSet(object.hrtimer) ? BigInt(object.hrtimer) : 0n,
+      rcu: isSet(object.rcu) ? BigInt(object.rcu) : 0n,
+    };
+  },
+
+  toJSON(message: SoftIRQStat): unknown {
+    const obj: any = {};
+    if (message.hi !== 0n) {
+      obj.hi = message.hi.toString();
+    }
+    if (message.timer !== 0n) {
+      obj.timer = message.timer.toString();
+    }
+    if (message.netTx !== 0n) {
+      obj.netTx = message.netTx.toString();
+    }
+    if (message.netRx !== 0n) {
+      obj.netRx = message.netRx.toString();
+    }
+    if (message.block !== 0n) {
+      obj.block = message.block.toString();
+    }
+    if (message.blockIoPoll !== 0n) {
+      obj.blockIoPoll = message.blockIoPoll.toString();
+    }
+    if (message.tasklet !== 0n) {
+      obj.tasklet = message.tasklet.toString();
+    }
+    if (message.sched !== 0n) {
+      obj.sched = message.sched.toString();
+    }
+    if (message.hrtimer !== 0n) {
+      obj.hrtimer = message.hrtimer.toString();
+    }
+    if (message.rcu !== 0n) {
+      obj.rcu = message.rcu.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SoftIRQStat>, I>>(base?: I): SoftIRQStat {
+    return SoftIRQStat.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SoftIRQStat>, I>>(object: I): SoftIRQStat {
+    const message = createBaseSoftIRQStat();
+    message.hi = (object.hi !== undefined && object.hi !== null) ? BigInt(object.hi) : 0n;
+    message.timer = (object.timer !== undefined && object.timer !== null) ? BigInt(object.timer) : 0n;
+    message.netTx = (object.netTx !== undefined && object.netTx !== null) ? BigInt(object.netTx) : 0n;
+    message.netRx = (object.netRx !== undefined && object.netRx !== null) ? BigInt(object.netRx) : 0n;
+    message.block = (object.block !== undefined && object.block !== null) ? BigInt(object.block) : 0n;
+    message.blockIoPoll = (object.blockIoPoll !== undefined && object.blockIoPoll !== null)
+      ? BigInt(object.blockIoPoll)
+      : 0n;
+    message.tasklet = (object.tasklet !== undefined && object.tasklet !== null) ? BigInt(object.tasklet) : 0n;
+    message.sched = (object.sched !== undefined && object.sched !== null) ? BigInt(object.sched) : 0n;
+    message.hrtimer = (object.hrtimer !== undefined && object.hrtimer !== null) ? BigInt(object.hrtimer) : 0n;
+    message.rcu = (object.rcu !== undefined && object.rcu !== null) ? BigInt(object.rcu) : 0n;
+    return message;
+  },
+};
+
+function createBaseCPUInfoResponse(): CPUInfoResponse {
+  return { messages: [] };
+}
+
+export const CPUInfoResponse: MessageFns<CPUInfoResponse> = {
+  encode(message: CPUInfoResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.messages) {
+      CPUsInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CPUInfoResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCPUInfoResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messages.push(CPUsInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CPUInfoResponse {
+    return {
+      messages: globalThis.Array.isArray(object?.messages) ? object.messages.map((e: any) => CPUsInfo.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: CPUInfoResponse): unknown {
+    const obj: any = {};
+    if (message.messages?.length) {
+      obj.messages = message.messages.map((e) => CPUsInfo.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CPUInfoResponse>, I>>(base?: I): CPUInfoResponse {
+    return CPUInfoResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CPUInfoResponse>, I>>(object: I): CPUInfoResponse {
+    const message = createBaseCPUInfoResponse();
+    message.messages = object.messages?.map((e) => CPUsInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseCPUsInfo(): CPUsInfo {
+  return { metadata: undefined, cpuInfo: [] };
+}
+
+export const CPUsInfo: MessageFns<CPUsInfo> = {
+  encode(message: CPUsInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      Metadata.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.cpuInfo) {
+      CPUInfo.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CPUsInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCPUsInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = Metadata.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cpuInfo.push(CPUInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CPUsInfo {
+    return {
+      metadata: isSet(object.metadata) ? Metadata.fromJSON(object.metadata) : undefined,
+      cpuInfo: globalThis.Array.isArray(object?.cpuInfo)
+        ? object.cpuInfo.map((e: any) => CPUInfo.fromJSON(e))
+        : globalThis.Array.isArray(object?.cpu_info)
+        ? object.cpu_info.map((e: any) => CPUInfo.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: CPUsInfo): unknown {
+    const obj: any = {};
+    if (message.metadata !== undefined) {
+      obj.metadata = Metadata.toJSON(message.metadata);
+    }
+    if (message.cpuInfo?.length) {
+      obj.cpuInfo = message.cpuInfo.map((e) => CPUInfo.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CPUsInfo>, I>>(base?: I): CPUsInfo {
+    return CPUsInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CPUsInfo>, I>>(object: I): CPUsInfo {
+    const message = createBaseCPUsInfo();
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? Metadata.fromPartial(object.metadata)
+      : undefined;
+    message.cpuInfo = object.cpuInfo?.map((e) => CPUInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseCPUInfo(): CPUInfo {
+  return {
+    processor: 0,
+    vendorId: "",
+    cpuFamily: "",
+    model: "",
+    modelName: "",
+    stepping: "",
+    microcode: "",
+    cpuMhz: 0,
+    cacheSize: "",
+    physicalId: "",
+    siblings: 0,
+    coreId: "",
+    cpuCores: 0,
+    apicId: "",
+    initialApicId: "",
+    fpu: "",
+    fpuException: "",
+    cpuIdLevel: 0,
+    wp: "",
+    flags: [],
+    bugs: [],
+    bogoMips: 0,
+    clFlushSize: 0,
+    cacheAlignment: 0,
+    addressSizes: "",
+    powerManagement: "",
+  };
+}
+
+export const CPUInfo: MessageFns<CPUInfo> = {
+  encode(message: CPUInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.processor !== 0) {
+      writer.uint32(8).uint32(message.processor);
+    }
+    if (message.vendorId !== "") {
+      writer.uint32(18).string(message.vendorId);
+    }
+    if (message.cpuFamily !== "") {
+      writer.uint32(26).string(message.cpuFamily);
+    }
+    if (message.model !== "") {
+      writer.uint32(34).string(message.model);
+    }
+    if (message.modelName !== "") {
+      writer.uint32(42).string(message.modelName);
+    }
+    if (message.stepping !== "") {
+      writer.uint32(50).string(message.stepping);
+    }
+    if (message.microcode !== "") {
+      writer.uint32(58).string(message.microcode);
+    }
+    if (message.cpuMhz !== 0) {
+      writer.uint32(65).double(message.cpuMhz);
+    }
+    if (message.cacheSize !== "") {
+      writer.uint32(74).string(message.cacheSize);
+    }
+    if (message.physicalId !== "") {
+      writer.uint32(82).string(message.physicalId);
+    }
+    if (message.siblings !== 0) {
+      writer.uint32(88).uint32(message.siblings);
+    }
+    if (message.coreId !== "") {
+      writer.uint32(98).string(message.coreId);
+    }
+    if (message.cpuCores !== 0) {
+      writer.uint32(104).uint32(message.cpuCores);
+    }
+    if (message.apicId !== "") {
+      writer.uint32(114).string(message.apicId);
+    }
+    if (message.initialApicId !== "") {
+      writer.uint32(122).string(message.initialApicId);
+    }
+    if (message.fpu !== "") {
+      writer.uint32(130).string(message.fpu);
+    }
+    if (message.fpuException !== "") {
+      writer.uint32(138).string(message.fpuException);
+    }
+    if (message.cpuIdLevel !== 0) {
+      writer.uint32(144).uint32(message.cpuIdLevel);
+    }
+    if (message.wp !== "") {
+      writer.uint32(154).string(message.wp);
+    }
+    for (const v of message.flags) {
+      writer.uint32(162).string(v!);
+    }
+    for (const v of message.bugs) {
+      writer.uint32(170).string(v!);
+    }
+    if (message.bogoMips !== 0) {
+      writer.uint32(177).double(message.bogoMips);
+    }
+    if (message.clFlushSize !== 0) {
+      writer.uint32(184).uint32(message.clFlushSize);
+    }
+    if (message.cacheAlignment !== 0) {
+      writer.uint32(192).uint32(message.cacheAlignment);
+    }
+    if (message.addressSizes !== "") {
+      writer.uint32(202).string(message.addressSizes);
+    }
+    if (message.powerManagement !== "") {
+      writer.uint32(210).string(message.powerManagement);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CPUInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCPUInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.processor = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.vendorId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.cpuFamily = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.modelName = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.stepping = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.microcode = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.cpuMhz = reader.double();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.cacheSize = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.physicalId = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.siblings = reader.uint32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.coreId = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.cpuCores = reader.uint32();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.apicId = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.initialApicId = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.fpu = reader.string();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.fpuException = reader.string();
+            continue;
+          }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.cpuIdLevel = reader.uint32();
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.wp = reader.string();
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.flags.push(reader.string());
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.bugs.push(reader.string());
+            continue;
+          }
+          case 22: {
+            if (tag !== 177) {
+              break;
+            }
+
+            message.bogoMips = reader.double();
+            continue;
+          }
+          case 23: {
+            if (tag !== 184) {
+              break;
+            }
+
+            message.clFlushSize = reader.uint32();
+            continue;
+          }
+          case 24: {
+            if (tag !== 192) {
+              break;
+            }
+
+            message.cacheAlignment = reader.uint32();
+            continue;
+          }
+          case 25: {
+            if (tag !== 202) {
+              break;
+            }
+
+            message.addressSizes = reader.string();
+            continue;
+          }
+          case 26: {
+            if (tag !== 210) {
+              break;
+            }
+
+            message.powerManagement = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CPUInfo {
+    return {
+      processor: isSet(object.processor) ? globalThis.Number(object.processor) : 0,
+      vendorId: isSet(object.vendorId)
+        ? globalThis.String(object.vendorId)
+        : isSet(object.vendor_id)
+        ? globalThis.String(object.vendor_id)
+        : "",
+      cpuFamily: isSet(object.cpuFamily)
+        ? globalThis.String(object.cpuFamily)
+        : isSet(object.cpu_family)
+        ? globalThis.String(object.cpu_family)
+        : "",
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      modelName: isSet(object.modelName)
+        ? globalThis.String(object.modelName)
+        : isSet(object.model_name)
+        ? globalThis.String(object.model_name)
+        : "",
+      stepping: isSet(object.stepping) ? globalThis.String(object.stepping) : "",
+      microcode: isSet(object.microcode) ? globalThis.String(object.microcode) : "",
+      cpuMhz: isSet(object.cpuMhz)
+        ? globalThis.Number(object.cpuMhz)
+        : isSet(object.cpu_mhz)
+        ? globalThis.Number(object.cpu_mhz)
+        : 0,
+      cacheSize: isSet(object.cacheSize)
+        ? globalThis.String(object.cacheSize)
+        : isSet(object.cache_size)
+        ? globalThis.String(object.cache_size)
+        : "",
+      physicalId: isSet(object.physicalId)
+        ? globalThis.String(object.physicalId)
+        : isSet(object.physical_id)
+        ? globalThis.String(object.physical_id)
+        : "",
+      siblings: isSet(object.siblings) ? globalThis.Number(object.siblings) : 0,
+      coreId: isSet(object.coreId)
+        ? globalThis.String(object.coreId)
+        : isSet(object.core_id)
+        ? globalThis.String(object.core_id)
+        : "",
+      cpuCores: isSet(object.cpuCores)
+        ? globalThis.Number(object.cpuCores)
+        : isSet(object.cpu_cores)
+        ? globalThis.Number(object.cpu_cores)
+        : 0,
+      apicId: isSet(object.apicId)
+        ? globalThis.String(object.apicId)
+        : isSet(object.apic_id)
+        ? globalThis.String(object.apic_id)
+        : "",
+      initialApicId: isSet(object.initialApicId)
+        ? globalThis.String(object.initialApicId)
+        : isSet(object.initial_apic_id)
+        ? globalThis.String(object.initial_apic_id)
+        : "",
+      fpu: isSet(object.fpu) ? globalThis.String(object.fpu) : "",
+      fpuException: isSet(object.fpuException)
+        ? globalThis.String(object.fpuException)
+        : isSet(object.fpu_exception)
+        ? globalThis.String(object.fpu_exception)
+        : "",
+      cpuIdLevel: isSet(object.cpuIdLevel)
+        ? globalThis.Number(object.cpuIdLevel)
+        : isSet(object.cpu_id_level)
+        ? globalThis.Number(object.cpu_id_level)
+        : 0,
+      wp: isSet(object.wp) ? globalThis.String(object.wp) : "",
+      flags: globalThis.Array.isArray(object?.flags)
+        ? object.flags.map((e: any) => globalThis.String(e))
+        : [],
+      bugs: globalThis.Array.isArray(object?.bugs)
+        ? object.bugs.map((e: any) => globalThis.String(e))
+        : [],
+      bogoMips: isSet(object.bogoMips)
+        ? globalThis.Number(object.bogoMips)
+        : isSet(object.bogo_mips)
+        ? globalThis.Number(object.bogo_mips)
+        : 0,
+      clFlushSize: isSet(object.clFlushSize)
+        ? globalThis.Number(object.clFlushSize)
+        : isSet(object.cl_flush_size)
+        ? globalThis.Number(object.cl_flush_size)
+        : 0,
+      cacheAlignment: isSet(object.cacheAlignment)
+        ? globalThis.Number(object.cacheAlignment)
+        : isSet(object.cache_alignment)
+        ? globalThis.Number(object.cache_alignment)
+        : 0,
+      addressSizes: isSet(object.addressSizes)
+        ? globalThis.String(object.addressSizes)
+        : isSet(object.address_sizes)
+        ? globalThis.String(object.address_sizes)
+        : "",
+      powerManagement: isSet(object.powerManagement)
+        ? globalThis.String(object.powerManagement)
+        : isSet(object.power_management)
+        ? globalThis.String(object.power_management)
+        : "",
+    };
+  },
+
+  toJSON(message: CPUInfo): unknown {
+    const obj: any = {};
+    if (message.processor !== 0) {
+      obj.processor = Math.round(message.processor);
+    }
+    if (message.vendorId !== "") {
+      obj.vendorId = message.vendorId;
+    }
+    if (message.cpuFamily !== "") {
+      obj.cpuFamily = message.cpuFamily;
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.modelName !== "") {
+      obj.modelName = message.modelName;
+    }
+    if (message.stepping !== "") {
+      obj.stepping = message.stepping;
+    }
+    if (message.microcode !== "") {
+      obj.microcode = message.microcode;
+    }
+    if (message.cpuMhz !== 0) {
+      obj.cpuMhz = floatToJson(message.cpuMhz);
+    }
+    if (message.cacheSize !== "") {
+      obj.cacheSize = message.cacheSize;
+    }
+    if (message.physicalId !== "") {
+      obj.physicalId = message.physicalId;
+    }
+    if (message.siblings !== 0) {
+      obj.siblings = Math.round(message.siblings);
+    }
+    if (message.coreId !== "") {
+      obj.coreId = message.coreId;
+    }
+    if (message.cpuCores !== 0) {
+      obj.cpuCores = Math.round(message.cpuCores);
+    }
+    if (message.apicId !== "") {
+      obj.apicId = message.apicId;
+    }
+    if (message.initialApicId !== "") {
+      obj.initialApicId = message.initialApicId;
+    }
+    if (message.fpu !== "") {
+      obj.fpu = message.fpu;
+    }
+    if (message.fpuException !== "") {
+      obj.fpuException = message.fpuException;
+    }
+    if (message.cpuIdLevel !== 0) {
+      obj.cpuIdLevel = Math.round(message.cpuIdLevel);
+    }
+    if (message.wp !== "") {
+      obj.wp = message.wp;
+    }
+    if (message.flags?.length) {
+      obj.flags = message.flags;
+    }
+    if (message.bugs?.length) {
+      obj.bugs = message.bugs;
+    }
+    if (message.bogoMips !== 0) {
+      obj.bogoMips = floatToJson(message.bogoMips);
+    }
+    if (message.clFlushSize !== 0) {
+      obj.clFlushSize = Math.round(message.clFlushSize);
+    }
+    if (message.cacheAlignment !== 0) {
+      obj.cacheAlignment = Math.round(message.cacheAlignment);
+    }
+    if (message.addressSizes !== "") {
+      obj.addressSizes = message.addressSizes;
+    }
+    if (message.powerManagement !== "") {
+      obj.powerManagement = message.powerManagement;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CPUInfo>, I>>(base?: I): CPUInfo {
+    return CPUInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CPUInfo>, I>>(object: I): CPUInfo {
+    const message = createBaseCPUInfo();
+    message.processor = object.processor ?? 0;
+    message.vendorId = object.vendorId ?? "";
+    message.cpuFamily = object.cpuFamily ?? "";
+    message.model = object.model ?? "";
+    message.modelName = object.modelName ?? "";
+    message.stepping = object.stepping ?? "";
+    message.microcode = object.microcode ?? "";
+    message.cpuMhz = object.cpuMhz ?? 0;
+    message.cacheSize = object.cacheSize ?? "";
+    message.physicalId = object.physicalId ?? "";
+    message.siblings = object.siblings ?? 0;
+    message.coreId = object.coreId ?? "";
+    message.cpuCores = object.cpuCores ?? 0;
+    message.apicId = object.apicId ?? "";
+    message.initialApicId = object.initialApicId ?? "";
+    message.fpu = object.fpu ?? "";
+    message.fpuException = object.fpuException ?? "";
+    message.cpuIdLevel = object.cpuIdLevel ?? 0;
+    message.wp = object.wp ?? "";
+    message.flags = object.flags?.map((e) => e) || [];
+    message.bugs = object.bugs?.map((e) => e) || [];
+    message.bogoMips = object.bogoMips ?? 0;
+    message.clFlushSize = object.clFlushSize ?? 0;
+    message.cacheAlignment = object.cacheAlignment ?? 0;
+    message.addressSizes = object.addressSizes ?? "";
+    message.powerManagement = object.powerManagement ?? "";
+    return message;
+  },
+};
+
+function createBaseLoadAvgResponse(): LoadAvgResponse {
+  return { messages: [] };
+}
+
+export const LoadAvgResponse: MessageFns<LoadAvgResponse> = {
+  encode(message: LoadAvgResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.messages) {
+      LoadAvg.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoadAvgResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoadAvgResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messages.push(LoadAvg.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LoadAvgResponse {
+    return {
+      messages: globalThis.Array.isArray(object?.messages) ? object.messages.map((e: any) => LoadAvg.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: LoadAvgResponse): unknown {
+    const obj: any = {};
+    if (message.messages?.length) {
+      obj.messages = message.messages.map((e) => LoadAvg.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LoadAvgResponse>, I>>(base?: I): LoadAvgResponse {
+    return LoadAvgResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LoadAvgResponse>, I>>(object: I): LoadAvgResponse {
+    const message = createBaseLoadAvgResponse();
+    message.messages = object.messages?.map((e) => LoadAvg.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseLoadAvg(): LoadAvg {
+  return { metadata: undefined, load1: 0, load5: 0, load15: 0 };
+}
+
+export const LoadAvg: MessageFns<LoadAvg> = {
+  encode(message: LoadAvg, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      Metadata.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    if (message.load1 !== 0) {
+      writer.uint32(17).double(message.load1);
+    }
+    if (message.load5 !== 0) {
+      writer.uint32(25).double(message.load5);
+    }
+    if (message.load15 !== 0) {
+      writer.uint32(33).double(message.load15);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoadAvg {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoadAvg();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = Metadata.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.load1 = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.load5 = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.load15 = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LoadAvg {
+    return {
+      metadata: isSet(object.metadata) ? Metadata.fromJSON(object.metadata) : undefined,
+      load1: isSet(object.load1) ? globalThis.Number(object.load1) : 0,
+      load5: isSet(object.load5) ? globalThis.Number(object.load5) : 0,
+      load15: isSet(object.load15) ? globalThis.Number(object.load15) : 0,
+    };
+  },
+
+  toJSON(message: LoadAvg): unknown {
+    const obj: any = {};
+    if (message.metadata !== undefined) {
+      obj.metadata = Metadata.toJSON(message.metadata);
+    }
+    if (message.load1 !== 0) {
+      obj.load1 = floatToJson(message.load1);
+    }
+    if (message.load5 !== 0) {
+      obj.load5 = floatToJson(message.load5);
+    }
+    if (message.load15 !== 0) {
+      obj.load15 = floatToJson(message.load15);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LoadAvg>, I>>(base?: I): LoadAvg {
+    return LoadAvg.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LoadAvg>, I>>(object: I): LoadAvg {
+    const message = createBaseLoadAvg();
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? Metadata.fromPartial(object.metadata)
+      : undefined;
+    message.load1 = object.load1 ?? 0;
+    message.load5 = object.load5 ?? 0;
+    message.load15 = object.load15 ?? 0;
+    return message;
+  },
+};
+
+function createBaseDiskStatsResponse(): DiskStatsResponse {
+  return { messages: [] };
+}
+
+export const DiskStatsResponse: MessageFns<DiskStatsResponse> = {
+  encode(message: DiskStatsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.messages) {
+      DiskStats.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DiskStatsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiskStatsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messages.push(DiskStats.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DiskStatsResponse {
+    return {
+      messages: globalThis.Array.isArray(object?.messages)
+        ? object.messages.map((e: any) => DiskStats.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: DiskStatsResponse): unknown {
+    const obj: any = {};
+    if (message.messages?.length) {
+      obj.messages = message.messages.map((e) => DiskStats.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DiskStatsResponse>, I>>(base?: I): DiskStatsResponse {
+    return DiskStatsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DiskStatsResponse>, I>>(object: I): DiskStatsResponse {
+    const message = createBaseDiskStatsResponse();
+    message.messages = object.messages?.map((e) => DiskStats.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDiskStats(): DiskStats {
+  return { metadata: undefined, total: undefined, devices: [] };
+}
+
+export const DiskStats: MessageFns<DiskStats> = {
+  encode(message: DiskStats, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      Metadata.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    if (message.total !== undefined) {
+      DiskStat.encode(message.total, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.devices) {
+      DiskStat.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DiskStats {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiskStats();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = Metadata.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.total = DiskStat.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.devices.push(DiskStat.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DiskStats {
+    return {
+      metadata: isSet(object.metadata) ? Metadata.fromJSON(object.metadata) : undefined,
+      total: isSet(object.total) ? DiskStat.fromJSON(object.total) : undefined,
+      devices: globalThis.Array.isArray(object?.devices) ? object.devices.map((e: any) => DiskStat.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: DiskStats): unknown {
+    const obj: any = {};
+    if (message.metadata !== undefined) {
+      obj.metadata = Metadata.toJSON(message.metadata);
+    }
+    if (message.total !== undefined) {
+      obj.total = DiskStat.toJSON(message.total);
+    }
+    if (message.devices?.length) {
+      obj.devices = message.devices.map((e) => DiskStat.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DiskStats>, I>>(base?: I): DiskStats {
+    return DiskStats.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DiskStats>, I>>(object: I): DiskStats {
+    const message = createBaseDiskStats();
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? Metadata.fromPartial(object.metadata)
+      : undefined;
+    message.total = (object.total !== undefined && object.total !== null)
+      ? DiskStat.fromPartial(object.total)
+      : undefined;
+    message.devices = object.devices?.map((e) => DiskStat.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDiskStat(): DiskStat {
+  return {
+    name: "",
+    readCompleted: 0n,
+    readMerged: 0n,
+    readSectors: 0n,
+    readTimeMs: 0n,
+    writeCompleted: 0n,
+    writeMerged: 0n,
+    writeSectors: 0n,
+    writeTimeMs: 0n,
+    ioInProgress: 0n,
+    ioTimeMs: 0n,
+    ioTimeWeightedMs: 0n,
+    discardCompleted: 0n,
+    discardMerged: 0n,
+    discardSectors: 0n,
+    discardTimeMs: 0n,
+  };
+}
+
+export const DiskStat: MessageFns<DiskStat> = {
+  encode(message: DiskStat, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.readCompleted !== 0n) {
+      if (BigInt.asUintN(64, message.readCompleted) !== message.readCompleted) {
+        throw new globalThis.Error("value provided for field message.readCompleted of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.readCompleted);
+    }
+    if (message.readMerged !== 0n) {
+      if (BigInt.asUintN(64, message.readMerged) !== message.readMerged) {
+        throw new globalThis.Error("value provided for field message.readMerged of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.readMerged);
+    }
+    if (message.readSectors !== 0n) {
+      if (BigInt.asUintN(64, message.readSectors) !== message.readSectors) {
+        throw new globalThis.Error("value provided for field message.readSectors of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.readSectors);
+    }
+    if (message.readTimeMs !== 0n) {
+      if (BigInt.asUintN(64, message.readTimeMs) !== message.readTimeMs) {
+        throw new globalThis.Error("value provided for field message.readTimeMs of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.readTimeMs);
+    }
+    if (message.writeCompleted !== 0n) {
+      if (BigInt.asUintN(64, message.writeCompleted) !== message.writeCompleted) {
+        throw new globalThis.Error("value provided for field message.writeCompleted of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.writeCompleted);
+    }
+    if (message.writeMerged !== 0n) {
+      if (BigInt.asUintN(64, message.writeMerged) !== message.writeMerged) {
+        throw new globalThis.Error("value provided for field message.writeMerged of type uint64 too large");
+      }
+      writer.uint32(56).uint64(message.writeMerged);
+    }
+    if (message.writeSectors !== 0n) {
+      if (BigInt.asUintN(64, message.writeSectors) !== message.writeSectors) {
+        throw new globalThis.Error("value provided for field message.writeSectors of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.writeSectors);
+    }
+    if (message.writeTimeMs !== 0n) {
+      if (BigInt.asUintN(64, message.writeTimeMs) !== message.writeTimeMs) {
+        throw new globalThis.Error("value provided for field message.writeTimeMs of type uint64 too large");
+      }
+      writer.uint32(72).uint64(message.writeTimeMs);
+    }
+    if (message.ioInProgress !== 0n) {
+      if (BigInt.asUintN(64, message.ioInProgress) !== message.ioInProgress) {
+        throw new globalThis.Error("value provided for field message.ioInProgress of type uint64 too large");
+      }
+      writer.uint32(80).uint64(message.ioInProgress);
+    }
+    if (message.ioTimeMs !== 0n) {
+      if (BigInt.asUintN(64, message.ioTimeMs) !== message.ioTimeMs) {
+        throw new globalThis.Error("value provided for field message.ioTimeMs of type uint64 too large");
+      }
+      writer.uint32(88).uint64(message.ioTimeMs);
+    }
+    if (message.ioTimeWeightedMs !== 0n) {
+      if (BigInt.asUintN(64, message.ioTimeWeightedMs) !== message.ioTimeWeightedMs) {
+        throw new globalThis.Error("value provided for field message.ioTimeWeightedMs of type uint64 too large");
+      }
+      writer.uint32(96).uint64(message.ioTimeWeightedMs);
+    }
+    if (message.discardCompleted !== 0n) {
+      if (BigInt.asUintN(64, message.discardCompleted) !== message.discardCompleted) {
+        throw new globalThis.Error("value provided for field message.discardCompleted of type uint64 too large");
+      }
+      writer.uint32(104).uint64(message.discardCompleted);
+    }
+    if (message.discardMerged !== 0n) {
+      if (BigInt.asUintN(64, message.discardMerged) !== message.discardMerged) {
+        throw new globalThis.Error("value provided for field message.discardMerged of type uint64 too large");
+      }
+      writer.uint32(112).uint64(message.discardMerged);
+    }
+    if (message.discardSectors !== 0n) {
+      if (BigInt.asUintN(64, message.discardSectors) !== message.discardSectors) {
+        throw new globalThis.Error("value provided for field message.discardSectors of type uint64 too large");
+      }
+      writer.uint32(120).uint64(message.discardSectors);
+    }
+    if (message.discardTimeMs !== 0n) {
+      if (BigInt.asUintN(64, message.discardTimeMs) !== message.discardTimeMs) {
+        throw new globalThis.Error("value provided for field message.discardTimeMs of type uint64 too large");
+      }
+      writer.uint32(128).uint64(message.discardTimeMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DiskStat {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiskStat();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.readCompleted = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.readMerged = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.readSectors = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.readTimeMs = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.writeCompleted = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.writeMerged = reader.uint64() as bigint;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.writeSectors = reader.uint64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.writeTimeMs = reader.uint64() as bigint;
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.ioInProgress = reader.uint64() as bigint;
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.ioTimeMs = reader.uint64() as bigint;
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.ioTimeWeightedMs = reader.uint64() as bigint;
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.discardCompleted = reader.uint64() as bigint;
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.discardMerged = reader.uint64() as bigint;
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.discardSectors = reader.uint64() as bigint;
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.discardTimeMs = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DiskStat {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      readCompleted: isSet(object.readCompleted)
+        ? BigInt(object.readCompleted)
+        : isSet(object.read_completed)
+        ? BigInt(object.read_completed)
+        : 0n,
+      readMerged: isSet(object.readMerged)
+        ? BigInt(object.readMerged)
+        : isSet(object.read_merged)
+        ? BigInt(object.read_merged)
+        : 0n,
+      readSectors: isSet(object.readSectors)
+        ? BigInt(object.readSectors)
+        : isSet(object.read_sectors)
+        ? BigInt(object.read_sectors)
+        : 0n,
+      readTimeMs: isSet(object.readTimeMs)
+        ? BigInt(object.readTimeMs)
+        : isSet(object.read_time_ms)
+        ? BigInt(object.read_time_ms)
+        : 0n,
+      writeCompleted: isSet(object.writeCompleted)
+        ? BigInt(object.writeCompleted)
+        : isSet(object.write_completed)
+        ? BigInt(object.write_completed)
+        : 0n,
+      writeMerged: isSet(object.writeMerged)
+        ? BigInt(object.writeMerged)
+        : isSet(object.write_merged)
+        ? BigInt(object.write_merged)
+        : 0n,
+      writeSectors: isSet(object.writeSectors)
+        ? BigInt(object.writeSectors)
+        : isSet(object.write_sectors)
+        ? BigInt(object.write_sectors)
+        : 0n,
+      writeTimeMs: isSet(object.writeTimeMs)
+        ? BigInt(object.writeTimeMs)
+        : isSet(object.write_time_ms)
+        ? BigInt(object.write_time_ms)
+        : 0n,
+      ioInProgress: isSet(object.ioInProgress)
+        ? BigInt(object.ioInProgress)
+        : isSet(object.io_in_progress)
+        ? BigInt(object.io_in_progress)
+        : 0n,
+      ioTimeMs: isSet(object.ioTimeMs)
+        ? BigInt(object.ioTimeMs)
+        : isSet(object.io_time_ms)
+        ? BigInt(object.io_time_ms)
+        : 0n,
+      ioTimeWeightedMs: isSet(object.ioTimeWeightedMs)
+        ? BigInt(object.ioTimeWeightedMs)
+        : isSet(object.io_time_weighted_ms)
+        ? BigInt(object.io_time_weighted_ms)
+        : 0n,
+      discardCompleted: isSet(object.discardCompleted)
+        ? BigInt(object.discardCompleted)
+        : isSet(object.discard_completed)
+        ? BigInt(object.discard_completed)
+        : 0n,
+      discardMerged: isSet(object.discardMerged)
+        ? BigInt(object.discardMerged)
+        : isSet(object.discard_merged)
+        ? BigInt(object.discard_merged)
+        : 0n,
+      discardSectors: isSet(object.discardSectors)
+        ? BigInt(object.discardSectors)
+        : isSet(object.discard_sectors)
+        ? BigInt(object.discard_sectors)
+        : 0n,
+      discardTimeMs: isSet(object.discardTimeMs)
+        ? BigInt(object.discardTimeMs)
+        : isSet(object.discard_time_ms)
+        ? BigInt(object.discard_time_ms)
+        : 0n,
+    };
+  },
+
+  toJSON(message: DiskStat): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.readCompleted !== 0n) {
+      obj.readCompleted = message.readCompleted.toString();
+    }
+    if (message.readMerged !== 0n) {
+      obj.readMerged = message.readMerged.toString();
+    }
+    if (message.readSectors !== 0n) {
+      obj.readSectors = message.readSectors.toString();
+    }
+    if (message.readTimeMs !== 0n) {
+      obj.readTimeMs = message.readTimeMs.toString();
+    }
+    if (message.writeCompleted !== 0n) {
+      obj.writeCompleted = message.writeCompleted.toString();
+    }
+    if (message.writeMerged !== 0n) {
+      obj.writeMerged = message.writeMerged.toString();
+    }
+    if (message.writeSectors !== 0n) {
+      obj.writeSectors = message.writeSectors.toString();
+    }
+    if (message.writeTimeMs !== 0n) {
+      obj.writeTimeMs = message.writeTimeMs.toString();
+    }
+    if (message.ioInProgress !== 0n) {
+      obj.ioInProgress = message.ioInProgress.toString();
+    }
+    if (message.ioTimeMs !== 0n) {
+      obj.ioTimeMs = message.ioTimeMs.toString();
+    }
+    if (message.ioTimeWeightedMs !== 0n) {
+      obj.ioTimeWeightedMs = message.ioTimeWeightedMs.toString();
+    }
+    if (message.discardCompleted !== 0n) {
+      obj.discardCompleted = message.discardCompleted.toString();
+    }
+    if (message.discardMerged !== 0n) {
+      obj.discardMerged = message.discardMerged.toString();
+    }
+    if (message.discardSectors !== 0n) {
+      obj.discardSectors = message.discardSectors.toString();
+    }
+    if (message.discardTimeMs !== 0n) {
+      obj.discardTimeMs = message.discardTimeMs.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DiskStat>, I>>(base?: I): DiskStat {
+    return DiskStat.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DiskStat>, I>>(object: I): DiskStat {
+    const message = createBaseDiskStat();
+    message.name = object.name ?? "";
+    message.readCompleted = (object.readCompleted !== undefined && object.readCompleted !== null)
+      ? BigInt(object.readCompleted)
+      : 0n;
+    message.readMerged = (object.readMerged !== undefined && object.readMerged !== null)
+      ? BigInt(object.readMerged)
+      : 0n;
+    message.readSectors = (object.readSectors !== undefined && object.readSectors !== null)
+      ? BigInt(object.readSectors)
+      : 0n;
+    message.readTimeMs = (object.readTimeMs !== undefined && object.readTimeMs !== null)
+      ? BigInt(object.readTimeMs)
+      : 0n;
+    message.writeCompleted = (object.writeCompleted !== undefined && object.writeCompleted !== null)
+      ? BigInt(object.writeCompleted)
+      : 0n;
+    message.writeMerged = (object.writeMerged !== undefined && object.writeMerged !== null)
+      ? BigInt(object.writeMerged)
+      : 0n;
+    message.writeSectors = (object.writeSectors !== undefined && object.writeSectors !== null)
+      ? BigInt(object.writeSectors)
+      : 0n;
+    message.writeTimeMs = (object.writeTimeMs !== undefined && object.writeTimeMs !== null)
+      ? BigInt(object.writeTimeMs)
+      : 0n;
+    message.ioInProgress = (object.ioInProgress !== undefined && object.ioInProgress !== null)
+      ? BigInt(object.ioInProgress)
+      : 0n;
+    message.ioTimeMs = (object.ioTimeMs !== undefined && object.ioTimeMs !== null) ? BigInt(object.ioTimeMs) : 0n;
+    message.ioTimeWeightedMs = (object.ioTimeWeightedMs !== undefined && object.ioTimeWeightedMs !== null)
+      ? BigInt(object.ioTimeWeightedMs)
+      : 0n;
+    message.discardCompleted = (object.discardCompleted !== undefined && object.discardCompleted !== null)
+      ? BigInt(object.discardCompleted)
+      : 0n;
+    message.discardMerged = (object.discardMerged !== undefined && object.discardMerged !== null)
+      ? BigInt(object.discardMerged)
+      : 0n;
+    message.discardSectors = (object.discardSectors !== undefined && object.discardSectors !== null)
+      ? BigInt(object.discardSectors)
+      : 0n;
+    message.discardTimeMs = (object.discardTimeMs !== undefined && object.discardTimeMs !== null)
+      ? BigInt(object.discardTimeMs)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseNetworkDeviceStatsResponse(): NetworkDeviceStatsResponse {
+  return { messages: [] };
+}
+
+export const NetworkDeviceStatsResponse: MessageFns<NetworkDeviceStatsResponse> = {
+  encode(message: NetworkDeviceStatsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.messages) {
+      NetworkDeviceStats.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NetworkDeviceStatsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNetworkDeviceStatsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messages.push(NetworkDeviceStats.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NetworkDeviceStatsResponse {
+    return {
+      messages: globalThis.Array.isArray(object?.messages)
+        ? object.messages.map((e: any) => NetworkDeviceStats.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: NetworkDeviceStatsResponse): unknown {
+    const obj: any = {};
+    if (message.messages?.length) {
+      obj.messages = message.messages.map((e) => NetworkDeviceStats.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NetworkDeviceStatsResponse>, I>>(base?: I): NetworkDeviceStatsResponse {
+    return NetworkDeviceStatsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NetworkDeviceStatsResponse>, I>>(object: I): NetworkDeviceStatsResponse {
+    const message = createBaseNetworkDeviceStatsResponse();
+    message.messages = object.messages?.map((e) => NetworkDeviceStats.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseNetworkDeviceStats(): NetworkDeviceStats {
+  return { metadata: undefined, total: undefined, devices: [] };
+}
+
+export const NetworkDeviceStats: MessageFns<NetworkDeviceStats> = {
+  encode(message: NetworkDeviceStats, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      Metadata.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    if (message.total !== undefined) {
+      NetDev.encode(message.total, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.devices) {
+      NetDev.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NetworkDeviceStats {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNetworkDeviceStats();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = Metadata.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.total = NetDev.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.devices.push(NetDev.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NetworkDeviceStats {
+    return {
+      metadata: isSet(object.metadata) ? Metadata.fromJSON(object.metadata) : undefined,
+      total: isSet(object.total) ? NetDev.fromJSON(object.total) : undefined,
+      devices: globalThis.Array.isArray(object?.devices) ? object.devices.map((e: any) => NetDev.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: NetworkDeviceStats): unknown {
+    const obj: any = {};
+    if (message.metadata !== undefined) {
+      obj.metadata = Metadata.toJSON(message.metadata);
+    }
+    if (message.total !== undefined) {
+      obj.total = NetDev.toJSON(message.total);
+    }
+    if (message.devices?.length) {
+      obj.devices = message.devices.map((e) => NetDev.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NetworkDeviceStats>, I>>(base?: I): NetworkDeviceStats {
+    return NetworkDeviceStats.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NetworkDeviceStats>, I>>(object: I): NetworkDeviceStats {
+    const message = createBaseNetworkDeviceStats();
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? Metadata.fromPartial(object.metadata)
+      : undefined;
+    message.total = (object.total !== undefined && object.total !== null)
+      ? NetDev.fromPartial(object.total)
+      : undefined;
+    message.devices = object.devices?.map((e) => NetDev.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseNetDev(): NetDev {
+  return {
+    name: "",
+    rxBytes: 0n,
+    rxPackets: 0n,
+    rxErrors: 0n,
+    rxDropped: 0n,
+    rxFifo: 0n,
+    rxFrame: 0n,
+    rxCompressed: 0n,
+    rxMulticast: 0n,
+    txBytes: 0n,
+    txPackets: 0n,
+    txErrors: 0n,
+    txDropped: 0n,
+    txFifo: 0n,
+    txCollisions: 0n,
+    txCarrier: 0n,
+    txCompressed: 0n,
+  };
+}
+
+export const NetDev: MessageFns<NetDev> = {
+  encode(message: NetDev, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.rxBytes !== 0n) {
+      if (BigInt.asUintN(64, message.rxBytes) !== message.rxBytes) {
+        throw new globalThis.Error("value provided for field message.rxBytes of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.rxBytes);
+    }
+    if (message.rxPackets !== 0n) {
+      if (BigInt.asUintN(64, message.rxPackets) !== message.rxPackets) {
+        throw new globalThis.Error("value provided for field message.rxPackets of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.rxPackets);
+    }
+    if (message.rxErrors !== 0n) {
+      if (BigInt.asUintN(64, message.rxErrors) !== message.rxErrors) {
+        throw new globalThis.Error("value provided for field message.rxErrors of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.rxErrors);
+    }
+    if (message.rxDropped !== 0n) {
+      if (BigInt.asUintN(64, message.rxDropped) !== message.rxDropped) {
+        throw new globalThis.Error("value provided for field message.rxDropped of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.rxDropped);
+    }
+    if (message.rxFifo !== 0n) {
+      if (BigInt.asUintN(64, message.rxFifo) !== message.rxFifo) {
+        throw new globalThis.Error("value provided for field message.rxFifo of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.rxFifo);
+    }
+    if (message.rxFrame !== 0n) {
+      if (BigInt.asUintN(64, message.rxFrame) !== message.rxFrame) {
+        throw new globalThis.Error("value provided for field message.rxFrame of type uint64 too large");
+      }
+      writer.uint32(56).uint64(message.rxFrame);
+    }
+    if (message.rxCompressed !== 0n) {
+      if (BigInt.asUintN(64, message.rxCompressed) !== message.rxCompressed) {
+        throw new globalThis.Error("value provided for field message.rxCompressed of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.rxCompressed);
+    }
+    if (message.rxMulticast !== 0n) {
+      if (BigInt.asUintN(64, message.rxMulticast) !== message.rxMulticast) {
+        throw new globalThis.Error("value provided for field message.rxMulticast of type uint64 too large");
+      }
+      writer.uint32(72).uint64(message.rxMulticast);
+    }
+    if (message.txBytes !== 0n) {
+      if (BigInt.asUintN(64, message.txBytes) !== message.txBytes) {
+        throw new globalThis.Error("value provided for field message.txBytes of type uint64 too large");
+      }
+      writer.uint32(80).uint64(message.txBytes);
+    }
+    if (message.txPackets !== 0n) {
+      if (BigInt.asUintN(64, message.txPackets) !== message.txPackets) {
+        throw new globalThis.Error("value provided for field message.txPackets of type uint64 too large");
+      }
+      writer.uint32(88).uint64(message.txPackets);
+    }
+    if (message.txErrors !== 0n) {
+      if (BigInt.asUintN(64, message.txErrors) !== message.txErrors) {
+        throw new globalThis.Error("value provided for field message.txErrors of type uint64 too large");
+      }
+      writer.uint32(96).uint64(message.txErrors);
+    }
+    if (message.txDropped !== 0n) {
+      if (BigInt.asUintN(64, message.txDropped) !== message.txDropped) {
+        throw new globalThis.Error("value provided for field message.txDropped of type uint64 too large");
+      }
+      writer.uint32(104).uint64(message.txDropped);
+    }
+    if (message.txFifo !== 0n) {
+      if (BigInt.asUintN(64, message.txFifo) !== message.txFifo) {
+        throw new globalThis.Error("value provided for field message.txFifo of type uint64 too large");
+      }
+      writer.uint32(112).uint64(message.txFifo);
+    }
+    if (message.txCollisions !== 0n) {
+      if (BigInt.asUintN(64, message.txCollisions) !== message.txCollisions) {
+        throw new globalThis.Error("value provided for field message.txCollisions of type uint64 too large");
+      }
+      writer.uint32(120).uint64(message.txCollisions);
+    }
+    if (message.txCarrier !== 0n) {
+      if (BigInt.asUintN(64, message.txCarrier) !== message.txCarrier) {
+        throw new globalThis.Error("value provided for field message.txCarrier of type uint64 too large");
+      }
+      writer.uint32(128).uint64(message.txCarrier);
+    }
+    if (message.txCompressed !== 0n) {
+      if (BigInt.asUintN(64, message.txCompressed) !== message.txCompressed) {
+        throw new globalThis.Error("value provided for field message.txCompressed of type uint64 too large");
+      }
+      writer.uint32(136).uint64(message.txCompressed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NetDev {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNetDev();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.rxBytes = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.rxPackets = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.rxErrors = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.rxDropped = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.rxFifo = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.rxFrame = reader.uint64() as bigint;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.rxCompressed = reader.uint64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.rxMulticast = reader.uint64() as bigint;
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.txBytes = reader.uint64() as bigint;
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.txPackets = reader.uint64() as bigint;
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.txErrors = reader.uint64() as bigint;
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.txDropped = reader.uint64() as bigint;
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.txFifo = reader.uint64() as bigint;
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.txCollisions = reader.uint64() as bigint;
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.txCarrier = reader.uint64() as bigint;
+            continue;
+          }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.txCompressed = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NetDev {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      rxBytes: isSet(object.rxBytes) ? BigInt(object.rxBytes) : isSet(object.rx_bytes) ? BigInt(object.rx_bytes) : 0n,
+      rxPackets: isSet(object.rxPackets)
+        ? BigInt(object.rxPackets)
+        : isSet(object.rx_packets)
+        ? BigInt(object.rx_packets)
+        : 0n,
+      rxErrors: isSet(object.rxErrors)
+        ? BigInt(object.rxErrors)
+        : isSet(object.rx_errors)
+        ? BigInt(object.rx_errors)
+        : 0n,
+      rxDropped: isSet(object.rxDropped)
+        ? BigInt(object.rxDropped)
+        : isSet(object.rx_dropped)
+        ? BigInt(object.rx_dropped)
+        : 0n,
+      rxFifo: isSet(object.rxFifo) ? BigInt(object.rxFifo) : isSet(object.rx_fifo) ? BigInt(object.rx_fifo) : 0n,
+      rxFrame: isSet(object.rxFrame) ? BigInt(object.rxFrame) : isSet(object.rx_frame) ? BigInt(object.rx_frame) : 0n,
+      rxCompressed: isSet(object.rxCompressed)
+        ? BigInt(object.rxCompressed)
+        : isSet(object.rx_compressed)
+        ? BigInt(object.rx_compressed)
+        : 0n,
+      rxMulticast: isSet(object.rxMulticast)
+        ? BigInt(object.rxMulticast)
+        : isSet(object.rx_multicast)
+        ? BigInt(object.rx_multicast)
+        : 0n,
+      txBytes: isSet(object.txBytes) ? BigInt(object.txBytes) : isSet(object.tx_bytes) ? BigInt(object.tx_bytes) : 0n,
+      txPackets: isSet(object.txPackets)
+        ? BigInt(object.txPackets)
+        : isSet(object.tx_packets)
+        ? BigInt(object.tx_packets)
+        : 0n,
+      txErrors: isSet(object.txErrors)
+        ? BigInt(object.txErrors)
+        : isSet(object.tx_errors)
+        ? BigInt(object.tx_errors)
+        : 0n,
+      txDropped: isSet(object.txDropped)
+        ? BigInt(object.txDropped)
+        : isSet(object.tx_dropped)
+        ? BigInt(object.tx_dropped)
+        : 0n,
+      txFifo: isSet(object.txFifo) ? BigInt(object.txFifo) : isSet(object.tx_fifo) ? BigInt(object.tx_fifo) : 0n,
+      txCollisions: isSet(object.txCollisions)
+        ? BigInt(object.txCollisions)
+        : isSet(object.tx_collisions)
+        ? BigInt(object.tx_collisions)
+        : 0n,
+      txCarrier: isSet(object.txCarrier)
+        ? BigInt(object.txCarrier)
+        : isSet(object.tx_carrier)
+        ? BigInt(object.tx_carrier)
+        : 0n,
+      txCompressed: isSet(object.txCompressed)
+        ? BigInt(object.txCompressed)
+        : isSet(object.tx_compressed)
+        ? BigInt(object.tx_compressed)
+        : 0n,
+    };
+  },
+
+  toJSON(message: NetDev): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.rxBytes !== 0n) {
+      obj.rxBytes = message.rxBytes.toString();
+    }
+    if (message.rxPackets !== 0n) {
+      obj.rxPackets = message.rxPackets.toString();
+    }
+    if (message.rxErrors !== 0n) {
+      obj.rxErrors = message.rxErrors.toString();
+    }
+    if (message.rxDropped !== 0n) {
+      obj.rxDropped = message.rxDropped.toString();
+    }
+    if (message.rxFifo !== 0n) {
+      obj.rxFifo = message.rxFifo.toString();
+    }
+    if (message.rxFrame !== 0n) {
+      obj.rxFrame = message.rxFrame.toString();
+    }
+    if (message.rxCompressed !== 0n) {
+      obj.rxCompressed = message.rxCompressed.toString();
+    }
+    if (message.rxMulticast !== 0n) {
+      obj.rxMulticast = message.rxMulticast.toString();
+    }
+    if (message.txBytes !== 0n) {
+      obj.txBytes = message.txBytes.toString();
+    }
+    if (message.txPackets !== 0n) {
+      obj.txPackets = message.txPackets.toString();
+    }
+    if (message.txErrors !== 0n) {
+      obj.txErrors = message.txErrors.toString();
+    }
+    if (message.txDropped !== 0n) {
+      obj.txDropped = message.txDropped.toString();
+    }
+    if (message.txFifo !== 0n) {
+      obj.txFifo = message.txFifo.toString();
+    }
+    if (message.txCollisions !== 0n) {
+      obj.txCollisions = message.txCollisions.toString();
+    }
+    if (message.txCarrier !== 0n) {
+      obj.txCarrier = message.txCarrier.toString();
+    }
+    if (message.txCompressed !== 0n) {
+      obj.txCompressed = message.txCompressed.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NetDev>, I>>(base?: I): NetDev {
+    return NetDev.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NetDev>, I>>(object: I): NetDev {
+    const message = createBaseNetDev();
+    message.name = object.name ?? "";
+    message.rxBytes = (object.rxBytes !== undefined && object.rxBytes !== null) ? BigInt(object.rxBytes) : 0n;
+    message.rxPackets = (object.rxPackets !== undefined && object.rxPackets !== null) ? BigInt(object.rxPackets) : 0n;
+    message.rxErrors = (object.rxErrors !== undefined && object.rxErrors !== null) ? BigInt(object.rxErrors) : 0n;
+    message.rxDropped = (object.rxDropped !== undefined && object.rxDropped !== null) ? BigInt(object.rxDropped) : 0n;
+    message.rxFifo = (object.rxFifo !== undefined && object.rxFifo !== null) ? BigInt(object.rxFifo) : 0n;
+    message.rxFrame = (object.rxFrame !== undefined && object.rxFrame !== null) ? BigInt(object.rxFrame) : 0n;
+    message.rxCompressed = (object.rxCompressed !== undefined && object.rxCompressed !== null)
+      ? BigInt(object.rxCompressed)
+      : 0n;
+    message.rxMulticast = (object.rxMulticast !== undefined && object.rxMulticast !== null)
+      ? BigInt(object.rxMulticast)
+      : 0n;
+    message.txBytes = (object.txBytes !== undefined && object.txBytes !== null) ? BigInt(object.txBytes) : 0n;
+    message.txPackets = (object.txPackets !== undefined && object.txPackets !== null) ? BigInt(object.txPackets) : 0n;
+    message.txErrors = (object.txErrors !== undefined && object.txErrors !== null) ? BigInt(object.txErrors) : 0n;
+    message.txDropped = (object.txDropped !== undefined && object.txDropped !== null) ? BigInt(object.txDropped) : 0n;
+    message.txFifo = (object.txFifo !== undefined && object.txFifo !== null) ? BigInt(object.txFifo) : 0n;
+    message.txCollisions = (object.txCollisions !== undefined && object.txCollisions !== null)
+      ? BigInt(object.txCollisions)
+      : 0n;
+    message.txCarrier = (object.txCarrier !== undefined && object.txCarrier !== null) ? BigInt(object.txCarrier) : 0n;
+    message.txCompressed = (object.txCompressed !== undefined && object.txCompressed !== null)
+      ? BigInt(object.txCompressed)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseStatsRequest(): StatsRequest {
+  return { namespace: "", driver: 0 };
+}
+
+export const StatsRequest: MessageFns<StatsRequest> = {
+  encode(message: StatsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.driver !== 0) {
+      writer.uint32(16).int32(message.driver);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StatsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStatsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.driver = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StatsRequest {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      driver: isSet(object.driver) ? containerDriverFromJSON(object.driver) : 0,
+    };
+  },
+
+  toJSON(message: StatsRequest): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.driver !== 0) {
+      obj.driver = containerDriverToJSON(message.driver);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StatsRequest>, I>>(base?: I): StatsRequest {
+    return StatsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StatsRequest>, I>>(object: I): StatsRequest {
+    const message = createBaseStatsRequest();
+    message.namespace = object.namespace ?? "";
+    message.driver = object.driver ?? 0;
+    return message;
+  },
+};
+
+function createBaseStatsResponse(): StatsResponse {
+  return { messages: [] };
+}
+
+export const StatsResponse: MessageFns<StatsResponse> = {
+  encode(message: StatsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.messages) {
+      Stats.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StatsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStatsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messages.push(Stats.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StatsResponse {
+    return {
+      messages: globalThis.Array.isArray(object?.messages) ? object.messages.map((e: any) => Stats.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: StatsResponse): unknown {
+    const obj: any = {};
+    if (message.messages?.length) {
+      obj.messages = message.messages.map((e) => Stats.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StatsResponse>, I>>(base?: I): StatsResponse {
+    return StatsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StatsResponse>, I>>(object: I): StatsResponse {
+    const message = createBaseStatsResponse();
+    message.messages = object.messages?.map((e) => Stats.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseStats(): Stats {
+  return { metadata: undefined, stats: [] };
+}
+
+export const Stats: MessageFns<Stats> = {
+  encode(message: Stats, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      Metadata.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.stats) {
+      Stat.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Stats {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStats();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = Metadata.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.stats.push(Stat.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Stats {
+    return {
+      metadata: isSet(object.metadata) ? Metadata.fromJSON(object.metadata) : undefined,
+      stats: globalThis.Array.isArray(object?.stats) ? object.stats.map((e: any) => Stat.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: Stats): unknown {
+    const obj: any = {};
+    if (message.metadata !== undefined) {
+      obj.metadata = Metadata.toJSON(message.metadata);
+    }
+    if (message.stats?.length) {
+      obj.stats = message.stats.map((e) => Stat.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Stats>, I>>(base?: I): Stats {
+    return Stats.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Stats>, I>>(object: I): Stats {
+    const message = createBaseStats();
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? Metadata.fromPartial(object.metadata)
+      : undefined;
+    message.stats = object.stats?.map((e) => Stat.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseStat(): Stat {
+  return { namespace: "", id: "", memoryUsage: 0n, cpuUsage: 0n, podId: "", name: "" };
+}
+
+export const Stat: MessageFns<Stat> = {
+  encode(message: Stat, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.id !== "") {
+      writer.uint32(18).string(message.id);
+    }
+    if (message.memoryUsage !== 0n) {
+      if (BigInt.asUintN(64, message.memoryUsage) !== message.memoryUsage) {
+        throw new globalThis.Error("value provided for field message.memoryUsage of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.memoryUsage);
+    }
+    if (message.cpuUsage !== 0n) {
+      if (BigInt.asUintN(64, message.cpuUsage) !== message.cpuUsage) {
+        throw new globalThis.Error("value provided for field message.cpuUsage of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.cpuUsage);
+    }
+    if (message.podId !== "") {
+      writer.uint32(50).string(message.podId);
+    }
+    if (message.name !== "") {
+      writer.uint32(58).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Stat {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStat();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.memoryUsage = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.cpuUsage = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.podId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Stat {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      memoryUsage: isSet(object.memoryUsage)
+        ? BigInt(object.memoryUsage)
+        : isSet(object.memory_usage)
+        ? BigInt(object.memory_usage)
+        : 0n,
+      cpuUsage: isSet(object.cpuUsage)
+        ? BigInt(object.cpuUsage)
+        : isSet(object.cpu_usage)
+        ? BigInt(object.cpu_usage)
+        : 0n,
+      podId: isSet(object.podId)
+        ? globalThis.String(object.podId)
+        : isSet(object.pod_id)
+        ? globalThis.String(object.pod_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+    };
+  },
+
+  toJSON(message: Stat): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.memoryUsage !== 0n) {
+      obj.memoryUsage = message.memoryUsage.toString();
+    }
+    if (message.cpuUsage !== 0n) {
+      obj.cpuUsage = message.cpuUsage.toString();
+    }
+    if (message.podId !== "") {
+      obj.podId = message.podId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Stat>, I>>(base?: I): Stat {
+    return Stat.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Stat>, I>>(object: I): Stat {
+    const message = createBaseStat();
+    message.namespace = object.namespace ?? "";
+    message.id = object.id ?? "";
+    message.memoryUsage = (object.memoryUsage !== undefined && object.memoryUsage !== null)
+      ? BigInt(object.memoryUsage)
+      : 0n;
+    message.cpuUsage = (object.cpuUsage !== undefined && object.cpuUsage !== null) ? BigInt(object.cpuUsage) : 0n;
+    message.podId = object.podId ?? "";
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseMetaWriteRequest(): MetaWriteRequest {
+  return { key: 0, value: new Uint8Array(0) };
+}
+
+export const MetaWriteRequest: MessageFns<MetaWriteRequest> = {
+  encode(message: MetaWriteRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== 0) {
+      writer.uint32(8).uint32(message.key);
+    }
+    if (message.value.length !== 0) {
+      writer.uint32(18).bytes(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MetaWriteRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMetaWriteRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.key = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MetaWriteRequest {
+    return {
+      key: isSet(object.key) ? globalThis.Number(object.key) : 0,
+      value: isSet(object.value) ? bytesFromBase64(object.value) : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: MetaWriteRequest): unknown {
+    const obj: any = {};
+    if (message.key !== 0) {
+      obj.key = Math.round(message.key);
+    }
+    if (message.value.length !== 0) {
+      obj.value = base64FromBytes(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MetaWriteRequest>, I>>(base?: I): MetaWriteRequest {
+    return MetaWriteRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MetaWriteRequest>, I>>(object: I): MetaWriteRequest {
+    const message = createBaseMetaWriteRequest();
+    message.key = object.key ?? 0;
+    message.value = object.value ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseMetaWriteResponse(): MetaWriteResponse {
+  return { messages: [] };
+}
+
+export const MetaWriteResponse: MessageFns<MetaWriteResponse> = {
+  encode(message: MetaWriteResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.messages) {
+      MetaWrite.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MetaWriteResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMetaWriteResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messages.push(MetaWrite.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MetaWriteResponse {
+    return {
+      messages: globalThis.Array.isArray(object?.messages)
+        ? object.messages.map((e: any) => MetaWrite.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: MetaWriteResponse): unknown {
+    const obj: any = {};
+    if (message.messages?.length) {
+      obj.messages = message.messages.map((e) => MetaWrite.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MetaWriteResponse>, I>>(base?: I): MetaWriteResponse {
+    return MetaWriteResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MetaWriteResponse>, I>>(object: I): MetaWriteResponse {
+    const message = createBaseMetaWriteResponse();
+    message.messages = object.messages?.map((e) => MetaWrite.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseMetaWrite(): MetaWrite {
+  return { metadata: undefined };
+}
+
+export const MetaWrite: MessageFns<MetaWrite> = {
+  encode(message: MetaWrite, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      Metadata.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MetaWrite {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMetaWrite();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = Metadata.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MetaWrite {
+    return { metadata: isSet(object.metadata) ? Metadata.fromJSON(object.metadata) : undefined };
+  },
+
+  toJSON(message: MetaWrite): unknown {
+    const obj: any = {};
+    if (message.metadata !== undefined) {
+      obj.metadata = Metadata.toJSON(message.metadata);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MetaWrite>, I>>(base?: I): MetaWrite {
+    return MetaWrite.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MetaWrite>, I>>(object: I): MetaWrite {
+    const message = createBaseMetaWrite();
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? Metadata.fromPartial(object.metadata)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseMetaDeleteRequest(): MetaDeleteRequest {
+  return { key: 0 };
+}
+
+export const MetaDeleteRequest: MessageFns<MetaDeleteRequest> = {
+  encode(message: MetaDeleteRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== 0) {
+      writer.uint32(8).uint32(message.key);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MetaDeleteRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMetaDeleteRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.key = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MetaDeleteRequest {
+    return { key: isSet(object.key) ? globalThis.Number(object.key) : 0 };
+  },
+
+  toJSON(message: MetaDeleteRequest): unknown {
+    const obj: any = {};
+    if (message.key !== 0) {
+      obj.key = Math.round(message.key);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MetaDeleteRequest>, I>>(base?: I): MetaDeleteRequest {
+    return MetaDeleteRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MetaDeleteRequest>, I>>(object: I): MetaDeleteRequest {
+    const message = createBaseMetaDeleteRequest();
+    message.key = object.key ?? 0;
+    return message;
+  },
+};
+
+function createBaseMetaDeleteResponse(): MetaDeleteResponse {
+  return { messages: [] };
+}
+
+export const MetaDeleteResponse: MessageFns<MetaDeleteResponse> = {
+  encode(message: MetaDeleteResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.messages) {
+      MetaDelete.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MetaDeleteResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMetaDeleteResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messages.push(MetaDelete.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MetaDeleteResponse {
+    return {
+      messages: globalThis.Array.isArray(object?.messages)
+        ? object.messages.map((e: any) => MetaDelete.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: MetaDeleteResponse): unknown {
+    const obj: any = {};
+    if (message.messages?.length) {
+      obj.messages = message.messages.map((e) => MetaDelete.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MetaDeleteResponse>, I>>(base?: I): MetaDeleteResponse {
+    return MetaDeleteResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MetaDeleteResponse>, I>>(object: I): MetaDeleteResponse {
+    const message = createBaseMetaDeleteResponse();
+    message.messages = object.messages?.map((e) => MetaDelete.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseMetaDelete(): MetaDelete {
+  return { metadata: undefined };
+}
+
+export const MetaDelete: MessageFns<MetaDelete> = {
+  encode(message: MetaDelete, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      Metadata.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MetaDelete {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMetaDelete();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = Metadata.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MetaDelete {
+    return { metadata: isSet(object.metadata) ? Metadata.fromJSON(object.metadata) : undefined };
+  },
+
+  toJSON(message: MetaDelete): unknown {
+    const obj: any = {};
+    if (message.metadata !== undefined) {
+      obj.metadata = Metadata.toJSON(message.metadata);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MetaDelete>, I>>(base?: I): MetaDelete {
+    return MetaDelete.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MetaDelete>, I>>(object: I): MetaDelete {
+    const message = createBaseMetaDelete();
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? Metadata.fromPartial(object.metadata)
+      : undefined;
     return message;
   },
 };
@@ -9790,6 +17635,133 @@ export const MachineServiceService = {
     responseSerialize: (value: Data): Buffer => Buffer.from(Data.encode(value).finish()),
     responseDeserialize: (value: Buffer): Data => Data.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
   },
+  copy: {
+    path: "/machine.MachineService/Copy" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: CopyRequest): Buffer => Buffer.from(CopyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CopyRequest => CopyRequest.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+    responseSerialize: (value: Data): Buffer => Buffer.from(Data.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Data => Data.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+  },
+  diskUsage: {
+    path: "/machine.MachineService/DiskUsage" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: DiskUsageRequest): Buffer => Buffer.from(DiskUsageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DiskUsageRequest => DiskUsageRequest.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+    responseSerialize: (value: DiskUsageInfo): Buffer => Buffer.from(DiskUsageInfo.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DiskUsageInfo => DiskUsageInfo.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+  },
+  processes: {
+    path: "/machine.MachineService/Processes" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
+    requestDeserialize: (value: Buffer): Empty => Empty.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+    responseSerialize: (value: ProcessesResponse): Buffer => Buffer.from(ProcessesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ProcessesResponse => ProcessesResponse.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+  },
+  memory: {
+    path: "/machine.MachineService/Memory" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
+    requestDeserialize: (value: Buffer): Empty => Empty.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+    responseSerialize: (value: MemoryResponse): Buffer => Buffer.from(MemoryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MemoryResponse => MemoryResponse.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+  },
+  mounts: {
+    path: "/machine.MachineService/Mounts" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
+    requestDeserialize: (value: Buffer): Empty => Empty.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+    responseSerialize: (value: MountsResponse): Buffer => Buffer.from(MountsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MountsResponse => MountsResponse.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+  },
+  netstat: {
+    path: "/machine.MachineService/Netstat" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: NetstatRequest): Buffer => Buffer.from(NetstatRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): NetstatRequest => NetstatRequest.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+    responseSerialize: (value: NetstatResponse): Buffer => Buffer.from(NetstatResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): NetstatResponse => NetstatResponse.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+  },
+  systemStat: {
+    path: "/machine.MachineService/SystemStat" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
+    requestDeserialize: (value: Buffer): Empty => Empty.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+    responseSerialize: (value: SystemStatResponse): Buffer => Buffer.from(SystemStatResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SystemStatResponse => SystemStatResponse.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+  },
+  cpuInfo: {
+    path: "/machine.MachineService/CPUInfo" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
+    requestDeserialize: (value: Buffer): Empty => Empty.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+    responseSerialize: (value: CPUInfoResponse): Buffer => Buffer.from(CPUInfoResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CPUInfoResponse => CPUInfoResponse.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+  },
+  loadAvg: {
+    path: "/machine.MachineService/LoadAvg" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
+    requestDeserialize: (value: Buffer): Empty => Empty.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+    responseSerialize: (value: LoadAvgResponse): Buffer => Buffer.from(LoadAvgResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): LoadAvgResponse => LoadAvgResponse.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+  },
+  diskStats: {
+    path: "/machine.MachineService/DiskStats" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
+    requestDeserialize: (value: Buffer): Empty => Empty.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+    responseSerialize: (value: DiskStatsResponse): Buffer => Buffer.from(DiskStatsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DiskStatsResponse => DiskStatsResponse.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+  },
+  networkDeviceStats: {
+    path: "/machine.MachineService/NetworkDeviceStats" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
+    requestDeserialize: (value: Buffer): Empty => Empty.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+    responseSerialize: (value: NetworkDeviceStatsResponse): Buffer =>
+      Buffer.from(NetworkDeviceStatsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): NetworkDeviceStatsResponse => NetworkDeviceStatsResponse.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+  },
+  stats: {
+    path: "/machine.MachineService/Stats" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: StatsRequest): Buffer => Buffer.from(StatsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StatsRequest => StatsRequest.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+    responseSerialize: (value: StatsResponse): Buffer => Buffer.from(StatsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): StatsResponse => StatsResponse.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+  },
+  metaWrite: {
+    path: "/machine.MachineService/MetaWrite" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: MetaWriteRequest): Buffer => Buffer.from(MetaWriteRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): MetaWriteRequest => MetaWriteRequest.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+    responseSerialize: (value: MetaWriteResponse): Buffer => Buffer.from(MetaWriteResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MetaWriteResponse => MetaWriteResponse.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+  },
+  metaDelete: {
+    path: "/machine.MachineService/MetaDelete" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: MetaDeleteRequest): Buffer => Buffer.from(MetaDeleteRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): MetaDeleteRequest => MetaDeleteRequest.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+    responseSerialize: (value: MetaDeleteResponse): Buffer => Buffer.from(MetaDeleteResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MetaDeleteResponse => MetaDeleteResponse.decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+  },
   reboot: {
     path: "/machine.MachineService/Reboot" as const,
     requestStream: false as const,
@@ -9859,6 +17831,20 @@ export interface MachineServiceServer extends UntypedServiceImplementation {
   read: handleServerStreamingCall<ReadRequest, Data>;
   kubeconfig: handleServerStreamingCall<Empty, Data>;
   dmesg: handleServerStreamingCall<DmesgRequest, Data>;
+  copy: handleServerStreamingCall<CopyRequest, Data>;
+  diskUsage: handleServerStreamingCall<DiskUsageRequest, DiskUsageInfo>;
+  processes: handleUnaryCall<Empty, ProcessesResponse>;
+  memory: handleUnaryCall<Empty, MemoryResponse>;
+  mounts: handleUnaryCall<Empty, MountsResponse>;
+  netstat: handleUnaryCall<NetstatRequest, NetstatResponse>;
+  systemStat: handleUnaryCall<Empty, SystemStatResponse>;
+  cpuInfo: handleUnaryCall<Empty, CPUInfoResponse>;
+  loadAvg: handleUnaryCall<Empty, LoadAvgResponse>;
+  diskStats: handleUnaryCall<Empty, DiskStatsResponse>;
+  networkDeviceStats: handleUnaryCall<Empty, NetworkDeviceStatsResponse>;
+  stats: handleUnaryCall<StatsRequest, StatsResponse>;
+  metaWrite: handleUnaryCall<MetaWriteRequest, MetaWriteResponse>;
+  metaDelete: handleUnaryCall<MetaDeleteRequest, MetaDeleteResponse>;
   reboot: handleUnaryCall<RebootRequest, RebootResponse>;
   reset: handleUnaryCall<ResetRequest, ResetResponse>;
   events: handleServerStreamingCall<EventsRequest, Event>;
@@ -9888,6 +17874,10 @@ function base64FromBytes(arr: Uint8Array): string {
     });
     return globalThis.btoa(bin.join(""));
   }
+}
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
