@@ -144,6 +144,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         scope: options.hostAgent === true ? 'host' : 'node',
         pid: process.pid,
         runtime,
+        services: () => supervisor.processes(),
         store,
         machineConfig: () => config,
         log,

@@ -19,7 +19,7 @@ import {
   StaticPodSpec as StaticPodSpecProto,
   StaticPodStatusSpec as StaticPodStatusSpecProto,
 } from '../../machinery/api/resource/definitions/k8s/k8s.js';
-import {VersionSpec as VersionSpecProto} from '../../machinery/api/resource/definitions/runtime/runtime.js';
+import {MetaKeySpec as MetaKeySpecProto, VersionSpec as VersionSpecProto} from '../../machinery/api/resource/definitions/runtime/runtime.js';
 import {ServiceSpec as ServiceSpecProto} from '../../machinery/api/resource/definitions/v1alpha1/v1alpha1.js';
 import {
   NamespaceSpec as NamespaceSpecProto,
@@ -78,6 +78,11 @@ export interface ServiceSpec {
   unknown: boolean;
 }
 
+/** The value of one META key (the key is the id); a string, as Talos's. */
+export interface MetaKeySpec {
+  value: string;
+}
+
 /** The Kubernetes Pod object itself (apiVersion, kind, metadata, spec…), as JSON-compatible data. */
 export type StaticPodSpec = Record<string, unknown>;
 
@@ -94,6 +99,7 @@ export const IDENTITY_TYPE = 'Identities.cluster.talos.dev';
 export const SERVICE_TYPE = 'Services.v1alpha1.talos.dev';
 export const STATIC_POD_TYPE = 'StaticPods.kubernetes.talos.dev';
 export const STATIC_POD_STATUS_TYPE = 'StaticPodStatuses.kubernetes.talos.dev';
+export const META_KEY_TYPE = 'MetaKeys.runtime.talos.dev';
 
 /** Namespaces of a Talos node, with their descriptions (`meta` is the store's own). */
 export const TALOS_NAMESPACES: ReadonlyArray<[string, string]> = [
@@ -260,6 +266,15 @@ export const staticPodStatusType: ResourceTypeDefinition<StaticPodStatusSpec> = 
   protoSpec: (podStatus) => StaticPodStatusSpecProto.encode({podStatus}).finish(),
 };
 
+export const metaKeyType: ResourceTypeDefinition<MetaKeySpec> = {
+  type: META_KEY_TYPE,
+  defaultNamespace: 'runtime',
+  aliases: ['meta'],
+  printColumns: [{name: 'Value', jsonPath: '{.value}'}],
+  yamlSpec: ({value}) => toGoYaml({value}),
+  protoSpec: (spec) => MetaKeySpecProto.encode(spec).finish(),
+};
+
 function resourceDefinitionProtoSpec(spec: ResourceDefinitionSpec): Uint8Array {
   return ResourceDefinitionSpecProto.encode({
     resourceType: spec.type,
@@ -294,6 +309,7 @@ export function createNodeStore(): ResourceStore {
     serviceType,
     staticPodType,
     staticPodStatusType,
+    metaKeyType,
   ] as ResourceTypeDefinition[]) {
     store.registerType(definition);
   }

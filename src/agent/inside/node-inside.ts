@@ -6,6 +6,7 @@ import type {MachineConfigDocument} from '../../machinery/machineconfig/types.js
 import type {ContainerRuntime} from '../cri/runtime.js';
 import type {Logger} from '../log.js';
 import type {ResourceStore} from '../store/store.js';
+import type {ServiceProcess} from '../system/supervisor.js';
 
 /** `node`: osd and its descendants (services, pods); `host`: every process on the host. */
 export type ProcessScope = 'node' | 'host';
@@ -19,6 +20,8 @@ export interface NodeInside {
   /** osd's own PID: the top of the node's process tree when scope is `node`. */
   pid: number;
   runtime: ContainerRuntime;
+  /** The node's services that run a process (the supervisor's view, as `containers` lists them). */
+  services: () => ServiceProcess[];
   store: ResourceStore;
   machineConfig: () => MachineConfigDocument;
   log: Logger;

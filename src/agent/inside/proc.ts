@@ -15,6 +15,9 @@ export interface ProcStat {
   /** Clock ticks (sysconf(_SC_CLK_TCK), 100 on Linux). */
   utime: number;
   stime: number;
+  /** Ticks of children this process has waited for (what a cgroup would still count). */
+  cutime: number;
+  cstime: number;
   threads: number;
   /** Ticks after boot. */
   starttime: number;
@@ -56,6 +59,8 @@ export function parseProcStat(text: string): ProcStat | undefined {
     pgrp: field(5),
     utime: field(14),
     stime: field(15),
+    cutime: field(16),
+    cstime: field(17),
     threads: field(20),
     starttime: field(22),
     vsize: field(23),

@@ -79,7 +79,8 @@ export function containerMethods(context: ContainerMethodsContext): Array<[strin
   ];
 }
 
-function systemContainers(processes: SystemProcess[]): ContainerInfo[] {
+/** The system namespace's containers: osd's services that run a process. */
+export function systemContainers(processes: SystemProcess[]): ContainerInfo[] {
   return processes.map((process) => ({
     namespace: SYSTEM_NAMESPACE,
     id: process.id,
@@ -95,7 +96,7 @@ function systemContainers(processes: SystemProcess[]): ContainerInfo[] {
 }
 
 /** Ready sandboxes and every container inside them. osd has no pause process: a sandbox shows pid 0 and no image. */
-function podContainers(runtime: ContainerRuntime, namespace: string): ContainerInfo[] {
+export function podContainers(runtime: ContainerRuntime, namespace: string): ContainerInfo[] {
   const rows: ContainerInfo[] = [];
   for (const sandbox of runtime.listPodSandboxes()) {
     if (sandbox.state !== 'SANDBOX_READY') continue;

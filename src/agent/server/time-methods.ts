@@ -1,7 +1,57 @@
-// Placeholder until its issue-7 part lands; registers no method (osd answers Unimplemented).
+// time.TimeService as Talos serves it: Time asks the first configured time server
+// (`machine.time.servers`, else a TimeSyncConfig document's `ntp.servers`, else Talos's default
+// time.cloudflare.com); TimeCheck asks the server the caller names (`host`, `host:port`, `[v6]:port`).
+// The answer is one SNTP exchange; an unreachable or untrustworthy server is an error naming it,
+// never a made-up time. Talos returns both errors as plain ones (code Unknown).
+import {TimeServiceService, type TimeResponse} from '../../machinery/api/time/time.js';
+import type {MachineConfigDocument, TimeSyncConfigDocument} from '../../machinery/machineconfig/types.js';
 import type {NodeInside} from '../inside/node-inside.js';
-import type {LocalMethod} from './methods.js';
+import {querySntp, validateAnswer} from '../inside/sntp.js';
+import {unaryMethod, type LocalMethod} from './methods.js';
+import {plainError} from './service-methods.js';
 
-export function timeMethods(_inside: NodeInside): Array<[string, LocalMethod]> {
-  return [];
+/** Talos's constants.DefaultNTPServer. */
+export const DEFAULT_TIME_SERVER = 'time.cloudflare.com';
+
+export interface TimeMethodsOptions {
+  /** How long one SNTP exchange may take (beevik/ntp's 5 s). */
+  timeoutMs?: number;
+}
+
+export function timeMethods(inside: NodeInside, options: TimeMethodsOptions = {}): Array<[string, LocalMethod]> {
+  const check = (server: string, signal: AbortSignal): Promise<TimeResponse> => checkTime(server, signal, options.timeoutMs);
+  return [
+    unaryMethod(TimeServiceService.time, (_request, context) => check(configuredTimeServer(inside.machineConfig()), context.signal)),
+    unaryMethod(TimeServiceService.timeCheck, (request, context) => check(request.server, context.signal)),
+  ];
+}
+
+export function configuredTimeServer(config: MachineConfigDocument): string {
+  const servers = config.v1alpha1?.machine?.time?.servers ?? config.documents.find((d): d is TimeSyncConfigDocument => d.kind === 'TimeSyncConfig')?.ntp?.servers ?? [];
+  return servers[0] ?? DEFAULT_TIME_SERVER;
+}
+
+async function checkTime(server: string, signal: AbortSignal, timeoutMs?: number): Promise<TimeResponse> {
+  let answer;
+  try {
+    answer = await querySntp(server, {signal, timeoutMs});
+  } catch (error) {
+    if (signal.aborted) throw error;
+    throw plainError(`error querying NTP server ${JSON.stringify(server)}: ${(error as Error).message}`);
+  }
+  try {
+    validateAnswer(answer);
+  } catch (error) {
+    throw plainError(`error validating NTP response: ${(error as Error).message}`);
+  }
+  return {
+    messages: [
+      {
+        server,
+        localtime: new Date(),
+        // Timestamps travel as milliseconds here (the generated codec's Date).
+        remotetime: new Date(Number(answer.serverTimeNs / 1_000_000n)),
+      },
+    ],
+  };
 }

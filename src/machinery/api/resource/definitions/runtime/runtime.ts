@@ -23,6 +23,11 @@ export interface VersionSpec {
   name: string;
 }
 
+/** Spec of MetaKeys.runtime.talos.dev: the value of one META key (the key is the resource id, `0x%02x`). */
+export interface MetaKeySpec {
+  value: string;
+}
+
 function createBaseVersionSpec(): VersionSpec {
   return { version: "", name: "" };
 }
@@ -104,6 +109,73 @@ export const VersionSpec: MessageFns<VersionSpec> = {
     const message = createBaseVersionSpec();
     message.version = object.version ?? "";
     message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseMetaKeySpec(): MetaKeySpec {
+  return { value: "" };
+}
+
+export const MetaKeySpec: MessageFns<MetaKeySpec> = {
+  encode(message: MetaKeySpec, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.value !== "") {
+      writer.uint32(10).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MetaKeySpec {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMetaKeySpec();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MetaKeySpec {
+    return { value: isSet(object.value) ? globalThis.String(object.value) : "" };
+  },
+
+  toJSON(message: MetaKeySpec): unknown {
+    const obj: any = {};
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MetaKeySpec>, I>>(base?: I): MetaKeySpec {
+    return MetaKeySpec.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MetaKeySpec>, I>>(object: I): MetaKeySpec {
+    const message = createBaseMetaKeySpec();
+    message.value = object.value ?? "";
     return message;
   },
 };
