@@ -29,7 +29,7 @@ function throwNodeError(metadata: Metadata | undefined): void {
 }
 
 /** The node a message speaks for (after throwNodeError). */
-function messageNode(metadata: Metadata | undefined, node: string): string {
+export function messageNode(metadata: Metadata | undefined, node: string): string {
   throwNodeError(metadata);
   return metadata?.hostname || node;
 }
