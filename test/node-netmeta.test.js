@@ -13,10 +13,11 @@ import {ADV_LENGTH, fitsAdv, marshalAdv, MetaStore, metaKeyId, unmarshalAdv} fro
 import {ProcessSnapshot} from '../dist/agent/inside/process-usage.js';
 import {formatGoIp, parseSocketTable, SocketTableError} from '../dist/agent/inside/sockets.js';
 import {ntpToUnixNs, querySntp, splitServer, unixNsToNtp, validateAnswer} from '../dist/agent/inside/sntp.js';
-import {acceptedByFilter, requestedTables} from '../dist/agent/server/netstat-methods.js';
+import {createServer} from 'node:net';
+import {acceptedByFilter, netstatMethods, requestedTables} from '../dist/agent/server/netstat-methods.js';
 import {containerStat} from '../dist/agent/server/stats-methods.js';
 import {configuredTimeServer, DEFAULT_TIME_SERVER} from '../dist/agent/server/time-methods.js';
-import {NetstatRequest_Filter} from '../dist/machinery/api/machine/machine.js';
+import {NetstatRequest, NetstatRequest_Filter, NetstatResponse} from '../dist/machinery/api/machine/machine.js';
 import {MetaKeySpec} from '../dist/machinery/api/resource/definitions/runtime/runtime.js';
 import {parseMetaKey} from '../dist/cli/actions/meta/key.js';
 import {netstatRow, renderNetstat} from '../dist/cli/output/netstat-view.js';
@@ -82,6 +83,40 @@ describe('socket tables', () => {
     assert.equal(acceptedByFilter(NetstatRequest_Filter.CONNECTED, connected), true);
     assert.equal(acceptedByFilter(NetstatRequest_Filter.CONNECTED, listen), false);
     assert.equal(acceptedByFilter(NetstatRequest_Filter.ALL, listen), true);
+  });
+});
+
+describe('Netstat on this host', () => {
+  let server;
+  before(async () => {
+    server = createServer();
+    await new Promise((resolve) => server.listen(0, '127.56.1.3', resolve));
+  });
+  after(() => new Promise((resolve) => server.close(resolve)));
+
+  const listening = async (inside, pid) => {
+    const [[, method]] = netstatMethods(inside);
+    const request = {filter: NetstatRequest_Filter.LISTENING, feature: {pid}, l4proto: {tcp: true, tcp6: true, udp: false, udp6: false, udplite: false, udplite6: false, raw: false, raw6: false}, netns: {hostnetwork: true, netns: [], allnetns: false}};
+    const answer = await method.handle(Buffer.from(NetstatRequest.encode(request).finish()), {signal: new AbortController().signal});
+    return NetstatResponse.decode(answer).messages[0].connectrecord;
+  };
+
+  it('a node sees the sockets its processes hold, with the owner for -p; another node does not', async () => {
+    const port = server.address().port;
+    const mine = (records) => records.filter((r) => r.localip === '127.56.1.3' && r.localport === port);
+    const own = mine(await listening({scope: 'node', pid: process.pid}, true));
+    assert.equal(own.length, 1);
+    assert.equal(own[0].l4proto, 'tcp');
+    assert.equal(own[0].state, 10);
+    assert.equal(own[0].remoteip, '0.0.0.0');
+    assert.deepEqual(own[0].process, {pid: process.pid, name: fs.readFileSync('/proc/self/comm', 'utf8').trim()});
+    const withoutPid = mine(await listening({scope: 'node', pid: process.pid}, false));
+    assert.deepEqual(withoutPid[0].process, {pid: 0, name: ''});
+    // A node whose tree is some other process: this socket is not its.
+    const other = mine(await listening({scope: 'node', pid: 2 ** 22 + 7}, true));
+    assert.deepEqual(other, []);
+    // A host agent: every socket of the host.
+    assert.equal(mine(await listening({scope: 'host', pid: 2 ** 22 + 7}, false)).length, 1);
   });
 });
 
@@ -186,6 +221,10 @@ describe('SNTP client', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('cancelled')), 50);
     await assert.rejects(querySntp(server, {signal: controller.signal}), {message: 'cancelled'});
+  });
+
+  it('a name that does not resolve is an error naming it', async () => {
+    await assert.rejects(querySntp('no-such-host.invalid', {timeoutMs: 3000}), /^Error: lookup no-such-host\.invalid: /);
   });
 
   it('reads server addresses as beevik/ntp does', () => {

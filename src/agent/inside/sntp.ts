@@ -70,11 +70,7 @@ export async function querySntp(server: string, options: {timeoutMs?: number; si
     address = host;
     family = isIP(host);
   } else {
-    try {
-      ({address, family} = await lookup(host));
-    } catch (error) {
-      throw new SntpError(`lookup ${host}: ${(error as NodeJS.ErrnoException).code === 'ENOTFOUND' ? 'no such host' : (error as Error).message}`);
-    }
+    ({address, family} = await boundedLookup(host, timeoutMs, options.signal));
   }
   options.signal?.throwIfAborted();
   const socket = createSocket(family === 6 ? 'udp6' : 'udp4');
@@ -82,6 +78,27 @@ export async function querySntp(server: string, options: {timeoutMs?: number; si
     return await exchange(socket, address, port, timeoutMs, options.signal);
   } finally {
     socket.close();
+  }
+}
+
+/** getaddrinfo can take long (resolver retries): bounded by the same timeout and the caller's cancel. */
+async function boundedLookup(host: string, timeoutMs: number, signal?: AbortSignal): Promise<{address: string; family: number}> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const stop = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SntpError(`lookup ${host}: i/o timeout`)), timeoutMs);
+    onAbort = () => reject(signal!.reason);
+    signal?.addEventListener('abort', onAbort, {once: true});
+  });
+  const resolved = lookup(host).catch((error: NodeJS.ErrnoException) => {
+    throw new SntpError(`lookup ${host}: ${error.code === 'ENOTFOUND' ? 'no such host' : error.message}`);
+  });
+  try {
+    return await Promise.race([resolved, stop]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+    resolved.catch(() => {}); // a lookup that ends after the timeout
   }
 }
 
