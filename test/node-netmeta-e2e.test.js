@@ -185,6 +185,29 @@ describe('time through the endpoint', () => {
     }
   });
 
+  it('Ctrl-C while the server stays silent ends at once with 130; the nodes keep serving', async () => {
+    const silent = createSocket('udp4');
+    await new Promise((resolve) => silent.bind(1125, '127.56.5.52', resolve));
+    try {
+      const child = osctlSpawn(['-n', W, 'time', '--check', '127.56.5.52:1125'], {env: user.env});
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const started = Date.now();
+      process.kill(child.pid, 'SIGINT');
+      const code = await new Promise((resolve) => child.on('close', (c, signal) => resolve(c ?? signal)));
+      assert.equal(code, 130);
+      assert.ok(Date.now() - started < 3000);
+      assert.equal(stdout + stderr, '');
+    } finally {
+      await new Promise((resolve) => silent.close(resolve));
+    }
+    const v = await run(['-n', W, 'time']);
+    assert.equal(v.code, 0, v.stderr);
+  });
+
   it('an unreachable server is an error naming it, never a time', async () => {
     const r = await run(['-n', W, 'time', '--check', '127.56.5.51:1124']);
     assert.equal(r.code, 1);
