@@ -343,6 +343,7 @@ describe('printers', () => {
         '10.5.0.2   udp     7        0        0.0.0.0:53      0.0.0.0:*         LISTEN   4/node\n',
     );
     assert.equal(renderNetstat([], columns), '', 'no header without sockets');
+    assert.equal(netstatRow({...record, process: {pid: 9, name: 'x\u001b[2J\ny'}}, {extend: false, programs: true, pods: false, timers: false})[7], '9/x\\x1b[2J\\ny');
   });
 
   it('stats: sorted by id per node, the tree mark, %.2f megabytes', () => {

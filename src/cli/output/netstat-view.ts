@@ -1,6 +1,8 @@
 // `netstat` as talosctl prints it: Proto Recv-Q Send-Q "Local Address" "Foreign Address" State,
 // then Uid Inode (-x), PID/Program name (-p), Pod (-k), Timer (-o); one tabwriter flush at the end.
-// NODE leads every row; the header is printed only when some node has a socket to show.
+// NODE leads every row; the header is printed only when some node has a socket to show. A process
+// name is whatever the process set (prctl): its control characters are written escaped.
+import {escapeControls} from '../quote.js';
 import {renderTable} from './table.js';
 
 export interface SocketRecord {
@@ -54,7 +56,7 @@ export function netstatRow(record: SocketRecord, columns: NetstatColumns, podOf:
     // CLOSE (7) is what unconnected UDP and raw sockets report: talosctl leaves it blank.
     record.state === 'CLOSE' ? '' : record.state,
     ...(columns.extend ? [String(record.uid), String(record.inode)] : []),
-    ...(columns.programs ? [record.process.pid !== 0 ? `${record.process.pid}/${record.process.name}` : '-'] : []),
+    ...(columns.programs ? [record.process.pid !== 0 ? `${record.process.pid}/${escapeControls(record.process.name)}` : '-'] : []),
     ...(columns.pods ? [(record.netns === '' ? undefined : podOf(record.node, record.netns)) ?? '-'] : []),
     ...(columns.timers ? [`${record.timer.toLowerCase()} (${(record.timerwhen / 100).toFixed(2)}/${record.retrnsmt}/${record.timeout})`] : []),
   ];
