@@ -22,7 +22,9 @@ import {MetaKeySpec} from '../dist/machinery/api/resource/definitions/runtime/ru
 import {parseMetaKey} from '../dist/cli/actions/meta/key.js';
 import {netstatRow, renderNetstat} from '../dist/cli/output/netstat-view.js';
 import {megabytes, renderStats} from '../dist/cli/output/stats-view.js';
-import {goTimeString, renderTime} from '../dist/cli/output/time-view.js';
+import {goTimeString, renderTime, rfc3339Nano} from '../dist/cli/output/time-view.js';
+import {decodeTimeResponse, encodeTimeResponse, timestampFromNs} from '../dist/machinery/time-response.js';
+import {TimeResponse} from '../dist/machinery/api/time/time.js';
 
 const TCP = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 0309387F:C350 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 38268 1 000000004933e190 100 0 0 10 0
@@ -361,12 +363,31 @@ describe('printers', () => {
     );
   });
 
-  it('time: Go\'s Time.String of a UTC time', () => {
-    assert.equal(goTimeString(new Date(Date.UTC(2026, 11, 2, 13, 40, 1, 250))), '2026-12-02 13:40:01.25 +0000 UTC');
-    assert.equal(goTimeString(new Date(Date.UTC(2026, 0, 2, 3, 4, 5))), '2026-01-02 03:04:05 +0000 UTC');
+  it('time: Go\'s Time.String of a UTC time, to the nanosecond', () => {
+    const at = (ms, extraNs = 0n) => timestampFromNs(BigInt(ms) * 1_000_000n + extraNs);
+    assert.equal(goTimeString(at(Date.UTC(2026, 11, 2, 13, 40, 1, 250))), '2026-12-02 13:40:01.25 +0000 UTC');
+    assert.equal(goTimeString(at(Date.UTC(2026, 0, 2, 3, 4, 5))), '2026-01-02 03:04:05 +0000 UTC');
+    assert.equal(goTimeString(at(Date.UTC(2026, 0, 2, 3, 4, 5, 123), 456_789n)), '2026-01-02 03:04:05.123456789 +0000 UTC');
+    assert.equal(rfc3339Nano(at(Date.UTC(2026, 0, 2, 3, 4, 5, 120))), '2026-01-02T03:04:05.12Z');
     assert.equal(
-      renderTime([{node: 'n', server: 's:1', localtime: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 1)), remotetime: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 10))}]),
+      renderTime([{node: 'n', server: 's:1', localtime: at(Date.UTC(2026, 0, 2, 3, 4, 5, 1)), remotetime: at(Date.UTC(2026, 0, 2, 3, 4, 5, 10))}]),
       'NODE   NTP-SERVER   NODE-TIME                           NTP-SERVER-TIME\nn      s:1          2026-01-02 03:04:05.001 +0000 UTC   2026-01-02 03:04:05.01 +0000 UTC\n',
     );
   });
+
+  it('TimeResponse keeps nanoseconds on the wire and reads as the generated codec reads it', () => {
+    const message = {metadata: {hostname: 'h', error: '', status: undefined}, server: 'pool.ntp.org', localtime: {seconds: 1_800_000_000n, nanos: 1_000_000}, remotetime: {seconds: 1_800_000_000n, nanos: 123_456_789}};
+    const bytes = encodeTimeResponse({messages: [message, {server: 'x'}]});
+    const generated = TimeResponse.decode(bytes);
+    assert.equal(generated.messages[0].server, 'pool.ntp.org');
+    assert.equal(generated.messages[0].metadata.hostname, 'h');
+    assert.equal(generated.messages[0].remotetime.getTime(), 1_800_000_000_123);
+    assert.equal(generated.messages[1].server, 'x');
+    const decoded = decodeTimeResponse(bytes);
+    assert.deepEqual(decoded.messages[0].remotetime, {seconds: 1_800_000_000n, nanos: 123_456_789});
+    assert.deepEqual(decoded.messages[1], {server: 'x'});
+    // and what the generated encoder writes decodes here
+    const fromGenerated = decodeTimeResponse(TimeResponse.encode({messages: [{server: 'y', localtime: new Date(5_000)}]}).finish());
+    assert.deepEqual(fromGenerated.messages[0], {server: 'y', localtime: {seconds: 5n, nanos: 0}});
+});
 });

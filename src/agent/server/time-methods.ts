@@ -3,7 +3,8 @@
 // time.cloudflare.com); TimeCheck asks the server the caller names (`host`, `host:port`, `[v6]:port`).
 // The answer is one SNTP exchange; an unreachable or untrustworthy server is an error naming it,
 // never a made-up time. Talos returns both errors as plain ones (code Unknown).
-import {TimeServiceService, type TimeResponse} from '../../machinery/api/time/time.js';
+import {TimeServiceService} from '../../machinery/api/time/time.js';
+import {encodeTimeResponse, timestampFromNs, type PreciseTimeResponse} from '../../machinery/time-response.js';
 import type {MachineConfigDocument, TimeSyncConfigDocument} from '../../machinery/machineconfig/types.js';
 import type {NodeInside} from '../inside/node-inside.js';
 import {querySntp, validateAnswer} from '../inside/sntp.js';
@@ -19,10 +20,13 @@ export interface TimeMethodsOptions {
 }
 
 export function timeMethods(inside: NodeInside, options: TimeMethodsOptions = {}): Array<[string, LocalMethod]> {
-  const check = (server: string, signal: AbortSignal): Promise<TimeResponse> => checkTime(server, signal, options.timeoutMs);
+  const check = (server: string, signal: AbortSignal): Promise<PreciseTimeResponse> => checkTime(server, signal, options.timeoutMs);
+  // The answer keeps the NTP server's nanoseconds (the generated codec would cut them to milliseconds).
+  const time = {...TimeServiceService.time, responseSerialize: encodeTimeResponse};
+  const timeCheck = {...TimeServiceService.timeCheck, responseSerialize: encodeTimeResponse};
   return [
-    unaryMethod(TimeServiceService.time, (_request, context) => check(configuredTimeServer(inside.machineConfig()), context.signal)),
-    unaryMethod(TimeServiceService.timeCheck, (request, context) => check(request.server, context.signal)),
+    unaryMethod(time, (_request, context) => check(configuredTimeServer(inside.machineConfig()), context.signal)),
+    unaryMethod(timeCheck, (request, context) => check(request.server, context.signal)),
   ];
 }
 
@@ -31,7 +35,7 @@ export function configuredTimeServer(config: MachineConfigDocument): string {
   return servers[0] ?? DEFAULT_TIME_SERVER;
 }
 
-async function checkTime(server: string, signal: AbortSignal, timeoutMs?: number): Promise<TimeResponse> {
+async function checkTime(server: string, signal: AbortSignal, timeoutMs?: number): Promise<PreciseTimeResponse> {
   let answer;
   try {
     answer = await querySntp(server, {signal, timeoutMs});
@@ -48,9 +52,9 @@ async function checkTime(server: string, signal: AbortSignal, timeoutMs?: number
     messages: [
       {
         server,
-        localtime: new Date(),
-        // Timestamps travel as milliseconds here (the generated codec's Date).
-        remotetime: new Date(Number(answer.serverTimeNs / 1_000_000n)),
+        // The node's clock as Node.js reads it (milliseconds); the server's as it answered.
+        localtime: timestampFromNs(BigInt(Date.now()) * 1_000_000n),
+        remotetime: timestampFromNs(answer.serverTimeNs),
       },
     ],
   };
