@@ -320,6 +320,21 @@ describe('META', () => {
     await assert.rejects(broken.write(1, Buffer.from('x')), /is damaged/);
   });
 
+  it('writes at the same time all land: each replaces the whole file, one after another', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osd-meta-race-'));
+    try {
+      const meta = new MetaStore(dir, createNodeStore());
+      const results = await Promise.all(Array.from({length: 40}, (_, key) => meta.write(key + 1, Buffer.from(`v${key + 1}`))));
+      assert.ok(results.every((r) => r === 'written'));
+      const again = createNodeStore();
+      await new MetaStore(dir, again).ready();
+      assert.equal(again.list('runtime', 'MetaKeys.runtime.talos.dev').length, 40);
+      assert.equal(again.get({namespace: 'runtime', type: 'MetaKeys.runtime.talos.dev', id: '0x28'}).spec.value, 'v40');
+    } finally {
+      fs.rmSync(dir, {recursive: true, force: true});
+    }
+  });
+
   it('ids as Talos formats them', () => {
     assert.equal(metaKeyId(0), '0x00');
     assert.equal(metaKeyId(10), '0x0a');
