@@ -1,10 +1,9 @@
 import type LogsCommand from '../commands/logs.js';
 import type {InvocationOf} from '../base-command.js';
-import {cancelSignal} from '../cancel.js';
 import {durationFlag} from '../duration.js';
 import {CliError, EXIT_USAGE} from '../errors.js';
 import {fanOut, type NodeResult} from '../fanout.js';
-import type {ByteWriter} from '../output/log-lines.js';
+import {stdoutWriter} from '../output/stdio.js';
 import {quoteInput} from '../quote.js';
 import type {RunContext} from '../runtime.js';
 
@@ -78,26 +77,4 @@ function missingLogHint(results: readonly NodeResult<void>[], kubernetes: boolea
     return '`<namespace>/<pod>` is the pod\'s sandbox, which has no log: name a container, `<namespace>/<pod>:<container>` (`osctl containers -k` lists them)';
   }
   return undefined;
-}
-
-/** stdout as bytes, with one shared wait for its drain (every node's stream waits on the same one). */
-function stdoutWriter(): ByteWriter & {drained(): Promise<void>} {
-  let waiting: Promise<void> | undefined;
-  return {
-    write: (bytes) => process.stdout.write(bytes),
-    drained() {
-      waiting ??= new Promise<void>((resolve) => {
-        const done = () => {
-          waiting = undefined;
-          process.stdout.off('drain', done);
-          cancelSignal.removeEventListener('abort', done);
-          resolve();
-        };
-        process.stdout.on('drain', done);
-        // After Ctrl-C nobody waits for the reader any more: the streams are being cancelled.
-        cancelSignal.addEventListener('abort', done, {once: true});
-      });
-      return waiting;
-    },
-  };
 }

@@ -3,7 +3,7 @@
 // talosctl does it), `└─ ` before every container that belongs to a pod. Rows are shown in
 // tabwriter blocks: a block is flushed after 500 ms without new rows, and rows that come later
 // are aligned on their own, as talosctl's flush timer does.
-import {TableBlocks} from './table.js';
+import {QuietFlushTable} from './table.js';
 import type {Sink} from './types.js';
 
 export interface ContainerRecord {
@@ -42,29 +42,19 @@ export function containerRows(containers: readonly ContainerRecord[]): string[][
   return sortedById(containers).map((c) => [c.node, c.namespace, c.id === c.podId ? c.id : TREE_PREFIX + c.id, c.image, String(c.pid), c.status]);
 }
 
-/**
- * The table, written in blocks: `add` buffers a node response's rows and re-arms the 500 ms
- * quiet timer; when it fires, what is buffered (the header with the first block) is printed.
- * `end` prints the rest and stops the timer.
- */
+/** The table, written in blocks as each node answers (QuietFlushTable: 500 ms of quiet flush a block). */
 export class ContainersTable {
-  private readonly blocks: TableBlocks;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly table: QuietFlushTable;
 
-  constructor(sink: Sink, private readonly quietMs = CONTAINERS_FLUSH_MS) {
-    this.blocks = new TableBlocks(sink);
-    this.blocks.header = CONTAINERS_HEADER;
+  constructor(sink: Sink, quietMs = CONTAINERS_FLUSH_MS) {
+    this.table = new QuietFlushTable(sink, CONTAINERS_HEADER, quietMs);
   }
 
   add(containers: readonly ContainerRecord[]): void {
-    this.blocks.add(containerRows(containers));
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.blocks.flush(), this.quietMs);
+    this.table.add(containerRows(containers));
   }
 
   end(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.blocks.flush();
+    this.table.end();
   }
 }

@@ -50,3 +50,21 @@ export function relTime(a: Date, b: Date, aLabel: string, bLabel: string): strin
 export function timeFromNow(then: Date, now: Date): string {
   return relTime(then, now, 'ago', 'from now');
 }
+
+const SI_SIZES = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB'];
+
+/**
+ * go-humanize v1.0.1's Bytes: SI units (powers of 1000), one decimal below 10 ("1.5 MB", "83 MB",
+ * "7 B"). Go's %.0f rounds a tie (x.5 exactly) to even, where JavaScript's toFixed rounds it up.
+ */
+export function humanizeBytes(bytes: bigint | number): string {
+  const size = Number(bytes);
+  if (size < 10) return `${size} B`;
+  const exponent = Math.floor(Math.log(size) / Math.log(1000));
+  const value = Math.floor((size / 1000 ** exponent) * 10 + 0.5) / 10;
+  const suffix = SI_SIZES[exponent];
+  if (value < 10) return `${value.toFixed(1)} ${suffix}`;
+  const whole = Math.floor(value);
+  const rounded = value - whole === 0.5 ? (whole % 2 === 0 ? whole : whole + 1) : Math.round(value);
+  return `${rounded} ${suffix}`;
+}

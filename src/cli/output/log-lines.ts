@@ -4,6 +4,7 @@
 // stays). What is left without a final newline is printed at the end, nodes in sorted order, as
 // talosctl does.
 import {compareBytes} from './containers-view.js';
+import type {ByteWriter} from './stdio.js';
 
 const NEWLINE = 0x0a;
 const NEWLINE_BYTES = Buffer.from('\n');
@@ -16,9 +17,7 @@ const NEWLINE_BYTES = Buffer.from('\n');
 export const MAX_PENDING_LINE = 1 << 20;
 
 /** Where the lines go; `write` returns false when the reader is behind (stdout's contract). */
-export interface ByteWriter {
-  write(bytes: Uint8Array): boolean;
-}
+export type {ByteWriter} from './stdio.js';
 
 export class NodeLinePrinter {
   /** per node, the pieces of its unfinished line (kept as pieces: a long line costs no re-copying) */

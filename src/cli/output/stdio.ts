@@ -10,6 +10,7 @@
 // that may sit idle for long (a watch) also uses ./reader-watch.ts, so `get -w | head -1` ends as
 // soon as head does, not at the next event as talosctl's does. bin/run.js installs the guard
 // before anything is printed.
+import {cancelSignal} from '../cancel.js';
 import type {Sink} from './types.js';
 
 /** 128 + SIGPIPE (13). */
@@ -64,3 +65,33 @@ export const stderrSink: Sink = {
     process.stderr.write(text);
   },
 };
+
+/** Bytes to a writer that may ask to wait (stdout's contract: write() returns false when the reader is behind). */
+export interface ByteWriter {
+  write(bytes: Uint8Array): boolean;
+}
+
+/**
+ * stdout as bytes, with one shared wait for its drain: every node's stream of a streaming command
+ * (logs, dmesg) waits on the same one, so gRPC's flow control slows the nodes to the reader's pace.
+ */
+export function stdoutWriter(): ByteWriter & {drained(): Promise<void>} {
+  let waiting: Promise<void> | undefined;
+  return {
+    write: (bytes) => process.stdout.write(bytes),
+    drained() {
+      waiting ??= new Promise<void>((resolve) => {
+        const done = () => {
+          waiting = undefined;
+          process.stdout.off('drain', done);
+          cancelSignal.removeEventListener('abort', done);
+          resolve();
+        };
+        process.stdout.on('drain', done);
+        // After Ctrl-C nobody waits for the reader any more: the streams are being cancelled.
+        cancelSignal.addEventListener('abort', done, {once: true});
+      });
+      return waiting;
+    },
+  };
+}

@@ -57,3 +57,30 @@ export class TableBlocks {
     this.rows = [];
   }
 }
+
+/**
+ * talosctl's flush timer (500 ms in containers, memory, mounts, processes): rows are added as each
+ * node answers, and what has been added is printed once output has been quiet for `quietMs`, the
+ * header with the first block; `end` prints the rest. Each block is aligned on its own.
+ */
+export class QuietFlushTable {
+  private readonly blocks: TableBlocks;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(sink: Sink, header: readonly string[], private readonly quietMs = 500) {
+    this.blocks = new TableBlocks(sink);
+    this.blocks.header = header;
+  }
+
+  add(rows: readonly string[][]): void {
+    this.blocks.add(rows);
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.blocks.flush(), this.quietMs);
+  }
+
+  end(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.blocks.flush();
+  }
+}

@@ -1,0 +1,69 @@
+// The node's processes as Talos's Processes reports them (miniprocfs): for each process its
+// /proc/<pid>/stat numbers, the executable (the `exe` link), the command (`comm`) and the
+// arguments (`cmdline`, NULs as spaces). A process whose `exe` cannot be read is left out, as Talos
+// leaves it out: kernel threads and zombies have none, and without privileges other users'
+// processes hide theirs.
+import {readFile, readlink} from 'node:fs/promises';
+import type {ProcessInfo} from '../../machinery/api/machine/machine.js';
+import type {NodeInside} from './node-inside.js';
+import {nodeProcesses, PROC, type ProcStat} from './proc.js';
+
+/** procfs's userHZ: utime and stime are in these ticks per second. */
+const USER_HZ = 100;
+
+/** miniprocfs reads a cmdline into a 16 KiB buffer: longer argument lists are cut there. */
+const MAX_CMDLINE = 16 * 1024;
+
+let pageSizeBytes: number | undefined;
+
+/**
+ * The kernel's page size (rss in /proc/<pid>/stat counts pages). Node does not expose
+ * getpagesize(); process.memoryUsage.rss() is that count times the page size, so the ratio of the
+ * two, read back to back, is the page size (rounded to the nearest power of two).
+ */
+export async function pageSize(): Promise<number> {
+  if (pageSizeBytes !== undefined) return pageSizeBytes;
+  const text = await readFile(`${PROC}/self/stat`, 'latin1');
+  const bytes = process.memoryUsage.rss();
+  const pages = Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[21]);
+  pageSizeBytes = pages > 0 ? 2 ** Math.round(Math.log2(bytes / pages)) : 4096;
+  return pageSizeBytes;
+}
+
+/** The arguments as Talos sends them: trailing NULs dropped, the others as spaces. */
+export function cmdlineArgs(raw: Buffer): string {
+  let end = Math.min(raw.length, MAX_CMDLINE);
+  while (end > 0 && raw[end - 1] === 0) end--;
+  return raw.toString('utf8', 0, end).replaceAll('\0', ' ');
+}
+
+export function processInfo(stat: ProcStat, executable: string, args: string, page: number): ProcessInfo {
+  return {
+    pid: stat.pid,
+    ppid: stat.ppid,
+    state: stat.state,
+    threads: stat.threads,
+    cpuTime: (stat.utime + stat.stime) / USER_HZ,
+    virtualMemory: BigInt(stat.vsize),
+    residentMemory: BigInt(stat.rss) * BigInt(page),
+    command: stat.comm.trim(),
+    executable,
+    args,
+  };
+}
+
+/** The processes the node owns (NodeInside.scope), each read now; one that ended meanwhile is left out. */
+export async function nodeProcessInfos(inside: Pick<NodeInside, 'scope' | 'pid'>): Promise<ProcessInfo[]> {
+  const [stats, page] = await Promise.all([nodeProcesses(inside), pageSize()]);
+  const infos = await Promise.all(
+    stats.map(async (stat) => {
+      try {
+        const [executable, cmdline] = await Promise.all([readlink(`${PROC}/${stat.pid}/exe`), readFile(`${PROC}/${stat.pid}/cmdline`)]);
+        return processInfo(stat, executable, cmdlineArgs(cmdline), page);
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  return infos.filter((info): info is ProcessInfo => info !== undefined);
+}
