@@ -82,7 +82,11 @@ function isHex(byte: number | undefined): boolean {
   return byte !== undefined && ((byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66) || (byte >= 0x41 && byte <= 0x46));
 }
 
-/** go-kmsg's names; a facility past local7 (user space may write any to /dev/kmsg) by number. */
+/**
+ * go-kmsg's names, indexed as go-kmsg indexes them: its table goes on from authpriv (10) with
+ * local0 (11), so syslog's local0 (16) prints as local5, as on Talos. One past the table (user space
+ * may write any facility to /dev/kmsg; Talos would panic) is named by its number.
+ */
 export function facilityName(facility: number): string {
   return FACILITIES[facility] ?? `Facility(${facility})`;
 }

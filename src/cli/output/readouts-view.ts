@@ -85,7 +85,7 @@ function goBase(path: string): string {
 
 export function processRows(processes: readonly ProcessRecord[], by: ProcessSort): string[][] {
   return sortProcesses(processes, by).map((p) => [
-    p.node, String(p.pid), p.state, String(p.threads), p.cpuTime.toFixed(2),
+    p.node, String(p.pid), p.state, String(p.threads), goFixed(p.cpuTime, 2),
     humanizeBytes(p.virtualMemory), humanizeBytes(p.residentMemory), '', processCommandLine(p),
   ]);
 }
@@ -137,7 +137,7 @@ export function mountRow(m: MountRecord): string[] | undefined {
   const available = Number(m.available);
   const percent = 100 - 100 * (available / size);
   if (Number.isNaN(percent)) return undefined;
-  const gb = (bytes: number) => (bytes * 1e-9).toFixed(2);
+  const gb = (bytes: number) => goFixed(bytes * 1e-9, 2);
   return [m.node, m.filesystem, gb(size), gb(Number(U64(m.size - m.available))), gb(available), `${goFloat2(percent)}%`, m.mountedOn];
 }
 
@@ -145,7 +145,20 @@ export function mountRow(m: MountRecord): string[] | undefined {
 function goFloat2(value: number): string {
   if (value === Infinity) return '+Inf';
   if (value === -Infinity) return '-Inf';
-  return value.toFixed(2);
+  return goFixed(value, 2);
+}
+
+/**
+ * Go's %.<digits>f: like toFixed, but a value exactly halfway (0.125 at two digits) rounds to even
+ * as Go's strconv does, where toFixed rounds it away from zero.
+ */
+export function goFixed(value: number, digits: number): string {
+  const scaled = value * 10 ** digits;
+  const tie = Number.isInteger(scaled * 2) && !Number.isInteger(scaled);
+  if (!tie) return value.toFixed(digits);
+  const down = Math.floor(scaled);
+  const even = down % 2 === 0 ? down : down + 1;
+  return (even / 10 ** digits).toFixed(digits);
 }
 
 /** A dmesg record as `-o json|yaml` prints it, read back from the line the node formats. */
