@@ -315,3 +315,11 @@ describe('reading /dev/kmsg', () => {
   });
 });
 
+
+describe('hostile names', () => {
+  it('a mount point with a newline or an escape sequence stays on its row', () => {
+    const row = mountRow({node: 'n', filesystem: 'evil\x1b[2J', size: 1000n, available: 500n, mountedOn: '/mnt/a\nb'});
+    assert.deepEqual(row.slice(-1), ['/mnt/a\\nb']);
+    assert.equal(row[1], 'evil\\x1b[2J');
+  });
+});

@@ -1,6 +1,7 @@
 // The node readouts as talosctl prints them (ctl/processes.go, memory.go, mounts.go, dmesg.go):
 // tables in tabwriter layout, flushed after 500 ms of quiet (QuietFlushTable), and the plain
 // records `-o json|yaml` prints. Printers take plain data only.
+import {escapeControls} from '../quote.js';
 import {humanizeBytes} from './humanize.js';
 
 export interface ProcessRecord {
@@ -138,7 +139,8 @@ export function mountRow(m: MountRecord): string[] | undefined {
   const percent = 100 - 100 * (available / size);
   if (Number.isNaN(percent)) return undefined;
   const gb = (bytes: number) => goFixed(bytes * 1e-9, 2);
-  return [m.node, m.filesystem, gb(size), gb(Number(U64(m.size - m.available))), gb(available), `${goFloat2(percent)}%`, m.mountedOn];
+  // The node sends the real names (the kernel's \040 escapes decoded): a newline in one must not break the table.
+  return [m.node, escapeControls(m.filesystem), gb(size), gb(Number(U64(m.size - m.available))), gb(available), `${goFloat2(percent)}%`, escapeControls(m.mountedOn)];
 }
 
 /** Go's %.02f, infinities included. */
