@@ -4,9 +4,9 @@
 // The message keeps what follows the `;` (its newline and any ` KEY=value` continuation lines);
 // `\xNN` escapes the kernel writes for unprintable bytes are decoded back to those bytes.
 //
-// /dev/kmsg is opened non-blocking: a read never holds a libuv thread, EAGAIN means "nothing new",
-// and a follower waits on a short timer instead (Node has no poll(2) on files).
-import {constants} from 'node:fs';
+// /dev/kmsg is opened non-blocking: a read returns at once (it never holds a libuv thread), EAGAIN
+// means "nothing new", and a follower waits on a short timer instead (Node has no poll(2) on files).
+import {constants, readSync} from 'node:fs';
 import {open, type FileHandle} from 'node:fs/promises';
 import {setTimeout as delay} from 'node:timers/promises';
 
@@ -182,11 +182,15 @@ export async function* readKmsg(handle: FileHandle, options: KmsgReadOptions): A
   }
 }
 
-/** One record (a view of `buffer`), 'none' when there is nothing new, 'eof' at the end of a plain file. */
+/**
+ * One record (a view of `buffer`), 'none' when there is nothing new, 'eof' at the end of a plain
+ * file. The descriptor is non-blocking, so the read is done on the spot: it returns at once either
+ * way, and skipping the thread pool's round trip makes a full read several times faster.
+ */
 async function readRecord(handle: FileHandle, buffer: Buffer): Promise<Buffer | 'none' | 'eof'> {
   for (;;) {
     try {
-      const {bytesRead} = await handle.read(buffer, 0, buffer.length, null);
+      const bytesRead = readSync(handle.fd, buffer, 0, buffer.length, null);
       return bytesRead === 0 ? 'eof' : buffer.subarray(0, bytesRead);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
