@@ -171,6 +171,17 @@ describe('/proc parsers on recorded files', () => {
   });
 });
 
+describe('process scope', () => {
+  it('a host agent sees the host\'s processes (this test\'s parent among them), a node agent only its own tree', async () => {
+    const host = await nodeProcessInfos({scope: 'host', pid: process.pid});
+    const node = await nodeProcessInfos({scope: 'node', pid: process.pid});
+    assert.ok(host.some((p) => p.pid === process.ppid), 'the parent is on the host');
+    assert.ok(!node.some((p) => p.pid === process.ppid), 'but not in the node\'s tree');
+    assert.ok(host.length > node.length);
+    assert.ok(host.every((p) => p.executable !== ''), 'kernel threads (no executable) are left out, as Talos does');
+  });
+});
+
 describe('printing as talosctl', () => {
   it('go-humanize Bytes: SI units, one decimal below 10, ties to even', () => {
     const cases = [[0, '0 B'], [9, '9 B'], [10, '10 B'], [999, '999 B'], [1000, '1.0 kB'], [1500, '1.5 kB'], [9949, '9.9 kB'],
