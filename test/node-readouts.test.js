@@ -147,6 +147,23 @@ describe('/proc parsers on recorded files', () => {
     assert.equal(slash.size, fsStat.bsize * fsStat.blocks);
   });
 
+  it('concurrent Mounts calls share the measurements and both see every mount', async () => {
+    const [a, b] = await Promise.all([measureMounts(), measureMounts()]);
+    assert.deepEqual(a.map((m) => m.mountedOn), b.map((m) => m.mountedOn));
+    assert.ok(a.some((m) => m.mountedOn === '/'));
+  });
+
+  it('a mount point with a space or a non-ASCII name is measured under its real name', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'readouts-'));
+    const odd = path.join(dir, 'with space \u00e9t\u00e9');
+    fs.mkdirSync(odd);
+    const file = path.join(dir, 'mounts');
+    fs.writeFileSync(file, `none ${odd.replaceAll(' ', '\\040')} tmpfs rw 0 0\n`);
+    const stats = await measureMounts(file);
+    assert.deepEqual(stats.map((s) => s.mountedOn), [odd]);
+    fs.rmSync(dir, {recursive: true});
+  });
+
   it('a mount point that is gone is left out, not an error', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'readouts-'));
     const file = path.join(dir, 'mounts');

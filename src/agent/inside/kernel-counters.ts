@@ -14,7 +14,7 @@ const USER_HZ = 100;
 /** Reads a /proc file (size 0: read until EOF); the error names the file. */
 export async function readProcFile(path: string): Promise<string> {
   try {
-    return await readFile(path, 'latin1');
+    return await readFile(path, 'utf8');
   } catch (error) {
     const reason = error instanceof Error ? error.message.replace(/^[A-Z]+: /, '').replace(/, open '.*'$/, '') : String(error);
     throw new Error(`open ${path}: ${reason}`);

@@ -12,8 +12,13 @@ import {readProcFile} from './kernel-counters.js';
 
 const MEASURE_DEADLINE_MS = 2000;
 
-/** Mount points whose stat/statfs has not returned yet. */
-const stuck = new Set<string>();
+type Measured = {size: bigint; available: bigint} | undefined;
+
+/**
+ * Measurements under way, by mount point: a concurrent Mounts call shares one instead of starting
+ * another; `late` marks one that missed its deadline (its mount is skipped until it returns).
+ */
+const inFlight = new Map<string, {result: Promise<Measured>; late: boolean}>();
 
 /** `\040` and friends (the kernel's escapes for space, tab, newline and backslash) back to the characters. */
 export function unescapeMountField(field: string): string {
@@ -38,14 +43,13 @@ export function parseProcMounts(text: string): Array<{filesystem: string; mounte
 export async function measureMounts(procMounts = '/proc/mounts', deadlineMs = MEASURE_DEADLINE_MS): Promise<MountStat[]> {
   const stats: MountStat[] = [];
   for (const {filesystem, mountedOn} of parseProcMounts(await readProcFile(procMounts))) {
-    if (stuck.has(mountedOn)) continue;
-    const measured = await withinDeadline(mountedOn, measure(mountedOn), deadlineMs);
+    const measured = await measureWithin(mountedOn, deadlineMs);
     if (measured !== undefined) stats.push({filesystem, mountedOn, ...measured});
   }
   return stats;
 }
 
-async function measure(mountedOn: string): Promise<{size: bigint; available: bigint} | undefined> {
+async function measure(mountedOn: string): Promise<Measured> {
   try {
     if (!(await stat(mountedOn)).isDirectory()) return undefined;
     const fs = await statfs(mountedOn, {bigint: true});
@@ -55,10 +59,19 @@ async function measure(mountedOn: string): Promise<{size: bigint; available: big
   }
 }
 
-function withinDeadline<T>(mountedOn: string, work: Promise<T | undefined>, deadlineMs: number): Promise<T | undefined> {
-  stuck.add(mountedOn);
-  void work.finally(() => stuck.delete(mountedOn));
+async function measureWithin(mountedOn: string, deadlineMs: number): Promise<Measured> {
+  let entry = inFlight.get(mountedOn);
+  if (entry?.late) return undefined;
+  if (entry === undefined) {
+    const created = {result: measure(mountedOn), late: false};
+    inFlight.set(mountedOn, created);
+    void created.result.finally(() => inFlight.delete(mountedOn));
+    entry = created;
+  }
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), deadlineMs)));
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), deadlineMs)));
+  const outcome = await Promise.race([entry.result, late]).finally(() => clearTimeout(timer));
+  if (outcome !== 'late') return outcome;
+  entry.late = true;
+  return undefined;
 }
