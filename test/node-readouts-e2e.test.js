@@ -5,10 +5,11 @@
 // follows new ones, and ends on Ctrl-C with 130; -w into a pipe; bad input.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import {spawn} from 'node:child_process';
 import * as path from 'node:path';
 import {after, before, describe, it} from 'node:test';
 import {eventually as eventuallyWithin} from './helpers/agents.js';
-import {clusterDescription, createCluster, discardCluster, makeHome, osctl, osctlSpawn} from './helpers/cli.js';
+import {clusterDescription, createCluster, discardCluster, makeHome, osctl, osctlSpawn, runJs} from './helpers/cli.js';
 
 const NAME = 'h7ro';
 const CP = '127.55.5.2';
@@ -193,6 +194,41 @@ describe('readouts through the endpoint to another node', () => {
     }
     assert.equal(await closed, 130);
     assert.equal(stderr, '');
+    // The worker's osd stopped following: it holds /dev/kmsg open no more.
+    await eventually(() => {
+      const open = fs.readdirSync(`/proc/${osdPids[W1]}/fd`).filter((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/${osdPids[W1]}/fd/${fd}`) === '/dev/kmsg';
+        } catch {
+          return false;
+        }
+      });
+      assert.deepEqual(open, []);
+    }, 5000);
+  });
+
+  it('processes -w on a terminal: the alternate screen, cut to the window, redrawn; q ends it (0), Ctrl-C too (130)', async () => {
+    for (const [key, code] of [['q', 0], ['\x03', 130]]) {
+      const command = `stty rows 6 cols 70; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(runJs)} -n ${W1} processes -w`;
+      const child = spawn('script', ['-qfec', command, '/dev/null'], {env: user.env, stdio: ['pipe', 'pipe', 'pipe']});
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      const closed = new Promise((resolve) => child.on('close', (c, signal) => resolve(c ?? signal)));
+      try {
+        await eventually(() => assert.ok(out.split('\x1b[H').length >= 3, JSON.stringify(out)), 15_000);
+        child.stdin.write(key);
+        assert.equal(await closed, code, JSON.stringify(out.slice(-300)));
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      assert.ok(out.includes('\x1b[?1049h'), 'entered the alternate screen');
+      assert.ok(out.trimEnd().endsWith('\x1b[?1049l'), 'and left it at the end');
+      const frame = out.split('\x1b[H').at(-2).split('\x1b[J')[0];
+      const lines = frame.split('\x1b[K').map((l) => l.replace(/^\r*\n/, '')).filter(Boolean);
+      assert.ok(lines.length <= 6, JSON.stringify(lines));
+      assert.ok(lines.every((l) => l.length <= 70), JSON.stringify(lines));
+      assert.match(lines[0], /^NODE +PID +STATE +THREADS +CPU-TIME/);
+    }
   });
 
   it('processes -w into a pipe: a whole table every second, separated by an empty line; Ctrl-C ends it with 130', async () => {
