@@ -63,30 +63,30 @@ export function readoutMethods(inside: NodeInside, sources: ReadoutSources = HOS
       plain(async () => ({messages: [parseNetDev(await proc('net/dev'))]}))),
 
     serverStreamMethod(MachineServiceService.dmesg, async (request, {signal}, stream) => {
-      let boot: bigint;
+      const boot = bootTimeMicros();
       let handle: Awaited<ReturnType<typeof openKmsg>>;
       try {
-        boot = bootTimeMicros();
         handle = await openKmsg(sources.kmsg);
       } catch (error) {
         throw plainError(`error opening /dev/kmsg reader: ${(error as Error).message}`);
       }
+      const sendError = (message: string) => stream.send({metadata: {hostname: '', error: message}, bytes: new Uint8Array()});
       try {
         const options = {follow: request.follow, tail: request.tail, signal, pollMs: sources.kmsgPollMs};
         for await (const packet of readKmsg(handle, options)) {
+          // Talos sends a read or parse failure in-band and goes on (after a read failure no record follows).
           if (packet.error !== undefined) {
-            // Talos sends a read or parse failure in-band and goes on (a read failure ends the records).
-            await stream.send({metadata: {hostname: '', error: packet.error.message}, bytes: new Uint8Array()});
+            await sendError(packet.error.message);
             continue;
           }
-          let bytes: Buffer;
+          let record: ReturnType<typeof parseKmsgRecord>;
           try {
-            bytes = formatKmsgRecord(parseKmsgRecord(packet.raw), boot);
+            record = parseKmsgRecord(packet.raw);
           } catch (error) {
-            await stream.send({metadata: {hostname: '', error: (error as Error).message}, bytes: new Uint8Array()});
+            await sendError((error as Error).message);
             continue;
           }
-          await stream.send({bytes});
+          await stream.send({bytes: formatKmsgRecord(record, boot)});
         }
       } finally {
         await handle.close();
