@@ -324,6 +324,41 @@ describe('readout methods through a forwarding hop (in-process agents on 127.55.
 });
 
 describe('reading /dev/kmsg', () => {
+  it('Dmesg sends one record at a time, as the client takes them, and stops as soon as the call ends', async () => {
+    const methods = new Map(readoutMethods({scope: 'node', pid: process.pid}));
+    const dmesg = methods.get('/machine.MachineService/Dmesg');
+    const controller = new AbortController();
+    let sends = 0;
+    let release;
+    // A client that never reads: the first send does not resolve until the call is cancelled.
+    const stream = {
+      send: () => {
+        sends++;
+        return new Promise((resolve) => (release = resolve));
+      },
+      sendLazily() {},
+      describeOverrun() {},
+    };
+    const request = Buffer.from(DmesgRequest.encode({follow: true, tail: false}).finish());
+    const done = dmesg.handle(request, {signal: controller.signal}, stream).then(() => undefined, (error) => error);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const error = await Promise.race([done, Promise.resolve('running')]);
+    if (error !== 'running') {
+      // Without read access the call fails before sending anything, saying why.
+      assert.match(error.details, /^error opening \/dev\/kmsg reader: open \/dev\/kmsg: /);
+      assert.equal(sends, 0);
+      return;
+    }
+    assert.equal(sends, 1, 'nothing more is read while the client has no room');
+    const cancelledAt = Date.now();
+    controller.abort();
+    release();
+    assert.equal(await done, undefined);
+    assert.ok(Date.now() - cancelledAt < 500, 'ended promptly');
+    assert.equal(sends, 1);
+  });
+
+
   it('a follower stops promptly when cancelled and leaves nothing open', async () => {
     let handle;
     try {
