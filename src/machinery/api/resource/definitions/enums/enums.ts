@@ -111,3 +111,2593 @@ export function networkConfigLayerToJSON(object: NetworkConfigLayer): string {
       return "UNRECOGNIZED";
   }
 }
+
+/** How NodeAddresses are ordered. */
+export enum NethelpersAddressSortAlgorithm {
+  ADDRESS_SORT_ALGORITHM_V1 = 0,
+  ADDRESS_SORT_ALGORITHM_V2 = 1,
+  UNRECOGNIZED = -1,
+}
+
+export function nethelpersAddressSortAlgorithmFromJSON(object: any): NethelpersAddressSortAlgorithm {
+  switch (object) {
+    case 0:
+    case "ADDRESS_SORT_ALGORITHM_V1":
+      return NethelpersAddressSortAlgorithm.ADDRESS_SORT_ALGORITHM_V1;
+    case 1:
+    case "ADDRESS_SORT_ALGORITHM_V2":
+      return NethelpersAddressSortAlgorithm.ADDRESS_SORT_ALGORITHM_V2;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return NethelpersAddressSortAlgorithm.UNRECOGNIZED;
+  }
+}
+
+export function nethelpersAddressSortAlgorithmToJSON(object: NethelpersAddressSortAlgorithm): string {
+  switch (object) {
+    case NethelpersAddressSortAlgorithm.ADDRESS_SORT_ALGORITHM_V1:
+      return "ADDRESS_SORT_ALGORITHM_V1";
+    case NethelpersAddressSortAlgorithm.ADDRESS_SORT_ALGORITHM_V2:
+      return "ADDRESS_SORT_ALGORITHM_V2";
+    case NethelpersAddressSortAlgorithm.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** ethtool duplex. */
+export enum NethelpersDuplex {
+  HALF = 0,
+  FULL = 1,
+  UNKNOWN = 255,
+  UNRECOGNIZED = -1,
+}
+
+export function nethelpersDuplexFromJSON(object: any): NethelpersDuplex {
+  switch (object) {
+    case 0:
+    case "HALF":
+      return NethelpersDuplex.HALF;
+    case 1:
+    case "FULL":
+      return NethelpersDuplex.FULL;
+    case 255:
+    case "UNKNOWN":
+      return NethelpersDuplex.UNKNOWN;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return NethelpersDuplex.UNRECOGNIZED;
+  }
+}
+
+export function nethelpersDuplexToJSON(object: NethelpersDuplex): string {
+  switch (object) {
+    case NethelpersDuplex.HALF:
+      return "HALF";
+    case NethelpersDuplex.FULL:
+      return "FULL";
+    case NethelpersDuplex.UNKNOWN:
+      return "UNKNOWN";
+    case NethelpersDuplex.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** Address family (AF_*). */
+export enum NethelpersFamily {
+  NETHELPERS_FAMILY_UNSPECIFIED = 0,
+  FAMILY_INET4 = 2,
+  FAMILY_INET6 = 10,
+  UNRECOGNIZED = -1,
+}
+
+export function nethelpersFamilyFromJSON(object: any): NethelpersFamily {
+  switch (object) {
+    case 0:
+    case "NETHELPERS_FAMILY_UNSPECIFIED":
+      return NethelpersFamily.NETHELPERS_FAMILY_UNSPECIFIED;
+    case 2:
+    case "FAMILY_INET4":
+      return NethelpersFamily.FAMILY_INET4;
+    case 10:
+    case "FAMILY_INET6":
+      return NethelpersFamily.FAMILY_INET6;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return NethelpersFamily.UNRECOGNIZED;
+  }
+}
+
+export function nethelpersFamilyToJSON(object: NethelpersFamily): string {
+  switch (object) {
+    case NethelpersFamily.NETHELPERS_FAMILY_UNSPECIFIED:
+      return "NETHELPERS_FAMILY_UNSPECIFIED";
+    case NethelpersFamily.FAMILY_INET4:
+      return "FAMILY_INET4";
+    case NethelpersFamily.FAMILY_INET6:
+      return "FAMILY_INET6";
+    case NethelpersFamily.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** Link type (ARPHRD_*). */
+export enum NethelpersLinkType {
+  LINK_NETROM = 0,
+  LINK_ETHER = 1,
+  LINK_EETHER = 2,
+  LINK_AX25 = 3,
+  LINK_PRONET = 4,
+  LINK_CHAOS = 5,
+  LINK_IEE802 = 6,
+  LINK_ARCNET = 7,
+  LINK_ATALK = 8,
+  LINK_DLCI = 15,
+  LINK_ATM = 19,
+  LINK_METRICOM = 23,
+  LINK_IEEE1394 = 24,
+  LINK_EUI64 = 27,
+  LINK_INFINIBAND = 32,
+  LINK_SLIP = 256,
+  LINK_CSLIP = 257,
+  LINK_SLIP6 = 258,
+  LINK_CSLIP6 = 259,
+  LINK_RSRVD = 260,
+  LINK_ADAPT = 264,
+  LINK_ROSE = 270,
+  LINK_X25 = 271,
+  LINK_HWX25 = 272,
+  LINK_CAN = 280,
+  LINK_PPP = 512,
+  LINK_CISCO = 513,
+  LINK_HDLC = 513,
+  LINK_LAPB = 516,
+  LINK_DDCMP = 517,
+  LINK_RAWHDLC = 518,
+  LINK_TUNNEL = 768,
+  LINK_TUNNEL6 = 769,
+  LINK_FRAD = 770,
+  LINK_SKIP = 771,
+  LINK_LOOPBCK = 772,
+  LINK_LOCALTLK = 773,
+  LINK_FDDI = 774,
+  LINK_BIF = 775,
+  LINK_SIT = 776,
+  LINK_IPDDP = 777,
+  LINK_IPGRE = 778,
+  LINK_PIMREG = 779,
+  LINK_HIPPI = 780,
+  LINK_ASH = 781,
+  LINK_ECONET = 782,
+  LINK_IRDA = 783,
+  LINK_FCPP = 784,
+  LINK_FCAL = 785,
+  LINK_FCPL = 786,
+  LINK_FCFABRIC = 787,
+  LINK_FCFABRIC1 = 788,
+  LINK_FCFABRIC2 = 789,
+  LINK_FCFABRIC3 = 790,
+  LINK_FCFABRIC4 = 791,
+  LINK_FCFABRIC5 = 792,
+  LINK_FCFABRIC6 = 793,
+  LINK_FCFABRIC7 = 794,
+  LINK_FCFABRIC8 = 795,
+  LINK_FCFABRIC9 = 796,
+  LINK_FCFABRIC10 = 797,
+  LINK_FCFABRIC11 = 798,
+  LINK_FCFABRIC12 = 799,
+  LINK_IEE802TR = 800,
+  LINK_IEE80211 = 801,
+  LINK_IEE80211PRISM = 802,
+  LINK_IEE80211_RADIOTAP = 803,
+  LINK_IEE8021154 = 804,
+  LINK_IEE8021154MONITOR = 805,
+  LINK_PHONET = 820,
+  LINK_PHONETPIPE = 821,
+  LINK_CAIF = 822,
+  LINK_IP6GRE = 823,
+  LINK_NETLINK = 824,
+  LINK6_LOWPAN = 825,
+  LINK_VOID = 65535,
+  LINK_NONE = 65534,
+  UNRECOGNIZED = -1,
+}
+
+export function nethelpersLinkTypeFromJSON(object: any): NethelpersLinkType {
+  switch (object) {
+    case 0:
+    case "LINK_NETROM":
+      return NethelpersLinkType.LINK_NETROM;
+    case 1:
+    case "LINK_ETHER":
+      return NethelpersLinkType.LINK_ETHER;
+    case 2:
+    case "LINK_EETHER":
+      return NethelpersLinkType.LINK_EETHER;
+    case 3:
+    case "LINK_AX25":
+      return NethelpersLinkType.LINK_AX25;
+    case 4:
+    case "LINK_PRONET":
+      return NethelpersLinkType.LINK_PRONET;
+    case 5:
+    case "LINK_CHAOS":
+      return NethelpersLinkType.LINK_CHAOS;
+    case 6:
+    case "LINK_IEE802":
+      return NethelpersLinkType.LINK_IEE802;
+    case 7:
+    case "LINK_ARCNET":
+      return NethelpersLinkType.LINK_ARCNET;
+    case 8:
+    case "LINK_ATALK":
+      return NethelpersLinkType.LINK_ATALK;
+    case 15:
+    case "LINK_DLCI":
+      return NethelpersLinkType.LINK_DLCI;
+    case 19:
+    case "LINK_ATM":
+      return NethelpersLinkType.LINK_ATM;
+    case 23:
+    case "LINK_METRICOM":
+      return NethelpersLinkType.LINK_METRICOM;
+    case 24:
+    case "LINK_IEEE1394":
+      return NethelpersLinkType.LINK_IEEE1394;
+    case 27:
+    case "LINK_EUI64":
+      return NethelpersLinkType.LINK_EUI64;
+    case 32:
+    case "LINK_INFINIBAND":
+      return NethelpersLinkType.LINK_INFINIBAND;
+    case 256:
+    case "LINK_SLIP":
+      return NethelpersLinkType.LINK_SLIP;
+    case 257:
+    case "LINK_CSLIP":
+      return NethelpersLinkType.LINK_CSLIP;
+    case 258:
+    case "LINK_SLIP6":
+      return NethelpersLinkType.LINK_SLIP6;
+    case 259:
+    case "LINK_CSLIP6":
+      return NethelpersLinkType.LINK_CSLIP6;
+    case 260:
+    case "LINK_RSRVD":
+      return NethelpersLinkType.LINK_RSRVD;
+    case 264:
+    case "LINK_ADAPT":
+      return NethelpersLinkType.LINK_ADAPT;
+    case 270:
+    case "LINK_ROSE":
+      return NethelpersLinkType.LINK_ROSE;
+    case 271:
+    case "LINK_X25":
+      return NethelpersLinkType.LINK_X25;
+    case 272:
+    case "LINK_HWX25":
+      return NethelpersLinkType.LINK_HWX25;
+    case 280:
+    case "LINK_CAN":
+      return NethelpersLinkType.LINK_CAN;
+    case 512:
+    case "LINK_PPP":
+      return NethelpersLinkType.LINK_PPP;
+    case 513:
+    case "LINK_CISCO":
+      return NethelpersLinkType.LINK_CISCO;
+    case 513:
+    case "LINK_HDLC":
+      return NethelpersLinkType.LINK_HDLC;
+    case 516:
+    case "LINK_LAPB":
+      return NethelpersLinkType.LINK_LAPB;
+    case 517:
+    case "LINK_DDCMP":
+      return NethelpersLinkType.LINK_DDCMP;
+    case 518:
+    case "LINK_RAWHDLC":
+      return NethelpersLinkType.LINK_RAWHDLC;
+    case 768:
+    case "LINK_TUNNEL":
+      return NethelpersLinkType.LINK_TUNNEL;
+    case 769:
+    case "LINK_TUNNEL6":
+      return NethelpersLinkType.LINK_TUNNEL6;
+    case 770:
+    case "LINK_FRAD":
+      return NethelpersLinkType.LINK_FRAD;
+    case 771:
+    case "LINK_SKIP":
+      return NethelpersLinkType.LINK_SKIP;
+    case 772:
+    case "LINK_LOOPBCK":
+      return NethelpersLinkType.LINK_LOOPBCK;
+    case 773:
+    case "LINK_LOCALTLK":
+      return NethelpersLinkType.LINK_LOCALTLK;
+    case 774:
+    case "LINK_FDDI":
+      return NethelpersLinkType.LINK_FDDI;
+    case 775:
+    case "LINK_BIF":
+      return NethelpersLinkType.LINK_BIF;
+    case 776:
+    case "LINK_SIT":
+      return NethelpersLinkType.LINK_SIT;
+    case 777:
+    case "LINK_IPDDP":
+      return NethelpersLinkType.LINK_IPDDP;
+    case 778:
+    case "LINK_IPGRE":
+      return NethelpersLinkType.LINK_IPGRE;
+    case 779:
+    case "LINK_PIMREG":
+      return NethelpersLinkType.LINK_PIMREG;
+    case 780:
+    case "LINK_HIPPI":
+      return NethelpersLinkType.LINK_HIPPI;
+    case 781:
+    case "LINK_ASH":
+      return NethelpersLinkType.LINK_ASH;
+    case 782:
+    case "LINK_ECONET":
+      return NethelpersLinkType.LINK_ECONET;
+    case 783:
+    case "LINK_IRDA":
+      return NethelpersLinkType.LINK_IRDA;
+    case 784:
+    case "LINK_FCPP":
+      return NethelpersLinkType.LINK_FCPP;
+    case 785:
+    case "LINK_FCAL":
+      return NethelpersLinkType.LINK_FCAL;
+    case 786:
+    case "LINK_FCPL":
+      return NethelpersLinkType.LINK_FCPL;
+    case 787:
+    case "LINK_FCFABRIC":
+      return NethelpersLinkType.LINK_FCFABRIC;
+    case 788:
+    case "LINK_FCFABRIC1":
+      return NethelpersLinkType.LINK_FCFABRIC1;
+    case 789:
+    case "LINK_FCFABRIC2":
+      return NethelpersLinkType.LINK_FCFABRIC2;
+    case 790:
+    case "LINK_FCFABRIC3":
+      return NethelpersLinkType.LINK_FCFABRIC3;
+    case 791:
+    case "LINK_FCFABRIC4":
+      return NethelpersLinkType.LINK_FCFABRIC4;
+    case 792:
+    case "LINK_FCFABRIC5":
+      return NethelpersLinkType.LINK_FCFABRIC5;
+    case 793:
+    case "LINK_FCFABRIC6":
+      return NethelpersLinkType.LINK_FCFABRIC6;
+    case 794:
+    case "LINK_FCFABRIC7":
+      return NethelpersLinkType.LINK_FCFABRIC7;
+    case 795:
+    case "LINK_FCFABRIC8":
+      return NethelpersLinkType.LINK_FCFABRIC8;
+    case 796:
+    case "LINK_FCFABRIC9":
+      return NethelpersLinkType.LINK_FCFABRIC9;
+    case 797:
+    case "LINK_FCFABRIC10":
+      return NethelpersLinkType.LINK_FCFABRIC10;
+    case 798:
+    case "LINK_FCFABRIC11":
+      return NethelpersLinkType.LINK_FCFABRIC11;
+    case 799:
+    case "LINK_FCFABRIC12":
+      return NethelpersLinkType.LINK_FCFABRIC12;
+    case 800:
+    case "LINK_IEE802TR":
+      return NethelpersLinkType.LINK_IEE802TR;
+    case 801:
+    case "LINK_IEE80211":
+      return NethelpersLinkType.LINK_IEE80211;
+    case 802:
+    case "LINK_IEE80211PRISM":
+      return NethelpersLinkType.LINK_IEE80211PRISM;
+    case 803:
+    case "LINK_IEE80211_RADIOTAP":
+      return NethelpersLinkType.LINK_IEE80211_RADIOTAP;
+    case 804:
+    case "LINK_IEE8021154":
+      return NethelpersLinkType.LINK_IEE8021154;
+    case 805:
+    case "LINK_IEE8021154MONITOR":
+      return NethelpersLinkType.LINK_IEE8021154MONITOR;
+    case 820:
+    case "LINK_PHONET":
+      return NethelpersLinkType.LINK_PHONET;
+    case 821:
+    case "LINK_PHONETPIPE":
+      return NethelpersLinkType.LINK_PHONETPIPE;
+    case 822:
+    case "LINK_CAIF":
+      return NethelpersLinkType.LINK_CAIF;
+    case 823:
+    case "LINK_IP6GRE":
+      return NethelpersLinkType.LINK_IP6GRE;
+    case 824:
+    case "LINK_NETLINK":
+      return NethelpersLinkType.LINK_NETLINK;
+    case 825:
+    case "LINK6_LOWPAN":
+      return NethelpersLinkType.LINK6_LOWPAN;
+    case 65535:
+    case "LINK_VOID":
+      return NethelpersLinkType.LINK_VOID;
+    case 65534:
+    case "LINK_NONE":
+      return NethelpersLinkType.LINK_NONE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return NethelpersLinkType.UNRECOGNIZED;
+  }
+}
+
+export function nethelpersLinkTypeToJSON(object: NethelpersLinkType): string {
+  switch (object) {
+    case NethelpersLinkType.LINK_NETROM:
+      return "LINK_NETROM";
+    case NethelpersLinkType.LINK_ETHER:
+      return "LINK_ETHER";
+    case NethelpersLinkType.LINK_EETHER:
+      return "LINK_EETHER";
+    case NethelpersLinkType.LINK_AX25:
+      return "LINK_AX25";
+    case NethelpersLinkType.LINK_PRONET:
+      return "LINK_PRONET";
+    case NethelpersLinkType.LINK_CHAOS:
+      return "LINK_CHAOS";
+    case NethelpersLinkType.LINK_IEE802:
+      return "LINK_IEE802";
+    case NethelpersLinkType.LINK_ARCNET:
+      return "LINK_ARCNET";
+    case NethelpersLinkType.LINK_ATALK:
+      return "LINK_ATALK";
+    case NethelpersLinkType.LINK_DLCI:
+      return "LINK_DLCI";
+    case NethelpersLinkType.LINK_ATM:
+      return "LINK_ATM";
+    case NethelpersLinkType.LINK_METRICOM:
+      return "LINK_METRICOM";
+    case NethelpersLinkType.LINK_IEEE1394:
+      return "LINK_IEEE1394";
+    case NethelpersLinkType.LINK_EUI64:
+      return "LINK_EUI64";
+    case NethelpersLinkType.LINK_INFINIBAND:
+      return "LINK_INFINIBAND";
+    case NethelpersLinkType.LINK_SLIP:
+      return "LINK_SLIP";
+    case NethelpersLinkType.LINK_CSLIP:
+      return "LINK_CSLIP";
+    case NethelpersLinkType.LINK_SLIP6:
+      return "LINK_SLIP6";
+    case NethelpersLinkType.LINK_CSLIP6:
+      return "LINK_CSLIP6";
+    case NethelpersLinkType.LINK_RSRVD:
+      return "LINK_RSRVD";
+    case NethelpersLinkType.LINK_ADAPT:
+      return "LINK_ADAPT";
+    case NethelpersLinkType.LINK_ROSE:
+      return "LINK_ROSE";
+    case NethelpersLinkType.LINK_X25:
+      return "LINK_X25";
+    case NethelpersLinkType.LINK_HWX25:
+      return "LINK_HWX25";
+    case NethelpersLinkType.LINK_CAN:
+      return "LINK_CAN";
+    case NethelpersLinkType.LINK_PPP:
+      return "LINK_PPP";
+    case NethelpersLinkType.LINK_CISCO:
+      return "LINK_CISCO";
+    case NethelpersLinkType.LINK_HDLC:
+      return "LINK_HDLC";
+    case NethelpersLinkType.LINK_LAPB:
+      return "LINK_LAPB";
+    case NethelpersLinkType.LINK_DDCMP:
+      return "LINK_DDCMP";
+    case NethelpersLinkType.LINK_RAWHDLC:
+      return "LINK_RAWHDLC";
+    case NethelpersLinkType.LINK_TUNNEL:
+      return "LINK_TUNNEL";
+    case NethelpersLinkType.LINK_TUNNEL6:
+      return "LINK_TUNNEL6";
+    case NethelpersLinkType.LINK_FRAD:
+      return "LINK_FRAD";
+    case NethelpersLinkType.LINK_SKIP:
+      return "LINK_SKIP";
+    case NethelpersLinkType.LINK_LOOPBCK:
+      return "LINK_LOOPBCK";
+    case NethelpersLinkType.LINK_LOCALTLK:
+      return "LINK_LOCALTLK";
+    case NethelpersLinkType.LINK_FDDI:
+      return "LINK_FDDI";
+    case NethelpersLinkType.LINK_BIF:
+      return "LINK_BIF";
+    case NethelpersLinkType.LINK_SIT:
+      return "LINK_SIT";
+    case NethelpersLinkType.LINK_IPDDP:
+      return "LINK_IPDDP";
+    case NethelpersLinkType.LINK_IPGRE:
+      return "LINK_IPGRE";
+    case NethelpersLinkType.LINK_PIMREG:
+      return "LINK_PIMREG";
+    case NethelpersLinkType.LINK_HIPPI:
+      return "LINK_HIPPI";
+    case NethelpersLinkType.LINK_ASH:
+      return "LINK_ASH";
+    case NethelpersLinkType.LINK_ECONET:
+      return "LINK_ECONET";
+    case NethelpersLinkType.LINK_IRDA:
+      return "LINK_IRDA";
+    case NethelpersLinkType.LINK_FCPP:
+      return "LINK_FCPP";
+    case NethelpersLinkType.LINK_FCAL:
+      return "LINK_FCAL";
+    case NethelpersLinkType.LINK_FCPL:
+      return "LINK_FCPL";
+    case NethelpersLinkType.LINK_FCFABRIC:
+      return "LINK_FCFABRIC";
+    case NethelpersLinkType.LINK_FCFABRIC1:
+      return "LINK_FCFABRIC1";
+    case NethelpersLinkType.LINK_FCFABRIC2:
+      return "LINK_FCFABRIC2";
+    case NethelpersLinkType.LINK_FCFABRIC3:
+      return "LINK_FCFABRIC3";
+    case NethelpersLinkType.LINK_FCFABRIC4:
+      return "LINK_FCFABRIC4";
+    case NethelpersLinkType.LINK_FCFABRIC5:
+      return "LINK_FCFABRIC5";
+    case NethelpersLinkType.LINK_FCFABRIC6:
+      return "LINK_FCFABRIC6";
+    case NethelpersLinkType.LINK_FCFABRIC7:
+      return "LINK_FCFABRIC7";
+    case NethelpersLinkType.LINK_FCFABRIC8:
+      return "LINK_FCFABRIC8";
+    case NethelpersLinkType.LINK_FCFABRIC9:
+      return "LINK_FCFABRIC9";
+    case NethelpersLinkType.LINK_FCFABRIC10:
+      return "LINK_FCFABRIC10";
+    case NethelpersLinkType.LINK_FCFABRIC11:
+      return "LINK_FCFABRIC11";
+    case NethelpersLinkType.LINK_FCFABRIC12:
+      return "LINK_FCFABRIC12";
+    case NethelpersLinkType.LINK_IEE802TR:
+      return "LINK_IEE802TR";
+    case NethelpersLinkType.LINK_IEE80211:
+      return "LINK_IEE80211";
+    case NethelpersLinkType.LINK_IEE80211PRISM:
+      return "LINK_IEE80211PRISM";
+    case NethelpersLinkType.LINK_IEE80211_RADIOTAP:
+      return "LINK_IEE80211_RADIOTAP";
+    case NethelpersLinkType.LINK_IEE8021154:
+      return "LINK_IEE8021154";
+    case NethelpersLinkType.LINK_IEE8021154MONITOR:
+      return "LINK_IEE8021154MONITOR";
+    case NethelpersLinkType.LINK_PHONET:
+      return "LINK_PHONET";
+    case NethelpersLinkType.LINK_PHONETPIPE:
+      return "LINK_PHONETPIPE";
+    case NethelpersLinkType.LINK_CAIF:
+      return "LINK_CAIF";
+    case NethelpersLinkType.LINK_IP6GRE:
+      return "LINK_IP6GRE";
+    case NethelpersLinkType.LINK_NETLINK:
+      return "LINK_NETLINK";
+    case NethelpersLinkType.LINK6_LOWPAN:
+      return "LINK6_LOWPAN";
+    case NethelpersLinkType.LINK_VOID:
+      return "LINK_VOID";
+    case NethelpersLinkType.LINK_NONE:
+      return "LINK_NONE";
+    case NethelpersLinkType.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** RFC 2863 operational state (IF_OPER_*). */
+export enum NethelpersOperationalState {
+  OPER_STATE_UNKNOWN = 0,
+  OPER_STATE_NOT_PRESENT = 1,
+  OPER_STATE_DOWN = 2,
+  OPER_STATE_LOWER_LAYER_DOWN = 3,
+  OPER_STATE_TESTING = 4,
+  OPER_STATE_DORMANT = 5,
+  OPER_STATE_UP = 6,
+  UNRECOGNIZED = -1,
+}
+
+export function nethelpersOperationalStateFromJSON(object: any): NethelpersOperationalState {
+  switch (object) {
+    case 0:
+    case "OPER_STATE_UNKNOWN":
+      return NethelpersOperationalState.OPER_STATE_UNKNOWN;
+    case 1:
+    case "OPER_STATE_NOT_PRESENT":
+      return NethelpersOperationalState.OPER_STATE_NOT_PRESENT;
+    case 2:
+    case "OPER_STATE_DOWN":
+      return NethelpersOperationalState.OPER_STATE_DOWN;
+    case 3:
+    case "OPER_STATE_LOWER_LAYER_DOWN":
+      return NethelpersOperationalState.OPER_STATE_LOWER_LAYER_DOWN;
+    case 4:
+    case "OPER_STATE_TESTING":
+      return NethelpersOperationalState.OPER_STATE_TESTING;
+    case 5:
+    case "OPER_STATE_DORMANT":
+      return NethelpersOperationalState.OPER_STATE_DORMANT;
+    case 6:
+    case "OPER_STATE_UP":
+      return NethelpersOperationalState.OPER_STATE_UP;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return NethelpersOperationalState.UNRECOGNIZED;
+  }
+}
+
+export function nethelpersOperationalStateToJSON(object: NethelpersOperationalState): string {
+  switch (object) {
+    case NethelpersOperationalState.OPER_STATE_UNKNOWN:
+      return "OPER_STATE_UNKNOWN";
+    case NethelpersOperationalState.OPER_STATE_NOT_PRESENT:
+      return "OPER_STATE_NOT_PRESENT";
+    case NethelpersOperationalState.OPER_STATE_DOWN:
+      return "OPER_STATE_DOWN";
+    case NethelpersOperationalState.OPER_STATE_LOWER_LAYER_DOWN:
+      return "OPER_STATE_LOWER_LAYER_DOWN";
+    case NethelpersOperationalState.OPER_STATE_TESTING:
+      return "OPER_STATE_TESTING";
+    case NethelpersOperationalState.OPER_STATE_DORMANT:
+      return "OPER_STATE_DORMANT";
+    case NethelpersOperationalState.OPER_STATE_UP:
+      return "OPER_STATE_UP";
+    case NethelpersOperationalState.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** ethtool port. */
+export enum NethelpersPort {
+  TWISTED_PAIR = 0,
+  AUI = 1,
+  MII = 2,
+  FIBRE = 3,
+  BNC = 4,
+  DIRECT_ATTACH = 5,
+  NONE = 239,
+  OTHER = 255,
+  UNRECOGNIZED = -1,
+}
+
+export function nethelpersPortFromJSON(object: any): NethelpersPort {
+  switch (object) {
+    case 0:
+    case "TWISTED_PAIR":
+      return NethelpersPort.TWISTED_PAIR;
+    case 1:
+    case "AUI":
+      return NethelpersPort.AUI;
+    case 2:
+    case "MII":
+      return NethelpersPort.MII;
+    case 3:
+    case "FIBRE":
+      return NethelpersPort.FIBRE;
+    case 4:
+    case "BNC":
+      return NethelpersPort.BNC;
+    case 5:
+    case "DIRECT_ATTACH":
+      return NethelpersPort.DIRECT_ATTACH;
+    case 239:
+    case "NONE":
+      return NethelpersPort.NONE;
+    case 255:
+    case "OTHER":
+      return NethelpersPort.OTHER;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return NethelpersPort.UNRECOGNIZED;
+  }
+}
+
+export function nethelpersPortToJSON(object: NethelpersPort): string {
+  switch (object) {
+    case NethelpersPort.TWISTED_PAIR:
+      return "TWISTED_PAIR";
+    case NethelpersPort.AUI:
+      return "AUI";
+    case NethelpersPort.MII:
+      return "MII";
+    case NethelpersPort.FIBRE:
+      return "FIBRE";
+    case NethelpersPort.BNC:
+      return "BNC";
+    case NethelpersPort.DIRECT_ATTACH:
+      return "DIRECT_ATTACH";
+    case NethelpersPort.NONE:
+      return "NONE";
+    case NethelpersPort.OTHER:
+      return "OTHER";
+    case NethelpersPort.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** Route protocol (RTPROT_*). */
+export enum NethelpersRouteProtocol {
+  PROTOCOL_UNSPEC = 0,
+  PROTOCOL_REDIRECT = 1,
+  PROTOCOL_KERNEL = 2,
+  PROTOCOL_BOOT = 3,
+  PROTOCOL_STATIC = 4,
+  PROTOCOL_RA = 9,
+  PROTOCOL_MRT = 10,
+  PROTOCOL_ZEBRA = 11,
+  PROTOCOL_BIRD = 12,
+  PROTOCOL_DNROUTED = 13,
+  PROTOCOL_XORP = 14,
+  PROTOCOL_NTK = 15,
+  PROTOCOL_DHCP = 16,
+  PROTOCOL_MRTD = 17,
+  PROTOCOL_KEEPALIVED = 18,
+  PROTOCOL_BABEL = 42,
+  PROTOCOL_OPENR = 99,
+  PROTOCOL_BGP = 186,
+  PROTOCOL_ISIS = 187,
+  PROTOCOL_OSPF = 188,
+  PROTOCOL_RIP = 189,
+  PROTOCOL_EIGRP = 192,
+  UNRECOGNIZED = -1,
+}
+
+export function nethelpersRouteProtocolFromJSON(object: any): NethelpersRouteProtocol {
+  switch (object) {
+    case 0:
+    case "PROTOCOL_UNSPEC":
+      return NethelpersRouteProtocol.PROTOCOL_UNSPEC;
+    case 1:
+    case "PROTOCOL_REDIRECT":
+      return NethelpersRouteProtocol.PROTOCOL_REDIRECT;
+    case 2:
+    case "PROTOCOL_KERNEL":
+      return NethelpersRouteProtocol.PROTOCOL_KERNEL;
+    case 3:
+    case "PROTOCOL_BOOT":
+      return NethelpersRouteProtocol.PROTOCOL_BOOT;
+    case 4:
+    case "PROTOCOL_STATIC":
+      return NethelpersRouteProtocol.PROTOCOL_STATIC;
+    case 9:
+    case "PROTOCOL_RA":
+      return NethelpersRouteProtocol.PROTOCOL_RA;
+    case 10:
+    case "PROTOCOL_MRT":
+      return NethelpersRouteProtocol.PROTOCOL_MRT;
+    case 11:
+    case "PROTOCOL_ZEBRA":
+      return NethelpersRouteProtocol.PROTOCOL_ZEBRA;
+    case 12:
+    case "PROTOCOL_BIRD":
+      return NethelpersRouteProtocol.PROTOCOL_BIRD;
+    case 13:
+    case "PROTOCOL_DNROUTED":
+      return NethelpersRouteProtocol.PROTOCOL_DNROUTED;
+    case 14:
+    case "PROTOCOL_XORP":
+      return NethelpersRouteProtocol.PROTOCOL_XORP;
+    case 15:
+    case "PROTOCOL_NTK":
+      return NethelpersRouteProtocol.PROTOCOL_NTK;
+    case 16:
+    case "PROTOCOL_DHCP":
+      return NethelpersRouteProtocol.PROTOCOL_DHCP;
+    case 17:
+    case "PROTOCOL_MRTD":
+      return NethelpersRouteProtocol.PROTOCOL_MRTD;
+    case 18:
+    case "PROTOCOL_KEEPALIVED":
+      return NethelpersRouteProtocol.PROTOCOL_KEEPALIVED;
+    case 42:
+    case "PROTOCOL_BABEL":
+      return NethelpersRouteProtocol.PROTOCOL_BABEL;
+    case 99:
+    case "PROTOCOL_OPENR":
+      return NethelpersRouteProtocol.PROTOCOL_OPENR;
+    case 186:
+    case "PROTOCOL_BGP":
+      return NethelpersRouteProtocol.PROTOCOL_BGP;
+    case 187:
+    case "PROTOCOL_ISIS":
+      return NethelpersRouteProtocol.PROTOCOL_ISIS;
+    case 188:
+    case "PROTOCOL_OSPF":
+      return NethelpersRouteProtocol.PROTOCOL_OSPF;
+    case 189:
+    case "PROTOCOL_RIP":
+      return NethelpersRouteProtocol.PROTOCOL_RIP;
+    case 192:
+    case "PROTOCOL_EIGRP":
+      return NethelpersRouteProtocol.PROTOCOL_EIGRP;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return NethelpersRouteProtocol.UNRECOGNIZED;
+  }
+}
+
+export function nethelpersRouteProtocolToJSON(object: NethelpersRouteProtocol): string {
+  switch (object) {
+    case NethelpersRouteProtocol.PROTOCOL_UNSPEC:
+      return "PROTOCOL_UNSPEC";
+    case NethelpersRouteProtocol.PROTOCOL_REDIRECT:
+      return "PROTOCOL_REDIRECT";
+    case NethelpersRouteProtocol.PROTOCOL_KERNEL:
+      return "PROTOCOL_KERNEL";
+    case NethelpersRouteProtocol.PROTOCOL_BOOT:
+      return "PROTOCOL_BOOT";
+    case NethelpersRouteProtocol.PROTOCOL_STATIC:
+      return "PROTOCOL_STATIC";
+    case NethelpersRouteProtocol.PROTOCOL_RA:
+      return "PROTOCOL_RA";
+    case NethelpersRouteProtocol.PROTOCOL_MRT:
+      return "PROTOCOL_MRT";
+    case NethelpersRouteProtocol.PROTOCOL_ZEBRA:
+      return "PROTOCOL_ZEBRA";
+    case NethelpersRouteProtocol.PROTOCOL_BIRD:
+      return "PROTOCOL_BIRD";
+    case NethelpersRouteProtocol.PROTOCOL_DNROUTED:
+      return "PROTOCOL_DNROUTED";
+    case NethelpersRouteProtocol.PROTOCOL_XORP:
+      return "PROTOCOL_XORP";
+    case NethelpersRouteProtocol.PROTOCOL_NTK:
+      return "PROTOCOL_NTK";
+    case NethelpersRouteProtocol.PROTOCOL_DHCP:
+      return "PROTOCOL_DHCP";
+    case NethelpersRouteProtocol.PROTOCOL_MRTD:
+      return "PROTOCOL_MRTD";
+    case NethelpersRouteProtocol.PROTOCOL_KEEPALIVED:
+      return "PROTOCOL_KEEPALIVED";
+    case NethelpersRouteProtocol.PROTOCOL_BABEL:
+      return "PROTOCOL_BABEL";
+    case NethelpersRouteProtocol.PROTOCOL_OPENR:
+      return "PROTOCOL_OPENR";
+    case NethelpersRouteProtocol.PROTOCOL_BGP:
+      return "PROTOCOL_BGP";
+    case NethelpersRouteProtocol.PROTOCOL_ISIS:
+      return "PROTOCOL_ISIS";
+    case NethelpersRouteProtocol.PROTOCOL_OSPF:
+      return "PROTOCOL_OSPF";
+    case NethelpersRouteProtocol.PROTOCOL_RIP:
+      return "PROTOCOL_RIP";
+    case NethelpersRouteProtocol.PROTOCOL_EIGRP:
+      return "PROTOCOL_EIGRP";
+    case NethelpersRouteProtocol.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** Route type (RTN_*). */
+export enum NethelpersRouteType {
+  TYPE_UNSPEC = 0,
+  TYPE_UNICAST = 1,
+  TYPE_LOCAL = 2,
+  TYPE_BROADCAST = 3,
+  TYPE_ANYCAST = 4,
+  TYPE_MULTICAST = 5,
+  TYPE_BLACKHOLE = 6,
+  TYPE_UNREACHABLE = 7,
+  TYPE_PROHIBIT = 8,
+  TYPE_THROW = 9,
+  TYPE_NAT = 10,
+  TYPE_X_RESOLVE = 11,
+  UNRECOGNIZED = -1,
+}
+
+export function nethelpersRouteTypeFromJSON(object: any): NethelpersRouteType {
+  switch (object) {
+    case 0:
+    case "TYPE_UNSPEC":
+      return NethelpersRouteType.TYPE_UNSPEC;
+    case 1:
+    case "TYPE_UNICAST":
+      return NethelpersRouteType.TYPE_UNICAST;
+    case 2:
+    case "TYPE_LOCAL":
+      return NethelpersRouteType.TYPE_LOCAL;
+    case 3:
+    case "TYPE_BROADCAST":
+      return NethelpersRouteType.TYPE_BROADCAST;
+    case 4:
+    case "TYPE_ANYCAST":
+      return NethelpersRouteType.TYPE_ANYCAST;
+    case 5:
+    case "TYPE_MULTICAST":
+      return NethelpersRouteType.TYPE_MULTICAST;
+    case 6:
+    case "TYPE_BLACKHOLE":
+      return NethelpersRouteType.TYPE_BLACKHOLE;
+    case 7:
+    case "TYPE_UNREACHABLE":
+      return NethelpersRouteType.TYPE_UNREACHABLE;
+    case 8:
+    case "TYPE_PROHIBIT":
+      return NethelpersRouteType.TYPE_PROHIBIT;
+    case 9:
+    case "TYPE_THROW":
+      return NethelpersRouteType.TYPE_THROW;
+    case 10:
+    case "TYPE_NAT":
+      return NethelpersRouteType.TYPE_NAT;
+    case 11:
+    case "TYPE_X_RESOLVE":
+      return NethelpersRouteType.TYPE_X_RESOLVE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return NethelpersRouteType.UNRECOGNIZED;
+  }
+}
+
+export function nethelpersRouteTypeToJSON(object: NethelpersRouteType): string {
+  switch (object) {
+    case NethelpersRouteType.TYPE_UNSPEC:
+      return "TYPE_UNSPEC";
+    case NethelpersRouteType.TYPE_UNICAST:
+      return "TYPE_UNICAST";
+    case NethelpersRouteType.TYPE_LOCAL:
+      return "TYPE_LOCAL";
+    case NethelpersRouteType.TYPE_BROADCAST:
+      return "TYPE_BROADCAST";
+    case NethelpersRouteType.TYPE_ANYCAST:
+      return "TYPE_ANYCAST";
+    case NethelpersRouteType.TYPE_MULTICAST:
+      return "TYPE_MULTICAST";
+    case NethelpersRouteType.TYPE_BLACKHOLE:
+      return "TYPE_BLACKHOLE";
+    case NethelpersRouteType.TYPE_UNREACHABLE:
+      return "TYPE_UNREACHABLE";
+    case NethelpersRouteType.TYPE_PROHIBIT:
+      return "TYPE_PROHIBIT";
+    case NethelpersRouteType.TYPE_THROW:
+      return "TYPE_THROW";
+    case NethelpersRouteType.TYPE_NAT:
+      return "TYPE_NAT";
+    case NethelpersRouteType.TYPE_X_RESOLVE:
+      return "TYPE_X_RESOLVE";
+    case NethelpersRouteType.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** Routing table id. */
+export enum NethelpersRoutingTable {
+  TABLE_UNSPEC = 0,
+  TABLE1 = 1,
+  TABLE2 = 2,
+  TABLE3 = 3,
+  TABLE4 = 4,
+  TABLE5 = 5,
+  TABLE6 = 6,
+  TABLE7 = 7,
+  TABLE8 = 8,
+  TABLE9 = 9,
+  TABLE10 = 10,
+  TABLE11 = 11,
+  TABLE12 = 12,
+  TABLE13 = 13,
+  TABLE14 = 14,
+  TABLE15 = 15,
+  TABLE16 = 16,
+  TABLE17 = 17,
+  TABLE18 = 18,
+  TABLE19 = 19,
+  TABLE20 = 20,
+  TABLE21 = 21,
+  TABLE22 = 22,
+  TABLE23 = 23,
+  TABLE24 = 24,
+  TABLE25 = 25,
+  TABLE26 = 26,
+  TABLE27 = 27,
+  TABLE28 = 28,
+  TABLE29 = 29,
+  TABLE30 = 30,
+  TABLE31 = 31,
+  TABLE32 = 32,
+  TABLE33 = 33,
+  TABLE34 = 34,
+  TABLE35 = 35,
+  TABLE36 = 36,
+  TABLE37 = 37,
+  TABLE38 = 38,
+  TABLE39 = 39,
+  TABLE40 = 40,
+  TABLE41 = 41,
+  TABLE42 = 42,
+  TABLE43 = 43,
+  TABLE44 = 44,
+  TABLE45 = 45,
+  TABLE46 = 46,
+  TABLE47 = 47,
+  TABLE48 = 48,
+  TABLE49 = 49,
+  TABLE50 = 50,
+  TABLE51 = 51,
+  TABLE52 = 52,
+  TABLE53 = 53,
+  TABLE54 = 54,
+  TABLE55 = 55,
+  TABLE56 = 56,
+  TABLE57 = 57,
+  TABLE58 = 58,
+  TABLE59 = 59,
+  TABLE60 = 60,
+  TABLE61 = 61,
+  TABLE62 = 62,
+  TABLE63 = 63,
+  TABLE64 = 64,
+  TABLE65 = 65,
+  TABLE66 = 66,
+  TABLE67 = 67,
+  TABLE68 = 68,
+  TABLE69 = 69,
+  TABLE70 = 70,
+  TABLE71 = 71,
+  TABLE72 = 72,
+  TABLE73 = 73,
+  TABLE74 = 74,
+  TABLE75 = 75,
+  TABLE76 = 76,
+  TABLE77 = 77,
+  TABLE78 = 78,
+  TABLE79 = 79,
+  TABLE80 = 80,
+  TABLE81 = 81,
+  TABLE82 = 82,
+  TABLE83 = 83,
+  TABLE84 = 84,
+  TABLE85 = 85,
+  TABLE86 = 86,
+  TABLE87 = 87,
+  TABLE88 = 88,
+  TABLE89 = 89,
+  TABLE90 = 90,
+  TABLE91 = 91,
+  TABLE92 = 92,
+  TABLE93 = 93,
+  TABLE94 = 94,
+  TABLE95 = 95,
+  TABLE96 = 96,
+  TABLE97 = 97,
+  TABLE98 = 98,
+  TABLE99 = 99,
+  TABLE100 = 100,
+  TABLE101 = 101,
+  TABLE102 = 102,
+  TABLE103 = 103,
+  TABLE104 = 104,
+  TABLE105 = 105,
+  TABLE106 = 106,
+  TABLE107 = 107,
+  TABLE108 = 108,
+  TABLE109 = 109,
+  TABLE110 = 110,
+  TABLE111 = 111,
+  TABLE112 = 112,
+  TABLE113 = 113,
+  TABLE114 = 114,
+  TABLE115 = 115,
+  TABLE116 = 116,
+  TABLE117 = 117,
+  TABLE118 = 118,
+  TABLE119 = 119,
+  TABLE120 = 120,
+  TABLE121 = 121,
+  TABLE122 = 122,
+  TABLE123 = 123,
+  TABLE124 = 124,
+  TABLE125 = 125,
+  TABLE126 = 126,
+  TABLE127 = 127,
+  TABLE128 = 128,
+  TABLE129 = 129,
+  TABLE130 = 130,
+  TABLE131 = 131,
+  TABLE132 = 132,
+  TABLE133 = 133,
+  TABLE134 = 134,
+  TABLE135 = 135,
+  TABLE136 = 136,
+  TABLE137 = 137,
+  TABLE138 = 138,
+  TABLE139 = 139,
+  TABLE140 = 140,
+  TABLE141 = 141,
+  TABLE142 = 142,
+  TABLE143 = 143,
+  TABLE144 = 144,
+  TABLE145 = 145,
+  TABLE146 = 146,
+  TABLE147 = 147,
+  TABLE148 = 148,
+  TABLE149 = 149,
+  TABLE150 = 150,
+  TABLE151 = 151,
+  TABLE152 = 152,
+  TABLE153 = 153,
+  TABLE154 = 154,
+  TABLE155 = 155,
+  TABLE156 = 156,
+  TABLE157 = 157,
+  TABLE158 = 158,
+  TABLE159 = 159,
+  TABLE160 = 160,
+  TABLE161 = 161,
+  TABLE162 = 162,
+  TABLE163 = 163,
+  TABLE164 = 164,
+  TABLE165 = 165,
+  TABLE166 = 166,
+  TABLE167 = 167,
+  TABLE168 = 168,
+  TABLE169 = 169,
+  TABLE170 = 170,
+  TABLE171 = 171,
+  TABLE172 = 172,
+  TABLE173 = 173,
+  TABLE174 = 174,
+  TABLE175 = 175,
+  TABLE176 = 176,
+  TABLE177 = 177,
+  TABLE178 = 178,
+  TABLE179 = 179,
+  TABLE180 = 180,
+  TABLE181 = 181,
+  TABLE182 = 182,
+  TABLE183 = 183,
+  TABLE184 = 184,
+  TABLE185 = 185,
+  TABLE186 = 186,
+  TABLE187 = 187,
+  TABLE188 = 188,
+  TABLE189 = 189,
+  TABLE190 = 190,
+  TABLE191 = 191,
+  TABLE192 = 192,
+  TABLE193 = 193,
+  TABLE194 = 194,
+  TABLE195 = 195,
+  TABLE196 = 196,
+  TABLE197 = 197,
+  TABLE198 = 198,
+  TABLE199 = 199,
+  TABLE200 = 200,
+  TABLE201 = 201,
+  TABLE202 = 202,
+  TABLE203 = 203,
+  TABLE204 = 204,
+  TABLE205 = 205,
+  TABLE206 = 206,
+  TABLE207 = 207,
+  TABLE208 = 208,
+  TABLE209 = 209,
+  TABLE210 = 210,
+  TABLE211 = 211,
+  TABLE212 = 212,
+  TABLE213 = 213,
+  TABLE214 = 214,
+  TABLE215 = 215,
+  TABLE216 = 216,
+  TABLE217 = 217,
+  TABLE218 = 218,
+  TABLE219 = 219,
+  TABLE220 = 220,
+  TABLE221 = 221,
+  TABLE222 = 222,
+  TABLE223 = 223,
+  TABLE224 = 224,
+  TABLE225 = 225,
+  TABLE226 = 226,
+  TABLE227 = 227,
+  TABLE228 = 228,
+  TABLE229 = 229,
+  TABLE230 = 230,
+  TABLE231 = 231,
+  TABLE232 = 232,
+  TABLE233 = 233,
+  TABLE234 = 234,
+  TABLE235 = 235,
+  TABLE236 = 236,
+  TABLE237 = 237,
+  TABLE238 = 238,
+  TABLE239 = 239,
+  TABLE240 = 240,
+  TABLE241 = 241,
+  TABLE242 = 242,
+  TABLE243 = 243,
+  TABLE244 = 244,
+  TABLE245 = 245,
+  TABLE246 = 246,
+  TABLE247 = 247,
+  TABLE248 = 248,
+  TABLE249 = 249,
+  TABLE250 = 250,
+  TABLE251 = 251,
+  TABLE252 = 252,
+  TABLE_DEFAULT = 253,
+  TABLE_MAIN = 254,
+  TABLE_LOCAL = 255,
+  UNRECOGNIZED = -1,
+}
+
+export function nethelpersRoutingTableFromJSON(object: any): NethelpersRoutingTable {
+  switch (object) {
+    case 0:
+    case "TABLE_UNSPEC":
+      return NethelpersRoutingTable.TABLE_UNSPEC;
+    case 1:
+    case "TABLE1":
+      return NethelpersRoutingTable.TABLE1;
+    case 2:
+    case "TABLE2":
+      return NethelpersRoutingTable.TABLE2;
+    case 3:
+    case "TABLE3":
+      return NethelpersRoutingTable.TABLE3;
+    case 4:
+    case "TABLE4":
+      return NethelpersRoutingTable.TABLE4;
+    case 5:
+    case "TABLE5":
+      return NethelpersRoutingTable.TABLE5;
+    case 6:
+    case "TABLE6":
+      return NethelpersRoutingTable.TABLE6;
+    case 7:
+    case "TABLE7":
+      return NethelpersRoutingTable.TABLE7;
+    case 8:
+    case "TABLE8":
+      return NethelpersRoutingTable.TABLE8;
+    case 9:
+    case "TABLE9":
+      return NethelpersRoutingTable.TABLE9;
+    case 10:
+    case "TABLE10":
+      return NethelpersRoutingTable.TABLE10;
+    case 11:
+    case "TABLE11":
+      return NethelpersRoutingTable.TABLE11;
+    case 12:
+    case "TABLE12":
+      return NethelpersRoutingTable.TABLE12;
+    case 13:
+    case "TABLE13":
+      return NethelpersRoutingTable.TABLE13;
+    case 14:
+    case "TABLE14":
+      return NethelpersRoutingTable.TABLE14;
+    case 15:
+    case "TABLE15":
+      return NethelpersRoutingTable.TABLE15;
+    case 16:
+    case "TABLE16":
+      return NethelpersRoutingTable.TABLE16;
+    case 17:
+    case "TABLE17":
+      return NethelpersRoutingTable.TABLE17;
+    case 18:
+    case "TABLE18":
+      return NethelpersRoutingTable.TABLE18;
+    case 19:
+    case "TABLE19":
+      return NethelpersRoutingTable.TABLE19;
+    case 20:
+    case "TABLE20":
+      return NethelpersRoutingTable.TABLE20;
+    case 21:
+    case "TABLE21":
+      return NethelpersRoutingTable.TABLE21;
+    case 22:
+    case "TABLE22":
+      return NethelpersRoutingTable.TABLE22;
+    case 23:
+    case "TABLE23":
+      return NethelpersRoutingTable.TABLE23;
+    case 24:
+    case "TABLE24":
+      return NethelpersRoutingTable.TABLE24;
+    case 25:
+    case "TABLE25":
+      return NethelpersRoutingTable.TABLE25;
+    case 26:
+    case "TABLE26":
+      return NethelpersRoutingTable.TABLE26;
+    case 27:
+    case "TABLE27":
+      return NethelpersRoutingTable.TABLE27;
+    case 28:
+    case "TABLE28":
+      return NethelpersRoutingTable.TABLE28;
+    case 29:
+    case "TABLE29":
+      return NethelpersRoutingTable.TABLE29;
+    case 30:
+    case "TABLE30":
+      return NethelpersRoutingTable.TABLE30;
+    case 31:
+    case "TABLE31":
+      return NethelpersRoutingTable.TABLE31;
+    case 32:
+    case "TABLE32":
+      return NethelpersRoutingTable.TABLE32;
+    case 33:
+    case "TABLE33":
+      return NethelpersRoutingTable.TABLE33;
+    case 34:
+    case "TABLE34":
+      return NethelpersRoutingTable.TABLE34;
+    case 35:
+    case "TABLE35":
+      return NethelpersRoutingTable.TABLE35;
+    case 36:
+    case "TABLE36":
+      return NethelpersRoutingTable.TABLE36;
+    case 37:
+    case "TABLE37":
+      return NethelpersRoutingTable.TABLE37;
+    case 38:
+    case "TABLE38":
+      return NethelpersRoutingTable.TABLE38;
+    case 39:
+    case "TABLE39":
+      return NethelpersRoutingTable.TABLE39;
+    case 40:
+    case "TABLE40":
+      return NethelpersRoutingTable.TABLE40;
+    case 41:
+    case "TABLE41":
+      return NethelpersRoutingTable.TABLE41;
+    case 42:
+    case "TABLE42":
+      return NethelpersRoutingTable.TABLE42;
+    case 43:
+    case "TABLE43":
+      return NethelpersRoutingTable.TABLE43;
+    case 44:
+    case "TABLE44":
+      return NethelpersRoutingTable.TABLE44;
+    case 45:
+    case "TABLE45":
+      return NethelpersRoutingTable.TABLE45;
+    case 46:
+    case "TABLE46":
+      return NethelpersRoutingTable.TABLE46;
+    case 47:
+    case "TABLE47":
+      return NethelpersRoutingTable.TABLE47;
+    case 48:
+    case "TABLE48":
+      return NethelpersRoutingTable.TABLE48;
+    case 49:
+    case "TABLE49":
+      return NethelpersRoutingTable.TABLE49;
+    case 50:
+    case "TABLE50":
+      return NethelpersRoutingTable.TABLE50;
+    case 51:
+    case "TABLE51":
+      return NethelpersRoutingTable.TABLE51;
+    case 52:
+    case "TABLE52":
+      return NethelpersRoutingTable.TABLE52;
+    case 53:
+    case "TABLE53":
+      return NethelpersRoutingTable.TABLE53;
+    case 54:
+    case "TABLE54":
+      return NethelpersRoutingTable.TABLE54;
+    case 55:
+    case "TABLE55":
+      return NethelpersRoutingTable.TABLE55;
+    case 56:
+    case "TABLE56":
+      return NethelpersRoutingTable.TABLE56;
+    case 57:
+    case "TABLE57":
+      return NethelpersRoutingTable.TABLE57;
+    case 58:
+    case "TABLE58":
+      return NethelpersRoutingTable.TABLE58;
+    case 59:
+    case "TABLE59":
+      return NethelpersRoutingTable.TABLE59;
+    case 60:
+    case "TABLE60":
+      return NethelpersRoutingTable.TABLE60;
+    case 61:
+    case "TABLE61":
+      return NethelpersRoutingTable.TABLE61;
+    case 62:
+    case "TABLE62":
+      return NethelpersRoutingTable.TABLE62;
+    case 63:
+    case "TABLE63":
+      return NethelpersRoutingTable.TABLE63;
+    case 64:
+    case "TABLE64":
+      return NethelpersRoutingTable.TABLE64;
+    case 65:
+    case "TABLE65":
+      return NethelpersRoutingTable.TABLE65;
+    case 66:
+    case "TABLE66":
+      return NethelpersRoutingTable.TABLE66;
+    case 67:
+    case "TABLE67":
+      return NethelpersRoutingTable.TABLE67;
+    case 68:
+    case "TABLE68":
+      return NethelpersRoutingTable.TABLE68;
+    case 69:
+    case "TABLE69":
+      return NethelpersRoutingTable.TABLE69;
+    case 70:
+    case "TABLE70":
+      return NethelpersRoutingTable.TABLE70;
+    case 71:
+    case "TABLE71":
+      return NethelpersRoutingTable.TABLE71;
+    case 72:
+    case "TABLE72":
+      return NethelpersRoutingTable.TABLE72;
+    case 73:
+    case "TABLE73":
+      return NethelpersRoutingTable.TABLE73;
+    case 74:
+    case "TABLE74":
+      return NethelpersRoutingTable.TABLE74;
+    case 75:
+    case "TABLE75":
+      return NethelpersRoutingTable.TABLE75;
+    case 76:
+    case "TABLE76":
+      return NethelpersRoutingTable.TABLE76;
+    case 77:
+    case "TABLE77":
+      return NethelpersRoutingTable.TABLE77;
+    case 78:
+    case "TABLE78":
+      return NethelpersRoutingTable.TABLE78;
+    case 79:
+    case "TABLE79":
+      return NethelpersRoutingTable.TABLE79;
+    case 80:
+    case "TABLE80":
+      return NethelpersRoutingTable.TABLE80;
+    case 81:
+    case "TABLE81":
+      return NethelpersRoutingTable.TABLE81;
+    case 82:
+    case "TABLE82":
+      return NethelpersRoutingTable.TABLE82;
+    case 83:
+    case "TABLE83":
+      return NethelpersRoutingTable.TABLE83;
+    case 84:
+    case "TABLE84":
+      return NethelpersRoutingTable.TABLE84;
+    case 85:
+    case "TABLE85":
+      return NethelpersRoutingTable.TABLE85;
+    case 86:
+    case "TABLE86":
+      return NethelpersRoutingTable.TABLE86;
+    case 87:
+    case "TABLE87":
+      return NethelpersRoutingTable.TABLE87;
+    case 88:
+    case "TABLE88":
+      return NethelpersRoutingTable.TABLE88;
+    case 89:
+    case "TABLE89":
+      return NethelpersRoutingTable.TABLE89;
+    case 90:
+    case "TABLE90":
+      return NethelpersRoutingTable.TABLE90;
+    case 91:
+    case "TABLE91":
+      return NethelpersRoutingTable.TABLE91;
+    case 92:
+    case "TABLE92":
+      return NethelpersRoutingTable.TABLE92;
+    case 93:
+    case "TABLE93":
+      return NethelpersRoutingTable.TABLE93;
+    case 94:
+    case "TABLE94":
+      return NethelpersRoutingTable.TABLE94;
+    case 95:
+    case "TABLE95":
+      return NethelpersRoutingTable.TABLE95;
+    case 96:
+    case "TABLE96":
+      return NethelpersRoutingTable.TABLE96;
+    case 97:
+    case "TABLE97":
+      return NethelpersRoutingTable.TABLE97;
+    case 98:
+    case "TABLE98":
+      return NethelpersRoutingTable.TABLE98;
+    case 99:
+    case "TABLE99":
+      return NethelpersRoutingTable.TABLE99;
+    case 100:
+    case "TABLE100":
+      return NethelpersRoutingTable.TABLE100;
+    case 101:
+    case "TABLE101":
+      return NethelpersRoutingTable.TABLE101;
+    case 102:
+    case "TABLE102":
+      return NethelpersRoutingTable.TABLE102;
+    case 103:
+    case "TABLE103":
+      return NethelpersRoutingTable.TABLE103;
+    case 104:
+    case "TABLE104":
+      return NethelpersRoutingTable.TABLE104;
+    case 105:
+    case "TABLE105":
+      return NethelpersRoutingTable.TABLE105;
+    case 106:
+    case "TABLE106":
+      return NethelpersRoutingTable.TABLE106;
+    case 107:
+    case "TABLE107":
+      return NethelpersRoutingTable.TABLE107;
+    case 108:
+    case "TABLE108":
+      return NethelpersRoutingTable.TABLE108;
+    case 109:
+    case "TABLE109":
+      return NethelpersRoutingTable.TABLE109;
+    case 110:
+    case "TABLE110":
+      return NethelpersRoutingTable.TABLE110;
+    case 111:
+    case "TABLE111":
+      return NethelpersRoutingTable.TABLE111;
+    case 112:
+    case "TABLE112":
+      return NethelpersRoutingTable.TABLE112;
+    case 113:
+    case "TABLE113":
+      return NethelpersRoutingTable.TABLE113;
+    case 114:
+    case "TABLE114":
+      return NethelpersRoutingTable.TABLE114;
+    case 115:
+    case "TABLE115":
+      return NethelpersRoutingTable.TABLE115;
+    case 116:
+    case "TABLE116":
+      return NethelpersRoutingTable.TABLE116;
+    case 117:
+    case "TABLE117":
+      return NethelpersRoutingTable.TABLE117;
+    case 118:
+    case "TABLE118":
+      return NethelpersRoutingTable.TABLE118;
+    case 119:
+    case "TABLE119":
+      return NethelpersRoutingTable.TABLE119;
+    case 120:
+    case "TABLE120":
+      return NethelpersRoutingTable.TABLE120;
+    case 121:
+    case "TABLE121":
+      return NethelpersRoutingTable.TABLE121;
+    case 122:
+    case "TABLE122":
+      return NethelpersRoutingTable.TABLE122;
+    case 123:
+    case "TABLE123":
+      return NethelpersRoutingTable.TABLE123;
+    case 124:
+    case "TABLE124":
+      return NethelpersRoutingTable.TABLE124;
+    case 125:
+    case "TABLE125":
+      return NethelpersRoutingTable.TABLE125;
+    case 126:
+    case "TABLE126":
+      return NethelpersRoutingTable.TABLE126;
+    case 127:
+    case "TABLE127":
+      return NethelpersRoutingTable.TABLE127;
+    case 128:
+    case "TABLE128":
+      return NethelpersRoutingTable.TABLE128;
+    case 129:
+    case "TABLE129":
+      return NethelpersRoutingTable.TABLE129;
+    case 130:
+    case "TABLE130":
+      return NethelpersRoutingTable.TABLE130;
+    case 131:
+    case "TABLE131":
+      return NethelpersRoutingTable.TABLE131;
+    case 132:
+    case "TABLE132":
+      return NethelpersRoutingTable.TABLE132;
+    case 133:
+    case "TABLE133":
+      return NethelpersRoutingTable.TABLE133;
+    case 134:
+    case "TABLE134":
+      return NethelpersRoutingTable.TABLE134;
+    case 135:
+    case "TABLE135":
+      return NethelpersRoutingTable.TABLE135;
+    case 136:
+    case "TABLE136":
+      return NethelpersRoutingTable.TABLE136;
+    case 137:
+    case "TABLE137":
+      return NethelpersRoutingTable.TABLE137;
+    case 138:
+    case "TABLE138":
+      return NethelpersRoutingTable.TABLE138;
+    case 139:
+    case "TABLE139":
+      return NethelpersRoutingTable.TABLE139;
+    case 140:
+    case "TABLE140":
+      return NethelpersRoutingTable.TABLE140;
+    case 141:
+    case "TABLE141":
+      return NethelpersRoutingTable.TABLE141;
+    case 142:
+    case "TABLE142":
+      return NethelpersRoutingTable.TABLE142;
+    case 143:
+    case "TABLE143":
+      return NethelpersRoutingTable.TABLE143;
+    case 144:
+    case "TABLE144":
+      return NethelpersRoutingTable.TABLE144;
+    case 145:
+    case "TABLE145":
+      return NethelpersRoutingTable.TABLE145;
+    case 146:
+    case "TABLE146":
+      return NethelpersRoutingTable.TABLE146;
+    case 147:
+    case "TABLE147":
+      return NethelpersRoutingTable.TABLE147;
+    case 148:
+    case "TABLE148":
+      return NethelpersRoutingTable.TABLE148;
+    case 149:
+    case "TABLE149":
+      return NethelpersRoutingTable.TABLE149;
+    case 150:
+    case "TABLE150":
+      return NethelpersRoutingTable.TABLE150;
+    case 151:
+    case "TABLE151":
+      return NethelpersRoutingTable.TABLE151;
+    case 152:
+    case "TABLE152":
+      return NethelpersRoutingTable.TABLE152;
+    case 153:
+    case "TABLE153":
+      return NethelpersRoutingTable.TABLE153;
+    case 154:
+    case "TABLE154":
+      return NethelpersRoutingTable.TABLE154;
+    case 155:
+    case "TABLE155":
+      return NethelpersRoutingTable.TABLE155;
+    case 156:
+    case "TABLE156":
+      return NethelpersRoutingTable.TABLE156;
+    case 157:
+    case "TABLE157":
+      return NethelpersRoutingTable.TABLE157;
+    case 158:
+    case "TABLE158":
+      return NethelpersRoutingTable.TABLE158;
+    case 159:
+    case "TABLE159":
+      return NethelpersRoutingTable.TABLE159;
+    case 160:
+    case "TABLE160":
+      return NethelpersRoutingTable.TABLE160;
+    case 161:
+    case "TABLE161":
+      return NethelpersRoutingTable.TABLE161;
+    case 162:
+    case "TABLE162":
+      return NethelpersRoutingTable.TABLE162;
+    case 163:
+    case "TABLE163":
+      return NethelpersRoutingTable.TABLE163;
+    case 164:
+    case "TABLE164":
+      return NethelpersRoutingTable.TABLE164;
+    case 165:
+    case "TABLE165":
+      return NethelpersRoutingTable.TABLE165;
+    case 166:
+    case "TABLE166":
+      return NethelpersRoutingTable.TABLE166;
+    case 167:
+    case "TABLE167":
+      return NethelpersRoutingTable.TABLE167;
+    case 168:
+    case "TABLE168":
+      return NethelpersRoutingTable.TABLE168;
+    case 169:
+    case "TABLE169":
+      return NethelpersRoutingTable.TABLE169;
+    case 170:
+    case "TABLE170":
+      return NethelpersRoutingTable.TABLE170;
+    case 171:
+    case "TABLE171":
+      return NethelpersRoutingTable.TABLE171;
+    case 172:
+    case "TABLE172":
+      return NethelpersRoutingTable.TABLE172;
+    case 173:
+    case "TABLE173":
+      return NethelpersRoutingTable.TABLE173;
+    case 174:
+    case "TABLE174":
+      return NethelpersRoutingTable.TABLE174;
+    case 175:
+    case "TABLE175":
+      return NethelpersRoutingTable.TABLE175;
+    case 176:
+    case "TABLE176":
+      return NethelpersRoutingTable.TABLE176;
+    case 177:
+    case "TABLE177":
+      return NethelpersRoutingTable.TABLE177;
+    case 178:
+    case "TABLE178":
+      return NethelpersRoutingTable.TABLE178;
+    case 179:
+    case "TABLE179":
+      return NethelpersRoutingTable.TABLE179;
+    case 180:
+    case "TABLE180":
+      return NethelpersRoutingTable.TABLE180;
+    case 181:
+    case "TABLE181":
+      return NethelpersRoutingTable.TABLE181;
+    case 182:
+    case "TABLE182":
+      return NethelpersRoutingTable.TABLE182;
+    case 183:
+    case "TABLE183":
+      return NethelpersRoutingTable.TABLE183;
+    case 184:
+    case "TABLE184":
+      return NethelpersRoutingTable.TABLE184;
+    case 185:
+    case "TABLE185":
+      return NethelpersRoutingTable.TABLE185;
+    case 186:
+    case "TABLE186":
+      return NethelpersRoutingTable.TABLE186;
+    case 187:
+    case "TABLE187":
+      return NethelpersRoutingTable.TABLE187;
+    case 188:
+    case "TABLE188":
+      return NethelpersRoutingTable.TABLE188;
+    case 189:
+    case "TABLE189":
+      return NethelpersRoutingTable.TABLE189;
+    case 190:
+    case "TABLE190":
+      return NethelpersRoutingTable.TABLE190;
+    case 191:
+    case "TABLE191":
+      return NethelpersRoutingTable.TABLE191;
+    case 192:
+    case "TABLE192":
+      return NethelpersRoutingTable.TABLE192;
+    case 193:
+    case "TABLE193":
+      return NethelpersRoutingTable.TABLE193;
+    case 194:
+    case "TABLE194":
+      return NethelpersRoutingTable.TABLE194;
+    case 195:
+    case "TABLE195":
+      return NethelpersRoutingTable.TABLE195;
+    case 196:
+    case "TABLE196":
+      return NethelpersRoutingTable.TABLE196;
+    case 197:
+    case "TABLE197":
+      return NethelpersRoutingTable.TABLE197;
+    case 198:
+    case "TABLE198":
+      return NethelpersRoutingTable.TABLE198;
+    case 199:
+    case "TABLE199":
+      return NethelpersRoutingTable.TABLE199;
+    case 200:
+    case "TABLE200":
+      return NethelpersRoutingTable.TABLE200;
+    case 201:
+    case "TABLE201":
+      return NethelpersRoutingTable.TABLE201;
+    case 202:
+    case "TABLE202":
+      return NethelpersRoutingTable.TABLE202;
+    case 203:
+    case "TABLE203":
+      return NethelpersRoutingTable.TABLE203;
+    case 204:
+    case "TABLE204":
+      return NethelpersRoutingTable.TABLE204;
+    case 205:
+    case "TABLE205":
+      return NethelpersRoutingTable.TABLE205;
+    case 206:
+    case "TABLE206":
+      return NethelpersRoutingTable.TABLE206;
+    case 207:
+    case "TABLE207":
+      return NethelpersRoutingTable.TABLE207;
+    case 208:
+    case "TABLE208":
+      return NethelpersRoutingTable.TABLE208;
+    case 209:
+    case "TABLE209":
+      return NethelpersRoutingTable.TABLE209;
+    case 210:
+    case "TABLE210":
+      return NethelpersRoutingTable.TABLE210;
+    case 211:
+    case "TABLE211":
+      return NethelpersRoutingTable.TABLE211;
+    case 212:
+    case "TABLE212":
+      return NethelpersRoutingTable.TABLE212;
+    case 213:
+    case "TABLE213":
+      return NethelpersRoutingTable.TABLE213;
+    case 214:
+    case "TABLE214":
+      return NethelpersRoutingTable.TABLE214;
+    case 215:
+    case "TABLE215":
+      return NethelpersRoutingTable.TABLE215;
+    case 216:
+    case "TABLE216":
+      return NethelpersRoutingTable.TABLE216;
+    case 217:
+    case "TABLE217":
+      return NethelpersRoutingTable.TABLE217;
+    case 218:
+    case "TABLE218":
+      return NethelpersRoutingTable.TABLE218;
+    case 219:
+    case "TABLE219":
+      return NethelpersRoutingTable.TABLE219;
+    case 220:
+    case "TABLE220":
+      return NethelpersRoutingTable.TABLE220;
+    case 221:
+    case "TABLE221":
+      return NethelpersRoutingTable.TABLE221;
+    case 222:
+    case "TABLE222":
+      return NethelpersRoutingTable.TABLE222;
+    case 223:
+    case "TABLE223":
+      return NethelpersRoutingTable.TABLE223;
+    case 224:
+    case "TABLE224":
+      return NethelpersRoutingTable.TABLE224;
+    case 225:
+    case "TABLE225":
+      return NethelpersRoutingTable.TABLE225;
+    case 226:
+    case "TABLE226":
+      return NethelpersRoutingTable.TABLE226;
+    case 227:
+    case "TABLE227":
+      return NethelpersRoutingTable.TABLE227;
+    case 228:
+    case "TABLE228":
+      return NethelpersRoutingTable.TABLE228;
+    case 229:
+    case "TABLE229":
+      return NethelpersRoutingTable.TABLE229;
+    case 230:
+    case "TABLE230":
+      return NethelpersRoutingTable.TABLE230;
+    case 231:
+    case "TABLE231":
+      return NethelpersRoutingTable.TABLE231;
+    case 232:
+    case "TABLE232":
+      return NethelpersRoutingTable.TABLE232;
+    case 233:
+    case "TABLE233":
+      return NethelpersRoutingTable.TABLE233;
+    case 234:
+    case "TABLE234":
+      return NethelpersRoutingTable.TABLE234;
+    case 235:
+    case "TABLE235":
+      return NethelpersRoutingTable.TABLE235;
+    case 236:
+    case "TABLE236":
+      return NethelpersRoutingTable.TABLE236;
+    case 237:
+    case "TABLE237":
+      return NethelpersRoutingTable.TABLE237;
+    case 238:
+    case "TABLE238":
+      return NethelpersRoutingTable.TABLE238;
+    case 239:
+    case "TABLE239":
+      return NethelpersRoutingTable.TABLE239;
+    case 240:
+    case "TABLE240":
+      return NethelpersRoutingTable.TABLE240;
+    case 241:
+    case "TABLE241":
+      return NethelpersRoutingTable.TABLE241;
+    case 242:
+    case "TABLE242":
+      return NethelpersRoutingTable.TABLE242;
+    case 243:
+    case "TABLE243":
+      return NethelpersRoutingTable.TABLE243;
+    case 244:
+    case "TABLE244":
+      return NethelpersRoutingTable.TABLE244;
+    case 245:
+    case "TABLE245":
+      return NethelpersRoutingTable.TABLE245;
+    case 246:
+    case "TABLE246":
+      return NethelpersRoutingTable.TABLE246;
+    case 247:
+    case "TABLE247":
+      return NethelpersRoutingTable.TABLE247;
+    case 248:
+    case "TABLE248":
+      return NethelpersRoutingTable.TABLE248;
+    case 249:
+    case "TABLE249":
+      return NethelpersRoutingTable.TABLE249;
+    case 250:
+    case "TABLE250":
+      return NethelpersRoutingTable.TABLE250;
+    case 251:
+    case "TABLE251":
+      return NethelpersRoutingTable.TABLE251;
+    case 252:
+    case "TABLE252":
+      return NethelpersRoutingTable.TABLE252;
+    case 253:
+    case "TABLE_DEFAULT":
+      return NethelpersRoutingTable.TABLE_DEFAULT;
+    case 254:
+    case "TABLE_MAIN":
+      return NethelpersRoutingTable.TABLE_MAIN;
+    case 255:
+    case "TABLE_LOCAL":
+      return NethelpersRoutingTable.TABLE_LOCAL;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return NethelpersRoutingTable.UNRECOGNIZED;
+  }
+}
+
+export function nethelpersRoutingTableToJSON(object: NethelpersRoutingTable): string {
+  switch (object) {
+    case NethelpersRoutingTable.TABLE_UNSPEC:
+      return "TABLE_UNSPEC";
+    case NethelpersRoutingTable.TABLE1:
+      return "TABLE1";
+    case NethelpersRoutingTable.TABLE2:
+      return "TABLE2";
+    case NethelpersRoutingTable.TABLE3:
+      return "TABLE3";
+    case NethelpersRoutingTable.TABLE4:
+      return "TABLE4";
+    case NethelpersRoutingTable.TABLE5:
+      return "TABLE5";
+    case NethelpersRoutingTable.TABLE6:
+      return "TABLE6";
+    case NethelpersRoutingTable.TABLE7:
+      return "TABLE7";
+    case NethelpersRoutingTable.TABLE8:
+      return "TABLE8";
+    case NethelpersRoutingTable.TABLE9:
+      return "TABLE9";
+    case NethelpersRoutingTable.TABLE10:
+      return "TABLE10";
+    case NethelpersRoutingTable.TABLE11:
+      return "TABLE11";
+    case NethelpersRoutingTable.TABLE12:
+      return "TABLE12";
+    case NethelpersRoutingTable.TABLE13:
+      return "TABLE13";
+    case NethelpersRoutingTable.TABLE14:
+      return "TABLE14";
+    case NethelpersRoutingTable.TABLE15:
+      return "TABLE15";
+    case NethelpersRoutingTable.TABLE16:
+      return "TABLE16";
+    case NethelpersRoutingTable.TABLE17:
+      return "TABLE17";
+    case NethelpersRoutingTable.TABLE18:
+      return "TABLE18";
+    case NethelpersRoutingTable.TABLE19:
+      return "TABLE19";
+    case NethelpersRoutingTable.TABLE20:
+      return "TABLE20";
+    case NethelpersRoutingTable.TABLE21:
+      return "TABLE21";
+    case NethelpersRoutingTable.TABLE22:
+      return "TABLE22";
+    case NethelpersRoutingTable.TABLE23:
+      return "TABLE23";
+    case NethelpersRoutingTable.TABLE24:
+      return "TABLE24";
+    case NethelpersRoutingTable.TABLE25:
+      return "TABLE25";
+    case NethelpersRoutingTable.TABLE26:
+      return "TABLE26";
+    case NethelpersRoutingTable.TABLE27:
+      return "TABLE27";
+    case NethelpersRoutingTable.TABLE28:
+      return "TABLE28";
+    case NethelpersRoutingTable.TABLE29:
+      return "TABLE29";
+    case NethelpersRoutingTable.TABLE30:
+      return "TABLE30";
+    case NethelpersRoutingTable.TABLE31:
+      return "TABLE31";
+    case NethelpersRoutingTable.TABLE32:
+      return "TABLE32";
+    case NethelpersRoutingTable.TABLE33:
+      return "TABLE33";
+    case NethelpersRoutingTable.TABLE34:
+      return "TABLE34";
+    case NethelpersRoutingTable.TABLE35:
+      return "TABLE35";
+    case NethelpersRoutingTable.TABLE36:
+      return "TABLE36";
+    case NethelpersRoutingTable.TABLE37:
+      return "TABLE37";
+    case NethelpersRoutingTable.TABLE38:
+      return "TABLE38";
+    case NethelpersRoutingTable.TABLE39:
+      return "TABLE39";
+    case NethelpersRoutingTable.TABLE40:
+      return "TABLE40";
+    case NethelpersRoutingTable.TABLE41:
+      return "TABLE41";
+    case NethelpersRoutingTable.TABLE42:
+      return "TABLE42";
+    case NethelpersRoutingTable.TABLE43:
+      return "TABLE43";
+    case NethelpersRoutingTable.TABLE44:
+      return "TABLE44";
+    case NethelpersRoutingTable.TABLE45:
+      return "TABLE45";
+    case NethelpersRoutingTable.TABLE46:
+      return "TABLE46";
+    case NethelpersRoutingTable.TABLE47:
+      return "TABLE47";
+    case NethelpersRoutingTable.TABLE48:
+      return "TABLE48";
+    case NethelpersRoutingTable.TABLE49:
+      return "TABLE49";
+    case NethelpersRoutingTable.TABLE50:
+      return "TABLE50";
+    case NethelpersRoutingTable.TABLE51:
+      return "TABLE51";
+    case NethelpersRoutingTable.TABLE52:
+      return "TABLE52";
+    case NethelpersRoutingTable.TABLE53:
+      return "TABLE53";
+    case NethelpersRoutingTable.TABLE54:
+      return "TABLE54";
+    case NethelpersRoutingTable.TABLE55:
+      return "TABLE55";
+    case NethelpersRoutingTable.TABLE56:
+      return "TABLE56";
+    case NethelpersRoutingTable.TABLE57:
+      return "TABLE57";
+    case NethelpersRoutingTable.TABLE58:
+      return "TABLE58";
+    case NethelpersRoutingTable.TABLE59:
+      return "TABLE59";
+    case NethelpersRoutingTable.TABLE60:
+      return "TABLE60";
+    case NethelpersRoutingTable.TABLE61:
+      return "TABLE61";
+    case NethelpersRoutingTable.TABLE62:
+      return "TABLE62";
+    case NethelpersRoutingTable.TABLE63:
+      return "TABLE63";
+    case NethelpersRoutingTable.TABLE64:
+      return "TABLE64";
+    case NethelpersRoutingTable.TABLE65:
+      return "TABLE65";
+    case NethelpersRoutingTable.TABLE66:
+      return "TABLE66";
+    case NethelpersRoutingTable.TABLE67:
+      return "TABLE67";
+    case NethelpersRoutingTable.TABLE68:
+      return "TABLE68";
+    case NethelpersRoutingTable.TABLE69:
+      return "TABLE69";
+    case NethelpersRoutingTable.TABLE70:
+      return "TABLE70";
+    case NethelpersRoutingTable.TABLE71:
+      return "TABLE71";
+    case NethelpersRoutingTable.TABLE72:
+      return "TABLE72";
+    case NethelpersRoutingTable.TABLE73:
+      return "TABLE73";
+    case NethelpersRoutingTable.TABLE74:
+      return "TABLE74";
+    case NethelpersRoutingTable.TABLE75:
+      return "TABLE75";
+    case NethelpersRoutingTable.TABLE76:
+      return "TABLE76";
+    case NethelpersRoutingTable.TABLE77:
+      return "TABLE77";
+    case NethelpersRoutingTable.TABLE78:
+      return "TABLE78";
+    case NethelpersRoutingTable.TABLE79:
+      return "TABLE79";
+    case NethelpersRoutingTable.TABLE80:
+      return "TABLE80";
+    case NethelpersRoutingTable.TABLE81:
+      return "TABLE81";
+    case NethelpersRoutingTable.TABLE82:
+      return "TABLE82";
+    case NethelpersRoutingTable.TABLE83:
+      return "TABLE83";
+    case NethelpersRoutingTable.TABLE84:
+      return "TABLE84";
+    case NethelpersRoutingTable.TABLE85:
+      return "TABLE85";
+    case NethelpersRoutingTable.TABLE86:
+      return "TABLE86";
+    case NethelpersRoutingTable.TABLE87:
+      return "TABLE87";
+    case NethelpersRoutingTable.TABLE88:
+      return "TABLE88";
+    case NethelpersRoutingTable.TABLE89:
+      return "TABLE89";
+    case NethelpersRoutingTable.TABLE90:
+      return "TABLE90";
+    case NethelpersRoutingTable.TABLE91:
+      return "TABLE91";
+    case NethelpersRoutingTable.TABLE92:
+      return "TABLE92";
+    case NethelpersRoutingTable.TABLE93:
+      return "TABLE93";
+    case NethelpersRoutingTable.TABLE94:
+      return "TABLE94";
+    case NethelpersRoutingTable.TABLE95:
+      return "TABLE95";
+    case NethelpersRoutingTable.TABLE96:
+      return "TABLE96";
+    case NethelpersRoutingTable.TABLE97:
+      return "TABLE97";
+    case NethelpersRoutingTable.TABLE98:
+      return "TABLE98";
+    case NethelpersRoutingTable.TABLE99:
+      return "TABLE99";
+    case NethelpersRoutingTable.TABLE100:
+      return "TABLE100";
+    case NethelpersRoutingTable.TABLE101:
+      return "TABLE101";
+    case NethelpersRoutingTable.TABLE102:
+      return "TABLE102";
+    case NethelpersRoutingTable.TABLE103:
+      return "TABLE103";
+    case NethelpersRoutingTable.TABLE104:
+      return "TABLE104";
+    case NethelpersRoutingTable.TABLE105:
+      return "TABLE105";
+    case NethelpersRoutingTable.TABLE106:
+      return "TABLE106";
+    case NethelpersRoutingTable.TABLE107:
+      return "TABLE107";
+    case NethelpersRoutingTable.TABLE108:
+      return "TABLE108";
+    case NethelpersRoutingTable.TABLE109:
+      return "TABLE109";
+    case NethelpersRoutingTable.TABLE110:
+      return "TABLE110";
+    case NethelpersRoutingTable.TABLE111:
+      return "TABLE111";
+    case NethelpersRoutingTable.TABLE112:
+      return "TABLE112";
+    case NethelpersRoutingTable.TABLE113:
+      return "TABLE113";
+    case NethelpersRoutingTable.TABLE114:
+      return "TABLE114";
+    case NethelpersRoutingTable.TABLE115:
+      return "TABLE115";
+    case NethelpersRoutingTable.TABLE116:
+      return "TABLE116";
+    case NethelpersRoutingTable.TABLE117:
+      return "TABLE117";
+    case NethelpersRoutingTable.TABLE118:
+      return "TABLE118";
+    case NethelpersRoutingTable.TABLE119:
+      return "TABLE119";
+    case NethelpersRoutingTable.TABLE120:
+      return "TABLE120";
+    case NethelpersRoutingTable.TABLE121:
+      return "TABLE121";
+    case NethelpersRoutingTable.TABLE122:
+      return "TABLE122";
+    case NethelpersRoutingTable.TABLE123:
+      return "TABLE123";
+    case NethelpersRoutingTable.TABLE124:
+      return "TABLE124";
+    case NethelpersRoutingTable.TABLE125:
+      return "TABLE125";
+    case NethelpersRoutingTable.TABLE126:
+      return "TABLE126";
+    case NethelpersRoutingTable.TABLE127:
+      return "TABLE127";
+    case NethelpersRoutingTable.TABLE128:
+      return "TABLE128";
+    case NethelpersRoutingTable.TABLE129:
+      return "TABLE129";
+    case NethelpersRoutingTable.TABLE130:
+      return "TABLE130";
+    case NethelpersRoutingTable.TABLE131:
+      return "TABLE131";
+    case NethelpersRoutingTable.TABLE132:
+      return "TABLE132";
+    case NethelpersRoutingTable.TABLE133:
+      return "TABLE133";
+    case NethelpersRoutingTable.TABLE134:
+      return "TABLE134";
+    case NethelpersRoutingTable.TABLE135:
+      return "TABLE135";
+    case NethelpersRoutingTable.TABLE136:
+      return "TABLE136";
+    case NethelpersRoutingTable.TABLE137:
+      return "TABLE137";
+    case NethelpersRoutingTable.TABLE138:
+      return "TABLE138";
+    case NethelpersRoutingTable.TABLE139:
+      return "TABLE139";
+    case NethelpersRoutingTable.TABLE140:
+      return "TABLE140";
+    case NethelpersRoutingTable.TABLE141:
+      return "TABLE141";
+    case NethelpersRoutingTable.TABLE142:
+      return "TABLE142";
+    case NethelpersRoutingTable.TABLE143:
+      return "TABLE143";
+    case NethelpersRoutingTable.TABLE144:
+      return "TABLE144";
+    case NethelpersRoutingTable.TABLE145:
+      return "TABLE145";
+    case NethelpersRoutingTable.TABLE146:
+      return "TABLE146";
+    case NethelpersRoutingTable.TABLE147:
+      return "TABLE147";
+    case NethelpersRoutingTable.TABLE148:
+      return "TABLE148";
+    case NethelpersRoutingTable.TABLE149:
+      return "TABLE149";
+    case NethelpersRoutingTable.TABLE150:
+      return "TABLE150";
+    case NethelpersRoutingTable.TABLE151:
+      return "TABLE151";
+    case NethelpersRoutingTable.TABLE152:
+      return "TABLE152";
+    case NethelpersRoutingTable.TABLE153:
+      return "TABLE153";
+    case NethelpersRoutingTable.TABLE154:
+      return "TABLE154";
+    case NethelpersRoutingTable.TABLE155:
+      return "TABLE155";
+    case NethelpersRoutingTable.TABLE156:
+      return "TABLE156";
+    case NethelpersRoutingTable.TABLE157:
+      return "TABLE157";
+    case NethelpersRoutingTable.TABLE158:
+      return "TABLE158";
+    case NethelpersRoutingTable.TABLE159:
+      return "TABLE159";
+    case NethelpersRoutingTable.TABLE160:
+      return "TABLE160";
+    case NethelpersRoutingTable.TABLE161:
+      return "TABLE161";
+    case NethelpersRoutingTable.TABLE162:
+      return "TABLE162";
+    case NethelpersRoutingTable.TABLE163:
+      return "TABLE163";
+    case NethelpersRoutingTable.TABLE164:
+      return "TABLE164";
+    case NethelpersRoutingTable.TABLE165:
+      return "TABLE165";
+    case NethelpersRoutingTable.TABLE166:
+      return "TABLE166";
+    case NethelpersRoutingTable.TABLE167:
+      return "TABLE167";
+    case NethelpersRoutingTable.TABLE168:
+      return "TABLE168";
+    case NethelpersRoutingTable.TABLE169:
+      return "TABLE169";
+    case NethelpersRoutingTable.TABLE170:
+      return "TABLE170";
+    case NethelpersRoutingTable.TABLE171:
+      return "TABLE171";
+    case NethelpersRoutingTable.TABLE172:
+      return "TABLE172";
+    case NethelpersRoutingTable.TABLE173:
+      return "TABLE173";
+    case NethelpersRoutingTable.TABLE174:
+      return "TABLE174";
+    case NethelpersRoutingTable.TABLE175:
+      return "TABLE175";
+    case NethelpersRoutingTable.TABLE176:
+      return "TABLE176";
+    case NethelpersRoutingTable.TABLE177:
+      return "TABLE177";
+    case NethelpersRoutingTable.TABLE178:
+      return "TABLE178";
+    case NethelpersRoutingTable.TABLE179:
+      return "TABLE179";
+    case NethelpersRoutingTable.TABLE180:
+      return "TABLE180";
+    case NethelpersRoutingTable.TABLE181:
+      return "TABLE181";
+    case NethelpersRoutingTable.TABLE182:
+      return "TABLE182";
+    case NethelpersRoutingTable.TABLE183:
+      return "TABLE183";
+    case NethelpersRoutingTable.TABLE184:
+      return "TABLE184";
+    case NethelpersRoutingTable.TABLE185:
+      return "TABLE185";
+    case NethelpersRoutingTable.TABLE186:
+      return "TABLE186";
+    case NethelpersRoutingTable.TABLE187:
+      return "TABLE187";
+    case NethelpersRoutingTable.TABLE188:
+      return "TABLE188";
+    case NethelpersRoutingTable.TABLE189:
+      return "TABLE189";
+    case NethelpersRoutingTable.TABLE190:
+      return "TABLE190";
+    case NethelpersRoutingTable.TABLE191:
+      return "TABLE191";
+    case NethelpersRoutingTable.TABLE192:
+      return "TABLE192";
+    case NethelpersRoutingTable.TABLE193:
+      return "TABLE193";
+    case NethelpersRoutingTable.TABLE194:
+      return "TABLE194";
+    case NethelpersRoutingTable.TABLE195:
+      return "TABLE195";
+    case NethelpersRoutingTable.TABLE196:
+      return "TABLE196";
+    case NethelpersRoutingTable.TABLE197:
+      return "TABLE197";
+    case NethelpersRoutingTable.TABLE198:
+      return "TABLE198";
+    case NethelpersRoutingTable.TABLE199:
+      return "TABLE199";
+    case NethelpersRoutingTable.TABLE200:
+      return "TABLE200";
+    case NethelpersRoutingTable.TABLE201:
+      return "TABLE201";
+    case NethelpersRoutingTable.TABLE202:
+      return "TABLE202";
+    case NethelpersRoutingTable.TABLE203:
+      return "TABLE203";
+    case NethelpersRoutingTable.TABLE204:
+      return "TABLE204";
+    case NethelpersRoutingTable.TABLE205:
+      return "TABLE205";
+    case NethelpersRoutingTable.TABLE206:
+      return "TABLE206";
+    case NethelpersRoutingTable.TABLE207:
+      return "TABLE207";
+    case NethelpersRoutingTable.TABLE208:
+      return "TABLE208";
+    case NethelpersRoutingTable.TABLE209:
+      return "TABLE209";
+    case NethelpersRoutingTable.TABLE210:
+      return "TABLE210";
+    case NethelpersRoutingTable.TABLE211:
+      return "TABLE211";
+    case NethelpersRoutingTable.TABLE212:
+      return "TABLE212";
+    case NethelpersRoutingTable.TABLE213:
+      return "TABLE213";
+    case NethelpersRoutingTable.TABLE214:
+      return "TABLE214";
+    case NethelpersRoutingTable.TABLE215:
+      return "TABLE215";
+    case NethelpersRoutingTable.TABLE216:
+      return "TABLE216";
+    case NethelpersRoutingTable.TABLE217:
+      return "TABLE217";
+    case NethelpersRoutingTable.TABLE218:
+      return "TABLE218";
+    case NethelpersRoutingTable.TABLE219:
+      return "TABLE219";
+    case NethelpersRoutingTable.TABLE220:
+      return "TABLE220";
+    case NethelpersRoutingTable.TABLE221:
+      return "TABLE221";
+    case NethelpersRoutingTable.TABLE222:
+      return "TABLE222";
+    case NethelpersRoutingTable.TABLE223:
+      return "TABLE223";
+    case NethelpersRoutingTable.TABLE224:
+      return "TABLE224";
+    case NethelpersRoutingTable.TABLE225:
+      return "TABLE225";
+    case NethelpersRoutingTable.TABLE226:
+      return "TABLE226";
+    case NethelpersRoutingTable.TABLE227:
+      return "TABLE227";
+    case NethelpersRoutingTable.TABLE228:
+      return "TABLE228";
+    case NethelpersRoutingTable.TABLE229:
+      return "TABLE229";
+    case NethelpersRoutingTable.TABLE230:
+      return "TABLE230";
+    case NethelpersRoutingTable.TABLE231:
+      return "TABLE231";
+    case NethelpersRoutingTable.TABLE232:
+      return "TABLE232";
+    case NethelpersRoutingTable.TABLE233:
+      return "TABLE233";
+    case NethelpersRoutingTable.TABLE234:
+      return "TABLE234";
+    case NethelpersRoutingTable.TABLE235:
+      return "TABLE235";
+    case NethelpersRoutingTable.TABLE236:
+      return "TABLE236";
+    case NethelpersRoutingTable.TABLE237:
+      return "TABLE237";
+    case NethelpersRoutingTable.TABLE238:
+      return "TABLE238";
+    case NethelpersRoutingTable.TABLE239:
+      return "TABLE239";
+    case NethelpersRoutingTable.TABLE240:
+      return "TABLE240";
+    case NethelpersRoutingTable.TABLE241:
+      return "TABLE241";
+    case NethelpersRoutingTable.TABLE242:
+      return "TABLE242";
+    case NethelpersRoutingTable.TABLE243:
+      return "TABLE243";
+    case NethelpersRoutingTable.TABLE244:
+      return "TABLE244";
+    case NethelpersRoutingTable.TABLE245:
+      return "TABLE245";
+    case NethelpersRoutingTable.TABLE246:
+      return "TABLE246";
+    case NethelpersRoutingTable.TABLE247:
+      return "TABLE247";
+    case NethelpersRoutingTable.TABLE248:
+      return "TABLE248";
+    case NethelpersRoutingTable.TABLE249:
+      return "TABLE249";
+    case NethelpersRoutingTable.TABLE250:
+      return "TABLE250";
+    case NethelpersRoutingTable.TABLE251:
+      return "TABLE251";
+    case NethelpersRoutingTable.TABLE252:
+      return "TABLE252";
+    case NethelpersRoutingTable.TABLE_DEFAULT:
+      return "TABLE_DEFAULT";
+    case NethelpersRoutingTable.TABLE_MAIN:
+      return "TABLE_MAIN";
+    case NethelpersRoutingTable.TABLE_LOCAL:
+      return "TABLE_LOCAL";
+    case NethelpersRoutingTable.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** Address and route scope (RT_SCOPE_*). */
+export enum NethelpersScope {
+  SCOPE_GLOBAL = 0,
+  SCOPE_SITE = 200,
+  SCOPE_LINK = 253,
+  SCOPE_HOST = 254,
+  SCOPE_NOWHERE = 255,
+  UNRECOGNIZED = -1,
+}
+
+export function nethelpersScopeFromJSON(object: any): NethelpersScope {
+  switch (object) {
+    case 0:
+    case "SCOPE_GLOBAL":
+      return NethelpersScope.SCOPE_GLOBAL;
+    case 200:
+    case "SCOPE_SITE":
+      return NethelpersScope.SCOPE_SITE;
+    case 253:
+    case "SCOPE_LINK":
+      return NethelpersScope.SCOPE_LINK;
+    case 254:
+    case "SCOPE_HOST":
+      return NethelpersScope.SCOPE_HOST;
+    case 255:
+    case "SCOPE_NOWHERE":
+      return NethelpersScope.SCOPE_NOWHERE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return NethelpersScope.UNRECOGNIZED;
+  }
+}
+
+export function nethelpersScopeToJSON(object: NethelpersScope): string {
+  switch (object) {
+    case NethelpersScope.SCOPE_GLOBAL:
+      return "SCOPE_GLOBAL";
+    case NethelpersScope.SCOPE_SITE:
+      return "SCOPE_SITE";
+    case NethelpersScope.SCOPE_LINK:
+      return "SCOPE_LINK";
+    case NethelpersScope.SCOPE_HOST:
+      return "SCOPE_HOST";
+    case NethelpersScope.SCOPE_NOWHERE:
+      return "SCOPE_NOWHERE";
+    case NethelpersScope.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}

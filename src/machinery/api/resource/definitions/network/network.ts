@@ -6,15 +6,50 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { NetworkConfigLayer, networkConfigLayerFromJSON, networkConfigLayerToJSON } from "../enums/enums.js";
+import { NetIP, NetIPPrefix } from "../../../common/common.js";
+import {
+  NethelpersAddressSortAlgorithm,
+  nethelpersAddressSortAlgorithmFromJSON,
+  nethelpersAddressSortAlgorithmToJSON,
+  NethelpersDuplex,
+  nethelpersDuplexFromJSON,
+  nethelpersDuplexToJSON,
+  NethelpersFamily,
+  nethelpersFamilyFromJSON,
+  nethelpersFamilyToJSON,
+  NethelpersLinkType,
+  nethelpersLinkTypeFromJSON,
+  nethelpersLinkTypeToJSON,
+  NethelpersOperationalState,
+  nethelpersOperationalStateFromJSON,
+  nethelpersOperationalStateToJSON,
+  NethelpersPort,
+  nethelpersPortFromJSON,
+  nethelpersPortToJSON,
+  NethelpersRouteProtocol,
+  nethelpersRouteProtocolFromJSON,
+  nethelpersRouteProtocolToJSON,
+  NethelpersRouteType,
+  nethelpersRouteTypeFromJSON,
+  nethelpersRouteTypeToJSON,
+  NethelpersRoutingTable,
+  nethelpersRoutingTableFromJSON,
+  nethelpersRoutingTableToJSON,
+  NethelpersScope,
+  nethelpersScopeFromJSON,
+  nethelpersScopeToJSON,
+  NetworkConfigLayer,
+  networkConfigLayerFromJSON,
+  networkConfigLayerToJSON,
+} from "../enums/enums.js";
 
 export const protobufPackage = "talos.resource.definitions.network";
 
 export const protobufFileName = "resource/definitions/network/network.proto";
 
 /**
- * Specs of HostnameStatuses and HostnameSpecs (package
- * `talos.resource.definitions.network`).
+ * Specs of the network resources osd publishes (package
+ * `talos.resource.definitions.network`). Field numbers as Talos's.
  */
 
 export interface HostnameStatusSpec {
@@ -26,6 +61,83 @@ export interface HostnameSpecSpec {
   hostname: string;
   domainname: string;
   configLayer: NetworkConfigLayer;
+}
+
+/** AddressStatuses: one address as the kernel reports it. */
+export interface AddressStatusSpec {
+  address?: NetIPPrefix | undefined;
+  local?: NetIP | undefined;
+  broadcast?: NetIP | undefined;
+  anycast?: NetIP | undefined;
+  multicast?: NetIP | undefined;
+  linkIndex: number;
+  linkName: string;
+  family: NethelpersFamily;
+  scope: NethelpersScope;
+  /** IFA_F_* bits. */
+  flags: number;
+  priority: number;
+}
+
+/**
+ * LinkStatuses: one link as the kernel reports it. Talos's kind-specific
+ * sub-messages (vlan = 26, bridge_master = 27, bond_master = 28,
+ * wireguard = 29, vrf_master = 33) are not declared: osd never fills them.
+ */
+export interface LinkStatusSpec {
+  index: number;
+  type: NethelpersLinkType;
+  linkIndex: number;
+  /** IFF_* bits. */
+  flags: number;
+  hardwareAddr: Uint8Array;
+  broadcastAddr: Uint8Array;
+  mtu: number;
+  queueDisc: string;
+  masterIndex: number;
+  operationalState: NethelpersOperationalState;
+  kind: string;
+  slaveKind: string;
+  busPath: string;
+  pciid: string;
+  driver: string;
+  driverVersion: string;
+  firmwareVersion: string;
+  productId: string;
+  vendorId: string;
+  product: string;
+  vendor: string;
+  linkState: boolean;
+  speedMegabits: bigint;
+  port: NethelpersPort;
+  duplex: NethelpersDuplex;
+  permanentAddr: Uint8Array;
+  alias: string;
+  altNames: string[];
+}
+
+/** NodeAddresses: a set of the node's addresses. */
+export interface NodeAddressSpec {
+  addresses: NetIPPrefix[];
+  sortAlgorithm: NethelpersAddressSortAlgorithm;
+}
+
+/** RouteStatuses: one route as the kernel reports it. */
+export interface RouteStatusSpec {
+  family: NethelpersFamily;
+  destination?: NetIPPrefix | undefined;
+  source?: NetIP | undefined;
+  gateway?: NetIP | undefined;
+  outLinkIndex: number;
+  outLinkName: string;
+  table: NethelpersRoutingTable;
+  priority: number;
+  scope: NethelpersScope;
+  type: NethelpersRouteType;
+  /** RTM_F_* bits. */
+  flags: number;
+  protocol: NethelpersRouteProtocol;
+  mtu: number;
 }
 
 function createBaseHostnameStatusSpec(): HostnameStatusSpec {
@@ -217,6 +329,1267 @@ export const HostnameSpecSpec: MessageFns<HostnameSpecSpec> = {
     return message;
   },
 };
+
+function createBaseAddressStatusSpec(): AddressStatusSpec {
+  return {
+    address: undefined,
+    local: undefined,
+    broadcast: undefined,
+    anycast: undefined,
+    multicast: undefined,
+    linkIndex: 0,
+    linkName: "",
+    family: 0,
+    scope: 0,
+    flags: 0,
+    priority: 0,
+  };
+}
+
+export const AddressStatusSpec: MessageFns<AddressStatusSpec> = {
+  encode(message: AddressStatusSpec, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== undefined) {
+      NetIPPrefix.encode(message.address, writer.uint32(10).fork()).join();
+    }
+    if (message.local !== undefined) {
+      NetIP.encode(message.local, writer.uint32(18).fork()).join();
+    }
+    if (message.broadcast !== undefined) {
+      NetIP.encode(message.broadcast, writer.uint32(26).fork()).join();
+    }
+    if (message.anycast !== undefined) {
+      NetIP.encode(message.anycast, writer.uint32(34).fork()).join();
+    }
+    if (message.multicast !== undefined) {
+      NetIP.encode(message.multicast, writer.uint32(42).fork()).join();
+    }
+    if (message.linkIndex !== 0) {
+      writer.uint32(48).uint32(message.linkIndex);
+    }
+    if (message.linkName !== "") {
+      writer.uint32(58).string(message.linkName);
+    }
+    if (message.family !== 0) {
+      writer.uint32(64).int32(message.family);
+    }
+    if (message.scope !== 0) {
+      writer.uint32(72).int32(message.scope);
+    }
+    if (message.flags !== 0) {
+      writer.uint32(80).uint32(message.flags);
+    }
+    if (message.priority !== 0) {
+      writer.uint32(88).uint32(message.priority);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddressStatusSpec {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddressStatusSpec();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = NetIPPrefix.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.local = NetIP.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.broadcast = NetIP.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.anycast = NetIP.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.multicast = NetIP.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.linkIndex = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.linkName = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.family = reader.int32() as any;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.scope = reader.int32() as any;
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.flags = reader.uint32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.priority = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddressStatusSpec {
+    return {
+      address: isSet(object.address) ? NetIPPrefix.fromJSON(object.address) : undefined,
+      local: isSet(object.local) ? NetIP.fromJSON(object.local) : undefined,
+      broadcast: isSet(object.broadcast) ? NetIP.fromJSON(object.broadcast) : undefined,
+      anycast: isSet(object.anycast) ? NetIP.fromJSON(object.anycast) : undefined,
+      multicast: isSet(object.multicast) ? NetIP.fromJSON(object.multicast) : undefined,
+      linkIndex: isSet(object.linkIndex)
+        ? globalThis.Number(object.linkIndex)
+        : isSet(object.link_index)
+        ? globalThis.Number(object.link_index)
+        : 0,
+      linkName: isSet(object.linkName)
+        ? globalThis.String(object.linkName)
+        : isSet(object.link_name)
+        ? globalThis.String(object.link_name)
+        : "",
+      family: isSet(object.family) ? nethelpersFamilyFromJSON(object.family) : 0,
+      scope: isSet(object.scope) ? nethelpersScopeFromJSON(object.scope) : 0,
+      flags: isSet(object.flags) ? globalThis.Number(object.flags) : 0,
+      priority: isSet(object.priority) ? globalThis.Number(object.priority) : 0,
+    };
+  },
+
+  toJSON(message: AddressStatusSpec): unknown {
+    const obj: any = {};
+    if (message.address !== undefined) {
+      obj.address = NetIPPrefix.toJSON(message.address);
+    }
+    if (message.local !== undefined) {
+      obj.local = NetIP.toJSON(message.local);
+    }
+    if (message.broadcast !== undefined) {
+      obj.broadcast = NetIP.toJSON(message.broadcast);
+    }
+    if (message.anycast !== undefined) {
+      obj.anycast = NetIP.toJSON(message.anycast);
+    }
+    if (message.multicast !== undefined) {
+      obj.multicast = NetIP.toJSON(message.multicast);
+    }
+    if (message.linkIndex !== 0) {
+      obj.linkIndex = Math.round(message.linkIndex);
+    }
+    if (message.linkName !== "") {
+      obj.linkName = message.linkName;
+    }
+    if (message.family !== 0) {
+      obj.family = nethelpersFamilyToJSON(message.family);
+    }
+    if (message.scope !== 0) {
+      obj.scope = nethelpersScopeToJSON(message.scope);
+    }
+    if (message.flags !== 0) {
+      obj.flags = Math.round(message.flags);
+    }
+    if (message.priority !== 0) {
+      obj.priority = Math.round(message.priority);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddressStatusSpec>, I>>(base?: I): AddressStatusSpec {
+    return AddressStatusSpec.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddressStatusSpec>, I>>(object: I): AddressStatusSpec {
+    const message = createBaseAddressStatusSpec();
+    message.address = (object.address !== undefined && object.address !== null)
+      ? NetIPPrefix.fromPartial(object.address)
+      : undefined;
+    message.local = (object.local !== undefined && object.local !== null) ? NetIP.fromPartial(object.local) : undefined;
+    message.broadcast = (object.broadcast !== undefined && object.broadcast !== null)
+      ? NetIP.fromPartial(object.broadcast)
+      : undefined;
+    message.anycast = (object.anycast !== undefined && object.anycast !== null)
+      ? NetIP.fromPartial(object.anycast)
+      : undefined;
+    message.multicast = (object.multicast !== undefined && object.multicast !== null)
+      ? NetIP.fromPartial(object.multicast)
+      : undefined;
+    message.linkIndex = object.linkIndex ?? 0;
+    message.linkName = object.linkName ?? "";
+    message.family = object.family ?? 0;
+    message.scope = object.scope ?? 0;
+    message.flags = object.flags ?? 0;
+    message.priority = object.priority ?? 0;
+    return message;
+  },
+};
+
+function createBaseLinkStatusSpec(): LinkStatusSpec {
+  return {
+    index: 0,
+    type: 0,
+    linkIndex: 0,
+    flags: 0,
+    hardwareAddr: new Uint8Array(0),
+    broadcastAddr: new Uint8Array(0),
+    mtu: 0,
+    queueDisc: "",
+    masterIndex: 0,
+    operationalState: 0,
+    kind: "",
+    slaveKind: "",
+    busPath: "",
+    pciid: "",
+    driver: "",
+    driverVersion: "",
+    firmwareVersion: "",
+    productId: "",
+    vendorId: "",
+    product: "",
+    vendor: "",
+    linkState: false,
+    speedMegabits: 0n,
+    port: 0,
+    duplex: 0,
+    permanentAddr: new Uint8Array(0),
+    alias: "",
+    altNames: [],
+  };
+}
+
+export const LinkStatusSpec: MessageFns<LinkStatusSpec> = {
+  encode(message: LinkStatusSpec, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.index !== 0) {
+      writer.uint32(8).uint32(message.index);
+    }
+    if (message.type !== 0) {
+      writer.uint32(16).int32(message.type);
+    }
+    if (message.linkIndex !== 0) {
+      writer.uint32(24).uint32(message.linkIndex);
+    }
+    if (message.flags !== 0) {
+      writer.uint32(32).uint32(message.flags);
+    }
+    if (message.hardwareAddr.length !== 0) {
+      writer.uint32(42).bytes(message.hardwareAddr);
+    }
+    if (message.broadcastAddr.length !== 0) {
+      writer.uint32(50).bytes(message.broadcastAddr);
+    }
+    if (message.mtu !== 0) {
+      writer.uint32(56).uint32(message.mtu);
+    }
+    if (message.queueDisc !== "") {
+      writer.uint32(66).string(message.queueDisc);
+    }
+    if (message.masterIndex !== 0) {
+      writer.uint32(72).uint32(message.masterIndex);
+    }
+    if (message.operationalState !== 0) {
+      writer.uint32(80).int32(message.operationalState);
+    }
+    if (message.kind !== "") {
+      writer.uint32(90).string(message.kind);
+    }
+    if (message.slaveKind !== "") {
+      writer.uint32(98).string(message.slaveKind);
+    }
+    if (message.busPath !== "") {
+      writer.uint32(106).string(message.busPath);
+    }
+    if (message.pciid !== "") {
+      writer.uint32(114).string(message.pciid);
+    }
+    if (message.driver !== "") {
+      writer.uint32(122).string(message.driver);
+    }
+    if (message.driverVersion !== "") {
+      writer.uint32(130).string(message.driverVersion);
+    }
+    if (message.firmwareVersion !== "") {
+      writer.uint32(138).string(message.firmwareVersion);
+    }
+    if (message.productId !== "") {
+      writer.uint32(146).string(message.productId);
+    }
+    if (message.vendorId !== "") {
+      writer.uint32(154).string(message.vendorId);
+    }
+    if (message.product !== "") {
+      writer.uint32(162).string(message.product);
+    }
+    if (message.vendor !== "") {
+      writer.uint32(170).string(message.vendor);
+    }
+    if (message.linkState !== false) {
+      writer.uint32(176).bool(message.linkState);
+    }
+    if (message.speedMegabits !== 0n) {
+      if (BigInt.asIntN(64, message.speedMegabits) !== message.speedMegabits) {
+        throw new globalThis.Error("value provided for field message.speedMegabits of type int64 too large");
+      }
+      writer.uint32(184).int64(message.speedMegabits);
+    }
+    if (message.port !== 0) {
+      writer.uint32(192).int32(message.port);
+    }
+    if (message.duplex !== 0) {
+      writer.uint32(200).int32(message.duplex);
+    }
+    if (message.permanentAddr.length !== 0) {
+      writer.uint32(242).bytes(message.permanentAddr);
+    }
+    if (message.alias !== "") {
+      writer.uint32(250).string(message.alias);
+    }
+    for (const v of message.altNames) {
+      writer.uint32(258).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LinkStatusSpec {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLinkStatusSpec();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.index = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.type = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.linkIndex = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.flags = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.hardwareAddr = reader.bytes();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.broadcastAddr = reader.bytes();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.mtu = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.queueDisc = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.masterIndex = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.operationalState = reader.int32() as any;
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.slaveKind = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.busPath = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.pciid = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.driver = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.driverVersion = reader.string();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.firmwareVersion = reader.string();
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.productId = reader.string();
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.vendorId = reader.string();
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.product = reader.string();
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.vendor = reader.string();
+            continue;
+          }
+          case 22: {
+            if (tag !== 176) {
+              break;
+            }
+
+            message.linkState = reader.bool();
+            continue;
+          }
+          case 23: {
+            if (tag !== 184) {
+              break;
+            }
+
+            message.speedMegabits = reader.int64() as bigint;
+            continue;
+          }
+          case 24: {
+            if (tag !== 192) {
+              break;
+            }
+
+            message.port = reader.int32() as any;
+            continue;
+          }
+          case 25: {
+            if (tag !== 200) {
+              break;
+            }
+
+            message.duplex = reader.int32() as any;
+            continue;
+          }
+          case 30: {
+            if (tag !== 242) {
+              break;
+            }
+
+            message.permanentAddr = reader.bytes();
+            continue;
+          }
+          case 31: {
+            if (tag !== 250) {
+              break;
+            }
+
+            message.alias = reader.string();
+            continue;
+          }
+          case 32: {
+            if (tag !== 258) {
+              break;
+            }
+
+            message.altNames.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LinkStatusSpec {
+    return {
+      index: isSet(object.index) ? globalThis.Number(object.index) : 0,
+      type: isSet(object.type) ? nethelpersLinkTypeFromJSON(object.type) : 0,
+      linkIndex: isSet(object.linkIndex)
+        ? globalThis.Number(object.linkIndex)
+        : isSet(object.link_index)
+        ? globalThis.Number(object.link_index)
+        : 0,
+      flags: isSet(object.flags) ? globalThis.Number(object.flags) : 0,
+      hardwareAddr: isSet(object.hardwareAddr)
+        ? bytesFromBase64(object.hardwareAddr)
+        : isSet(object.hardware_addr)
+        ? bytesFromBase64(object.hardware_addr)
+        : new Uint8Array(0),
+      broadcastAddr: isSet(object.broadcastAddr)
+        ? bytesFromBase64(object.broadcastAddr)
+        : isSet(object.broadcast_addr)
+        ? bytesFromBase64(object.broadcast_addr)
+        : new Uint8Array(0),
+      mtu: isSet(object.mtu) ? globalThis.Number(object.mtu) : 0,
+      queueDisc: isSet(object.queueDisc)
+        ? globalThis.String(object.queueDisc)
+        : isSet(object.queue_disc)
+        ? globalThis.String(object.queue_disc)
+        : "",
+      masterIndex: isSet(object.masterIndex)
+        ? globalThis.Number(object.masterIndex)
+        : isSet(object.master_index)
+        ? globalThis.Number(object.master_index)
+        : 0,
+      operationalState: isSet(object.operationalState)
+        ? nethelpersOperationalStateFromJSON(object.operationalState)
+        : isSet(object.operational_state)
+        ? nethelpersOperationalStateFromJSON(object.operational_state)
+        : 0,
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      slaveKind: isSet(object.slaveKind)
+        ? globalThis.String(object.slaveKind)
+        : isSet(object.slave_kind)
+        ? globalThis.String(object.slave_kind)
+        : "",
+      busPath: isSet(object.busPath)
+        ? globalThis.String(object.busPath)
+        : isSet(object.bus_path)
+        ? globalThis.String(object.bus_path)
+        : "",
+      pciid: isSet(object.pciid) ? globalThis.String(object.pciid) : "",
+      driver: isSet(object.driver) ? globalThis.String(object.driver) : "",
+      driverVersion: isSet(object.driverVersion)
+        ? globalThis.String(object.driverVersion)
+        : isSet(object.driver_version)
+        ? globalThis.String(object.driver_version)
+        : "",
+      firmwareVersion: isSet(object.firmwareVersion)
+        ? globalThis.String(object.firmwareVersion)
+        : isSet(object.firmware_version)
+        ? globalThis.String(object.firmware_version)
+        : "",
+      productId: isSet(object.productId)
+        ? globalThis.String(object.productId)
+        : isSet(object.product_id)
+        ? globalThis.String(object.product_id)
+        : "",
+      vendorId: isSet(object.vendorId)
+        ? globalThis.String(object.vendorId)
+        : isSet(object.vendor_id)
+        ? globalThis.String(object.vendor_id)
+        : "",
+      product: isSet(object.product) ? globalThis.String(object.product) : "",
+      vendor: isSet(object.vendor) ? globalThis.String(object.vendor) : "",
+      linkState: isSet(object.linkState)
+        ? globalThis.Boolean(object.linkState)
+        : isSet(object.link_state)
+        ? globalThis.Boolean(object.link_state)
+        : false,
+      speedMegabits: isSet(object.speedMegabits)
+        ? BigInt(object.speedMegabits)
+        : isSet(object.speed_megabits)
+        ? BigInt(object.speed_megabits)
+        : 0n,
+      port: isSet(object.port) ? nethelpersPortFromJSON(object.port) : 0,
+      duplex: isSet(object.duplex) ? nethelpersDuplexFromJSON(object.duplex) : 0,
+      permanentAddr: isSet(object.permanentAddr)
+        ? bytesFromBase64(object.permanentAddr)
+        : isSet(object.permanent_addr)
+        ? bytesFromBase64(object.permanent_addr)
+        : new Uint8Array(0),
+      alias: isSet(object.alias) ? globalThis.String(object.alias) : "",
+      altNames: globalThis.Array.isArray(object?.altNames)
+        ? object.altNames.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.alt_names)
+        ? object.alt_names.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: LinkStatusSpec): unknown {
+    const obj: any = {};
+    if (message.index !== 0) {
+      obj.index = Math.round(message.index);
+    }
+    if (message.type !== 0) {
+      obj.type = nethelpersLinkTypeToJSON(message.type);
+    }
+    if (message.linkIndex !== 0) {
+      obj.linkIndex = Math.round(message.linkIndex);
+    }
+    if (message.flags !== 0) {
+      obj.flags = Math.round(message.flags);
+    }
+    if (message.hardwareAddr.length !== 0) {
+      obj.hardwareAddr = base64FromBytes(message.hardwareAddr);
+    }
+    if (message.broadcastAddr.length !== 0) {
+      obj.broadcastAddr = base64FromBytes(message.broadcastAddr);
+    }
+    if (message.mtu !== 0) {
+      obj.mtu = Math.round(message.mtu);
+    }
+    if (message.queueDisc !== "") {
+      obj.queueDisc = message.queueDisc;
+    }
+    if (message.masterIndex !== 0) {
+      obj.masterIndex = Math.round(message.masterIndex);
+    }
+    if (message.operationalState !== 0) {
+      obj.operationalState = nethelpersOperationalStateToJSON(message.operationalState);
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.slaveKind !== "") {
+      obj.slaveKind = message.slaveKind;
+    }
+    if (message.busPath !== "") {
+      obj.busPath = message.busPath;
+    }
+    if (message.pciid !== "") {
+      obj.pciid = message.pciid;
+    }
+    if (message.driver !== "") {
+      obj.driver = message.driver;
+    }
+    if (message.driverVersion !== "") {
+      obj.driverVersion = message.driverVersion;
+    }
+    if (message.firmwareVersion !== "") {
+      obj.firmwareVersion = message.firmwareVersion;
+    }
+    if (message.productId !== "") {
+      obj.productId = message.productId;
+    }
+    if (message.vendorId !== "") {
+      obj.vendorId = message.vendorId;
+    }
+    if (message.product !== "") {
+      obj.product = message.product;
+    }
+    if (message.vendor !== "") {
+      obj.vendor = message.vendor;
+    }
+    if (message.linkState !== false) {
+      obj.linkState = message.linkState;
+    }
+    if (message.speedMegabits !== 0n) {
+      obj.speedMegabits = message.speedMegabits.toString();
+    }
+    if (message.port !== 0) {
+      obj.port = nethelpersPortToJSON(message.port);
+    }
+    if (message.duplex !== 0) {
+      obj.duplex = nethelpersDuplexToJSON(message.duplex);
+    }
+    if (message.permanentAddr.length !== 0) {
+      obj.permanentAddr = base64FromBytes(message.permanentAddr);
+    }
+    if (message.alias !== "") {
+      obj.alias = message.alias;
+    }
+    if (message.altNames?.length) {
+      obj.altNames = message.altNames;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LinkStatusSpec>, I>>(base?: I): LinkStatusSpec {
+    return LinkStatusSpec.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LinkStatusSpec>, I>>(object: I): LinkStatusSpec {
+    const message = createBaseLinkStatusSpec();
+    message.index = object.index ?? 0;
+    message.type = object.type ?? 0;
+    message.linkIndex = object.linkIndex ?? 0;
+    message.flags = object.flags ?? 0;
+    message.hardwareAddr = object.hardwareAddr ?? new Uint8Array(0);
+    message.broadcastAddr = object.broadcastAddr ?? new Uint8Array(0);
+    message.mtu = object.mtu ?? 0;
+    message.queueDisc = object.queueDisc ?? "";
+    message.masterIndex = object.masterIndex ?? 0;
+    message.operationalState = object.operationalState ?? 0;
+    message.kind = object.kind ?? "";
+    message.slaveKind = object.slaveKind ?? "";
+    message.busPath = object.busPath ?? "";
+    message.pciid = object.pciid ?? "";
+    message.driver = object.driver ?? "";
+    message.driverVersion = object.driverVersion ?? "";
+    message.firmwareVersion = object.firmwareVersion ?? "";
+    message.productId = object.productId ?? "";
+    message.vendorId = object.vendorId ?? "";
+    message.product = object.product ?? "";
+    message.vendor = object.vendor ?? "";
+    message.linkState = object.linkState ?? false;
+    message.speedMegabits = (object.speedMegabits !== undefined && object.speedMegabits !== null)
+      ? BigInt(object.speedMegabits)
+      : 0n;
+    message.port = object.port ?? 0;
+    message.duplex = object.duplex ?? 0;
+    message.permanentAddr = object.permanentAddr ?? new Uint8Array(0);
+    message.alias = object.alias ?? "";
+    message.altNames = object.altNames?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseNodeAddressSpec(): NodeAddressSpec {
+  return { addresses: [], sortAlgorithm: 0 };
+}
+
+export const NodeAddressSpec: MessageFns<NodeAddressSpec> = {
+  encode(message: NodeAddressSpec, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.addresses) {
+      NetIPPrefix.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.sortAlgorithm !== 0) {
+      writer.uint32(16).int32(message.sortAlgorithm);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeAddressSpec {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeAddressSpec();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.addresses.push(NetIPPrefix.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.sortAlgorithm = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeAddressSpec {
+    return {
+      addresses: globalThis.Array.isArray(object?.addresses)
+        ? object.addresses.map((e: any) => NetIPPrefix.fromJSON(e))
+        : [],
+      sortAlgorithm: isSet(object.sortAlgorithm)
+        ? nethelpersAddressSortAlgorithmFromJSON(object.sortAlgorithm)
+        : isSet(object.sort_algorithm)
+        ? nethelpersAddressSortAlgorithmFromJSON(object.sort_algorithm)
+        : 0,
+    };
+  },
+
+  toJSON(message: NodeAddressSpec): unknown {
+    const obj: any = {};
+    if (message.addresses?.length) {
+      obj.addresses = message.addresses.map((e) => NetIPPrefix.toJSON(e));
+    }
+    if (message.sortAlgorithm !== 0) {
+      obj.sortAlgorithm = nethelpersAddressSortAlgorithmToJSON(message.sortAlgorithm);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NodeAddressSpec>, I>>(base?: I): NodeAddressSpec {
+    return NodeAddressSpec.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NodeAddressSpec>, I>>(object: I): NodeAddressSpec {
+    const message = createBaseNodeAddressSpec();
+    message.addresses = object.addresses?.map((e) => NetIPPrefix.fromPartial(e)) || [];
+    message.sortAlgorithm = object.sortAlgorithm ?? 0;
+    return message;
+  },
+};
+
+function createBaseRouteStatusSpec(): RouteStatusSpec {
+  return {
+    family: 0,
+    destination: undefined,
+    source: undefined,
+    gateway: undefined,
+    outLinkIndex: 0,
+    outLinkName: "",
+    table: 0,
+    priority: 0,
+    scope: 0,
+    type: 0,
+    flags: 0,
+    protocol: 0,
+    mtu: 0,
+  };
+}
+
+export const RouteStatusSpec: MessageFns<RouteStatusSpec> = {
+  encode(message: RouteStatusSpec, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.family !== 0) {
+      writer.uint32(8).int32(message.family);
+    }
+    if (message.destination !== undefined) {
+      NetIPPrefix.encode(message.destination, writer.uint32(18).fork()).join();
+    }
+    if (message.source !== undefined) {
+      NetIP.encode(message.source, writer.uint32(26).fork()).join();
+    }
+    if (message.gateway !== undefined) {
+      NetIP.encode(message.gateway, writer.uint32(34).fork()).join();
+    }
+    if (message.outLinkIndex !== 0) {
+      writer.uint32(40).uint32(message.outLinkIndex);
+    }
+    if (message.outLinkName !== "") {
+      writer.uint32(50).string(message.outLinkName);
+    }
+    if (message.table !== 0) {
+      writer.uint32(56).int32(message.table);
+    }
+    if (message.priority !== 0) {
+      writer.uint32(64).uint32(message.priority);
+    }
+    if (message.scope !== 0) {
+      writer.uint32(72).int32(message.scope);
+    }
+    if (message.type !== 0) {
+      writer.uint32(80).int32(message.type);
+    }
+    if (message.flags !== 0) {
+      writer.uint32(88).uint32(message.flags);
+    }
+    if (message.protocol !== 0) {
+      writer.uint32(96).int32(message.protocol);
+    }
+    if (message.mtu !== 0) {
+      writer.uint32(104).uint32(message.mtu);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RouteStatusSpec {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRouteStatusSpec();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.family = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.destination = NetIPPrefix.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.source = NetIP.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.gateway = NetIP.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.outLinkIndex = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.outLinkName = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.table = reader.int32() as any;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.priority = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.scope = reader.int32() as any;
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.type = reader.int32() as any;
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.flags = reader.uint32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.protocol = reader.int32() as any;
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.mtu = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RouteStatusSpec {
+    return {
+      family: isSet(object.family) ? nethelpersFamilyFromJSON(object.family) : 0,
+      destination: isSet(object.destination) ? NetIPPrefix.fromJSON(object.destination) : undefined,
+      source: isSet(object.source) ? NetIP.fromJSON(object.source) : undefined,
+      gateway: isSet(object.gateway) ? NetIP.fromJSON(object.gateway) : undefined,
+      outLinkIndex: isSet(object.outLinkIndex)
+        ? globalThis.Number(object.outLinkIndex)
+        : isSet(object.out_link_index)
+        ? globalThis.Number(object.out_link_index)
+        : 0,
+      outLinkName: isSet(object.outLinkName)
+        ? globalThis.String(object.outLinkName)
+        : isSet(object.out_link_name)
+        ? globalThis.String(object.out_link_name)
+        : "",
+      table: isSet(object.table) ? nethelpersRoutingTableFromJSON(object.table) : 0,
+      priority: isSet(object.priority) ? globalThis.Number(object.priority) : 0,
+      scope: isSet(object.scope) ? nethelpersScopeFromJSON(object.scope) : 0,
+      type: isSet(object.type) ? nethelpersRouteTypeFromJSON(object.type) : 0,
+      flags: isSet(object.flags) ? globalThis.Number(object.flags) : 0,
+      protocol: isSet(object.protocol) ? nethelpersRouteProtocolFromJSON(object.protocol) : 0,
+      mtu: isSet(object.mtu) ? globalThis.Number(object.mtu) : 0,
+    };
+  },
+
+  toJSON(message: RouteStatusSpec): unknown {
+    const obj: any = {};
+    if (message.family !== 0) {
+      obj.family = nethelpersFamilyToJSON(message.family);
+    }
+    if (message.destination !== undefined) {
+      obj.destination = NetIPPrefix.toJSON(message.destination);
+    }
+    if (message.source !== undefined) {
+      obj.source = NetIP.toJSON(message.source);
+    }
+    if (message.gateway !== undefined) {
+      obj.gateway = NetIP.toJSON(message.gateway);
+    }
+    if (message.outLinkIndex !== 0) {
+      obj.outLinkIndex = Math.round(message.outLinkIndex);
+    }
+    if (message.outLinkName !== "") {
+      obj.outLinkName = message.outLinkName;
+    }
+    if (message.table !== 0) {
+      obj.table = nethelpersRoutingTableToJSON(message.table);
+    }
+    if (message.priority !== 0) {
+      obj.priority = Math.round(message.priority);
+    }
+    if (message.scope !== 0) {
+      obj.scope = nethelpersScopeToJSON(message.scope);
+    }
+    if (message.type !== 0) {
+      obj.type = nethelpersRouteTypeToJSON(message.type);
+    }
+    if (message.flags !== 0) {
+      obj.flags = Math.round(message.flags);
+    }
+    if (message.protocol !== 0) {
+      obj.protocol = nethelpersRouteProtocolToJSON(message.protocol);
+    }
+    if (message.mtu !== 0) {
+      obj.mtu = Math.round(message.mtu);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RouteStatusSpec>, I>>(base?: I): RouteStatusSpec {
+    return RouteStatusSpec.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RouteStatusSpec>, I>>(object: I): RouteStatusSpec {
+    const message = createBaseRouteStatusSpec();
+    message.family = object.family ?? 0;
+    message.destination = (object.destination !== undefined && object.destination !== null)
+      ? NetIPPrefix.fromPartial(object.destination)
+      : undefined;
+    message.source = (object.source !== undefined && object.source !== null)
+      ? NetIP.fromPartial(object.source)
+      : undefined;
+    message.gateway = (object.gateway !== undefined && object.gateway !== null)
+      ? NetIP.fromPartial(object.gateway)
+      : undefined;
+    message.outLinkIndex = object.outLinkIndex ?? 0;
+    message.outLinkName = object.outLinkName ?? "";
+    message.table = object.table ?? 0;
+    message.priority = object.priority ?? 0;
+    message.scope = object.scope ?? 0;
+    message.type = object.type ?? 0;
+    message.flags = object.flags ?? 0;
+    message.protocol = object.protocol ?? 0;
+    message.mtu = object.mtu ?? 0;
+    return message;
+  },
+};
+
+function bytesFromBase64(b64: string): Uint8Array {
+  if ((globalThis as any).Buffer) {
+    return Uint8Array.from((globalThis as any).Buffer.from(b64, "base64"));
+  } else {
+    const bin = globalThis.atob(b64);
+    const arr = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; ++i) {
+      arr[i] = bin.charCodeAt(i);
+    }
+    return arr;
+  }
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  if ((globalThis as any).Buffer) {
+    return (globalThis as any).Buffer.from(arr).toString("base64");
+  } else {
+    const bin: string[] = [];
+    arr.forEach((byte) => {
+      bin.push(globalThis.String.fromCharCode(byte));
+    });
+    return globalThis.btoa(bin.join(""));
+  }
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 

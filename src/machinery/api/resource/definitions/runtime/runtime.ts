@@ -28,6 +28,20 @@ export interface MetaKeySpec {
   value: string;
 }
 
+/** PlatformMetadatas.talos.dev: what the platform says about the machine. */
+export interface PlatformMetadataSpec {
+  platform: string;
+  hostname: string;
+  region: string;
+  zone: string;
+  instanceType: string;
+  instanceId: string;
+  providerId: string;
+  spot: boolean;
+  internalDns: string;
+  externalDns: string;
+}
+
 function createBaseVersionSpec(): VersionSpec {
   return { version: "", name: "" };
 }
@@ -176,6 +190,250 @@ export const MetaKeySpec: MessageFns<MetaKeySpec> = {
   fromPartial<I extends Exact<DeepPartial<MetaKeySpec>, I>>(object: I): MetaKeySpec {
     const message = createBaseMetaKeySpec();
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBasePlatformMetadataSpec(): PlatformMetadataSpec {
+  return {
+    platform: "",
+    hostname: "",
+    region: "",
+    zone: "",
+    instanceType: "",
+    instanceId: "",
+    providerId: "",
+    spot: false,
+    internalDns: "",
+    externalDns: "",
+  };
+}
+
+export const PlatformMetadataSpec: MessageFns<PlatformMetadataSpec> = {
+  encode(message: PlatformMetadataSpec, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.platform !== "") {
+      writer.uint32(10).string(message.platform);
+    }
+    if (message.hostname !== "") {
+      writer.uint32(18).string(message.hostname);
+    }
+    if (message.region !== "") {
+      writer.uint32(26).string(message.region);
+    }
+    if (message.zone !== "") {
+      writer.uint32(34).string(message.zone);
+    }
+    if (message.instanceType !== "") {
+      writer.uint32(42).string(message.instanceType);
+    }
+    if (message.instanceId !== "") {
+      writer.uint32(50).string(message.instanceId);
+    }
+    if (message.providerId !== "") {
+      writer.uint32(58).string(message.providerId);
+    }
+    if (message.spot !== false) {
+      writer.uint32(64).bool(message.spot);
+    }
+    if (message.internalDns !== "") {
+      writer.uint32(74).string(message.internalDns);
+    }
+    if (message.externalDns !== "") {
+      writer.uint32(82).string(message.externalDns);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlatformMetadataSpec {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlatformMetadataSpec();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.platform = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.hostname = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.region = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.zone = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.instanceType = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.instanceId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.providerId = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.spot = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.internalDns = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.externalDns = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PlatformMetadataSpec {
+    return {
+      platform: isSet(object.platform) ? globalThis.String(object.platform) : "",
+      hostname: isSet(object.hostname) ? globalThis.String(object.hostname) : "",
+      region: isSet(object.region) ? globalThis.String(object.region) : "",
+      zone: isSet(object.zone) ? globalThis.String(object.zone) : "",
+      instanceType: isSet(object.instanceType)
+        ? globalThis.String(object.instanceType)
+        : isSet(object.instance_type)
+        ? globalThis.String(object.instance_type)
+        : "",
+      instanceId: isSet(object.instanceId)
+        ? globalThis.String(object.instanceId)
+        : isSet(object.instance_id)
+        ? globalThis.String(object.instance_id)
+        : "",
+      providerId: isSet(object.providerId)
+        ? globalThis.String(object.providerId)
+        : isSet(object.provider_id)
+        ? globalThis.String(object.provider_id)
+        : "",
+      spot: isSet(object.spot) ? globalThis.Boolean(object.spot) : false,
+      internalDns: isSet(object.internalDns)
+        ? globalThis.String(object.internalDns)
+        : isSet(object.internal_dns)
+        ? globalThis.String(object.internal_dns)
+        : "",
+      externalDns: isSet(object.externalDns)
+        ? globalThis.String(object.externalDns)
+        : isSet(object.external_dns)
+        ? globalThis.String(object.external_dns)
+        : "",
+    };
+  },
+
+  toJSON(message: PlatformMetadataSpec): unknown {
+    const obj: any = {};
+    if (message.platform !== "") {
+      obj.platform = message.platform;
+    }
+    if (message.hostname !== "") {
+      obj.hostname = message.hostname;
+    }
+    if (message.region !== "") {
+      obj.region = message.region;
+    }
+    if (message.zone !== "") {
+      obj.zone = message.zone;
+    }
+    if (message.instanceType !== "") {
+      obj.instanceType = message.instanceType;
+    }
+    if (message.instanceId !== "") {
+      obj.instanceId = message.instanceId;
+    }
+    if (message.providerId !== "") {
+      obj.providerId = message.providerId;
+    }
+    if (message.spot !== false) {
+      obj.spot = message.spot;
+    }
+    if (message.internalDns !== "") {
+      obj.internalDns = message.internalDns;
+    }
+    if (message.externalDns !== "") {
+      obj.externalDns = message.externalDns;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PlatformMetadataSpec>, I>>(base?: I): PlatformMetadataSpec {
+    return PlatformMetadataSpec.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PlatformMetadataSpec>, I>>(object: I): PlatformMetadataSpec {
+    const message = createBasePlatformMetadataSpec();
+    message.platform = object.platform ?? "";
+    message.hostname = object.hostname ?? "";
+    message.region = object.region ?? "";
+    message.zone = object.zone ?? "";
+    message.instanceType = object.instanceType ?? "";
+    message.instanceId = object.instanceId ?? "";
+    message.providerId = object.providerId ?? "";
+    message.spot = object.spot ?? false;
+    message.internalDns = object.internalDns ?? "";
+    message.externalDns = object.externalDns ?? "";
     return message;
   },
 };
