@@ -8,11 +8,13 @@ import type {MachineConfigDocument} from '../machinery/machineconfig/types.js';
 import {validateMachineConfig} from '../machinery/machineconfig/validate.js';
 import {certificateProblem, keyPairProblem, normalizePrivateKeyPem, privateKeyProblem} from '../machinery/pem.js';
 import {readBuildInfo} from '../machinery/build-info.js';
-import {writeFileAtomicAsync as writeFileAtomic} from '../machinery/fs-atomic.js';
 import {publishMachineConfig} from './controllers/config.js';
 import {ClusterDiscovery, type Affiliate} from './controllers/discovery.js';
+import {renderHostname, renderHosts, writeEtcFile} from './controllers/etc-files.js';
 import {fqdn, publishHostname} from './controllers/hostname.js';
 import {loadOrCreateNodeId, publishIdentity} from './controllers/identity.js';
+import {NetworkStatusController, NODE_ADDRESS_TYPE, type NodeAddressSpec} from './controllers/network.js';
+import {publishPlatformMetadata} from './controllers/platform.js';
 import {createNodeStore} from './controllers/resource-types.js';
 import {OS_NAME, publishVersion} from './controllers/version.js';
 import {criService} from './cri/cri-service.js';
@@ -90,7 +92,24 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     configured: configuredHostname(config),
     warn: (message) => log.warn(message),
   });
-  await writeFileAtomic(paths.hostname, `${hostname.hostname}\n`, 0o644);
+  publishPlatformMetadata(store, hostname.hostname);
+  const network = new NetworkStatusController(store, {
+    address: options.address,
+    scope: options.hostAgent === true ? 'host' : 'node',
+    sortAlgorithm: config.v1alpha1?.machine?.features?.nodeAddressSortAlgorithm === 'v2' ? 'v2' : 'v1',
+    log,
+  });
+  await network.refresh();
+  try {
+    await writeEtcFile(store, paths.root, 'hostname', renderHostname(hostname), 0o644);
+    // Talos renders etc/hosts once the node has a default address.
+    const defaultAddress = store.get<NodeAddressSpec>({namespace: 'network', type: NODE_ADDRESS_TYPE, id: 'default'})?.spec.addresses[0];
+    if (defaultAddress !== undefined) {
+      await writeEtcFile(store, paths.root, 'hosts', renderHosts(hostname, defaultAddress.split('/')[0], config), 0o644);
+    }
+  } catch (error) {
+    throw new NodeSetupError(`cannot write the node's files under ${paths.root}/etc: ${(error as Error).message}`);
+  }
 
   // An osd that was killed left its containers' process groups running: end them before starting anew.
   const containerGroups = new ProcessGroupRecords(paths.containerGroups);
@@ -161,6 +180,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     await server.stop();
     throw new NodeSetupError(`cannot join discovery in ${options.discoveryDir}: ${(error as Error).message}`);
   }
+  // From here on the network statuses follow the kernel.
+  network.start();
   await services.start({
     store,
     stateRoot: paths.root,
@@ -190,6 +211,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       await services.stop();
       await stopContainers();
       await server.stop();
+      await network.stop();
     },
   };
 }

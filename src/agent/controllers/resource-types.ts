@@ -32,6 +32,9 @@ import {ipBytes} from '../net.js';
 import type {NamespaceSpec, ResourceDefinitionSpec} from '../store/definitions.js';
 import type {ResourceTypeDefinition} from '../store/resource.js';
 import {ResourceStore} from '../store/store.js';
+import {etcFileSpecType, etcFileStatusType} from './etc-files.js';
+import {addressStatusType, linkStatusType, nodeAddressType, routeStatusType} from './network.js';
+import {platformMetadataType} from './platform.js';
 
 export type MachineTypeName = MachineType;
 
@@ -310,6 +313,13 @@ export function createNodeStore(): ResourceStore {
     staticPodType,
     staticPodStatusType,
     metaKeyType,
+    etcFileSpecType,
+    etcFileStatusType,
+    platformMetadataType,
+    linkStatusType,
+    addressStatusType,
+    routeStatusType,
+    nodeAddressType,
   ] as ResourceTypeDefinition[]) {
     store.registerType(definition);
   }
