@@ -104,9 +104,21 @@ describe('resources of a local cluster node, through the endpoint', () => {
   it('nodeaddresses: default, current, routed, accumulative hold the node address', async () => {
     const rows = table(await ok(['-n', WORKER, 'get', 'nodeaddresses']));
     assert.deepEqual(rows[0], ['NODE', 'NAMESPACE', 'TYPE', 'ID', 'VERSION', 'ADDRESSES', 'SORTALGORITHM']);
+    // The cluster section makes the no-k8s/only-k8s variants; 127.57.1.3 is in no pod or service subnet.
     assert.deepEqual(
       rows.slice(1).map((row) => [row[3], row[5], row[6]]),
-      ['accumulative', 'current', 'default', 'routed'].map((id) => [id, `["${WORKER}/8"]`, 'v1']),
+      [
+        ['accumulative', `["${WORKER}/8"]`, 'v1'],
+        ['accumulative-no-k8s', `["${WORKER}/8"]`, 'v1'],
+        ['accumulative-only-k8s', '[]', 'v1'],
+        ['current', `["${WORKER}/8"]`, 'v1'],
+        ['current-no-k8s', `["${WORKER}/8"]`, 'v1'],
+        ['current-only-k8s', '[]', 'v1'],
+        ['default', `["${WORKER}/8"]`, 'v1'],
+        ['routed', `["${WORKER}/8"]`, 'v1'],
+        ['routed-no-k8s', `["${WORKER}/8"]`, 'v1'],
+        ['routed-only-k8s', '[]', 'v1'],
+      ],
     );
     const yaml = await ok(['-n', WORKER, 'get', 'nodeaddress', 'default', '-o', 'yaml']);
     assert.ok(yaml.includes(`spec:\n    addresses:\n        - ${WORKER}/8\n    sortAlgorithm: v1\n`), yaml);

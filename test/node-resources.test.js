@@ -306,6 +306,8 @@ describe('the host (host scope)', () => {
     const store = createNodeStore();
     const controller = new NetworkStatusController(store, {address: '192.0.2.2', scope: 'host', sortAlgorithm: 'v1', log: quiet, read: async () => kernel});
     await controller.refresh();
+    await controller.refresh();
+    assert.ok(store.list('network', ADDRESS_STATUS_TYPE).every((r) => r.metadata.version === 1), 'an unchanged kernel changes no resource');
     kernel = {links: [LO], addresses: ADDRESSES.filter((a) => a.linkName === 'lo'), routes: KERNEL.routes.filter((r) => r.outLinkName === 'lo')};
     await controller.refresh();
     assert.deepEqual(ids(store, LINK_STATUS_TYPE), ['lo']);
@@ -314,6 +316,18 @@ describe('the host (host scope)', () => {
     assert.deepEqual(spec('current'), []);
     assert.deepEqual(spec('accumulative'), ['192.0.2.2/24', 'fd00::2/64']);
     assert.deepEqual(spec('default'), ['192.0.2.2/24'], 'the default address stays once chosen');
+  });
+
+  it('with a cluster section: the no-k8s and only-k8s variants split by the pod and service subnets', async () => {
+    const {store} = await controllerStore('host', '192.0.2.2', {kubernetesSubnets: ['192.0.2.0/25', '10.96.0.0/12', 'not-a-cidr']});
+    const spec = (id) => store.get({namespace: 'network', type: NODE_ADDRESS_TYPE, id})?.spec.addresses;
+    assert.deepEqual(ids(store, NODE_ADDRESS_TYPE), [
+      'accumulative', 'accumulative-no-k8s', 'accumulative-only-k8s', 'current', 'current-no-k8s', 'current-only-k8s', 'default', 'routed', 'routed-no-k8s', 'routed-only-k8s',
+    ]);
+    assert.deepEqual(spec('current-no-k8s'), ['fd00::2/64']);
+    assert.deepEqual(spec('routed-only-k8s'), ['192.0.2.2/24'], 'overlapping, though the address is outside the /25');
+    const {store: plain} = await controllerStore('host', '192.0.2.2');
+    assert.deepEqual(ids(plain, NODE_ADDRESS_TYPE), ['accumulative', 'current', 'default', 'routed']);
   });
 
   it('sorts as Talos\'s v1 and v2 algorithms', () => {

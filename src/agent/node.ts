@@ -97,6 +97,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     address: options.address,
     scope: options.hostAgent === true ? 'host' : 'node',
     sortAlgorithm: config.v1alpha1?.machine?.features?.nodeAddressSortAlgorithm === 'v2' ? 'v2' : 'v1',
+    kubernetesSubnets: kubernetesSubnets(config),
     log,
   });
   await network.refresh();
@@ -214,6 +215,15 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       await network.stop();
     },
   };
+}
+
+/** The pod and service subnets (Talos's defaults when unset); undefined without a cluster section. */
+function kubernetesSubnets(config: MachineConfigDocument): string[] | undefined {
+  const cluster = config.v1alpha1?.cluster;
+  if (cluster === undefined || cluster === null) return undefined;
+  const pods = cluster.network?.podSubnets ?? [];
+  const services = cluster.network?.serviceSubnets ?? [];
+  return [...(pods.length > 0 ? pods : ['10.244.0.0/16']), ...(services.length > 0 ? services : ['10.96.0.0/12'])];
 }
 
 async function loadMachineConfig(path: string, log: Logger): Promise<MachineConfigDocument> {

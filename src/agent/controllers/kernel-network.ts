@@ -304,14 +304,17 @@ async function readSysfsLink(dir: string, name: string, indexByName: Map<string,
 export async function readLinks(dir = '/sys/class/net'): Promise<KernelLink[]> {
   const names = (await readdir(dir)).sort();
   const indexByName = new Map<string, number>();
-  await Promise.all(
-    names.map(async (name) => {
-      const text = await readFile(join(dir, name, 'ifindex'), 'utf8').catch(() => undefined);
-      if (text !== undefined) indexByName.set(name, Number.parseInt(text, 10));
-    }),
-  );
-  const links = await Promise.all(names.map((name) => readSysfsLink(dir, name, indexByName)));
-  return links.filter((link): link is KernelLink => link !== undefined);
+  for (const name of names) {
+    const text = await readFile(join(dir, name, 'ifindex'), 'utf8').catch(() => undefined);
+    if (text !== undefined) indexByName.set(name, Number.parseInt(text, 10));
+  }
+  // One link at a time: a host with hundreds of links must not open thousands of files at once.
+  const links: KernelLink[] = [];
+  for (const name of names) {
+    const link = await readSysfsLink(dir, name, indexByName);
+    if (link !== undefined) links.push(link);
+  }
+  return links;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -344,6 +344,15 @@ function isCandidate(address: AddressStatusSpec): boolean {
   return !loopback && ip[0] !== 0xff && !(ip[0] === 0xfe && (ip[1] & 0xc0) === 0x80) && !sideroLink;
 }
 
+/** netip.Prefix.Overlaps: same family and one contains the other's network. */
+export function overlaps(a: string, b: string): boolean {
+  const left = parsePrefix(a);
+  const right = parsePrefix(b);
+  if (left.ip === undefined || right.ip === undefined || left.ip.length !== right.ip.length) return false;
+  if (!Number.isInteger(left.bits) || !Number.isInteger(right.bits)) return false;
+  return inPrefix(left.ip, right.ip, Math.min(left.bits, right.bits));
+}
+
 function uniqueSorted(algorithm: SortAlgorithm, prefixes: string[]): string[] {
   return [...new Set(prefixes)].sort((a, b) => comparePrefixes(algorithm, a, b));
 }
@@ -357,6 +366,12 @@ export interface NetworkStatusOptions {
   /** `node`: the node's own address and the link it is on; `host`: everything the host has. */
   scope: 'node' | 'host';
   sortAlgorithm: SortAlgorithm;
+  /**
+   * The cluster's pod and service subnets, when the config has a cluster section: NodeAddresses
+   * then also come filtered, `<kind>-no-k8s` without and `<kind>-only-k8s` with only addresses
+   * overlapping them (Talos's k8s.AddressFilterController).
+   */
+  kubernetesSubnets?: string[];
   log: Logger;
   /** How often the kernel is read again (the resources follow its changes). */
   intervalMs?: number;
@@ -376,6 +391,7 @@ export class NetworkStatusController {
   private defaultAddress: string | undefined;
   private refreshing: Promise<void> = Promise.resolve();
   private warned = false;
+  private lastReadError: string | undefined;
 
   constructor(
     private readonly store: ResourceStore,
@@ -403,9 +419,13 @@ export class NetworkStatusController {
     try {
       kernel = await (this.options.read ?? readKernelNetwork)();
     } catch (error) {
-      this.options.log.warn(`cannot read the network state: ${(error as Error).message}`);
+      // Said once per distinct problem, not every interval.
+      const message = `cannot read the network state: ${(error as Error).message}`;
+      if (message !== this.lastReadError) this.options.log.warn(message);
+      this.lastReadError = message;
       return;
     }
+    this.lastReadError = undefined;
     const view = this.options.scope === 'host' ? kernel : this.nodeView(kernel);
     this.sync(LINK_STATUS_TYPE, LINK_OWNER, view.links.map((link) => [link.name, link]));
     this.sync(ADDRESS_STATUS_TYPE, ADDRESS_OWNER, view.addresses.map((address) => [addressId(address), address]));
@@ -479,6 +499,13 @@ export class NetworkStatusController {
       ['routed', {addresses: current, sortAlgorithm: algorithm}],
       ['accumulative', {addresses: this.accumulative, sortAlgorithm: algorithm}],
     ];
+    const subnets = this.options.kubernetesSubnets;
+    if (subnets !== undefined) {
+      for (const [kind, {addresses}] of [...specs]) {
+        specs.push([`${kind}-no-k8s`, {addresses: addresses.filter((address) => !subnets.some((subnet) => overlaps(subnet, address))), sortAlgorithm: algorithm}]);
+        specs.push([`${kind}-only-k8s`, {addresses: addresses.filter((address) => subnets.some((subnet) => overlaps(subnet, address))), sortAlgorithm: algorithm}]);
+      }
+    }
     if (this.defaultAddress !== undefined) specs.unshift(['default', {addresses: [this.defaultAddress], sortAlgorithm: algorithm}]);
     this.sync(NODE_ADDRESS_TYPE, NODE_ADDRESS_OWNER, specs);
   }
