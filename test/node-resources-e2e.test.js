@@ -13,6 +13,7 @@ import {clusterDescription, createCluster, discardCluster, makeHome, osctl} from
 import {osdProcess} from './helpers/agents.js';
 import {prepareCluster} from './helpers/osd-processes.js';
 import {endRecordedProcessGroups} from './helpers/process-groups.js';
+import {renderMachineId} from '../dist/agent/controllers/etc-files.js';
 import {formatIp} from '../dist/agent/controllers/kernel-network.js';
 import {ipBytes} from '../dist/agent/net.js';
 
@@ -132,10 +133,10 @@ describe('resources of a local cluster node, through the endpoint', () => {
     assert.ok(yaml.includes(`spec:\n    platform: osd\n    hostname: ${NAME}-worker-1\n`), yaml);
   });
 
-  it('etcfilespecs: what is in the worker\'s etc/hostname and etc/hosts, byte for byte', async () => {
+  it('etcfilespecs: what is in the worker\'s etc/hostname, etc/hosts and etc/machine-id, byte for byte', async () => {
     const stateDir = clusterDescription(user.home, NAME).nodes.find((node) => node.address === WORKER).stateDir;
     const rows = table(await ok(['-n', WORKER, 'get', 'etcfilespecs']));
-    assert.deepEqual(rows.map((row) => row.slice(3)), [['ID', 'VERSION'], ['hostname', '1'], ['hosts', '1']]);
+    assert.deepEqual(rows.map((row) => row.slice(3)), [['ID', 'VERSION'], ['hostname', '1'], ['hosts', '1'], ['machine-id', '1']]);
     const records = JSON.parse(`[${(await ok(['-n', WORKER, 'get', 'etcfilespecs', '-o', 'json'])).trim().replace(/\n}\n{/g, '\n},\n{')}]`);
     for (const record of records) {
       const file = fs.readFileSync(path.join(stateDir, 'etc', record.metadata.id), 'utf8');
@@ -143,6 +144,9 @@ describe('resources of a local cluster node, through the endpoint', () => {
       assert.equal(record.spec.mode, fs.statSync(path.join(stateDir, 'etc', record.metadata.id)).mode & 0o777);
     }
     assert.match(records.find((r) => r.metadata.id === 'hosts').spec.contents, new RegExp(`^${WORKER.replaceAll('.', '\\.')} +${NAME}-worker-1$`, 'm'));
+    const nodeId = JSON.parse(`[${(await ok(['-n', WORKER, 'get', 'identities', '-o', 'json'])).trim().replace(/\n}\n{/g, '\n},\n{')}]`)[0].spec.nodeId;
+    assert.equal(records.find((r) => r.metadata.id === 'machine-id').spec.contents, renderMachineId(nodeId), 'derived from the node identity');
+    assert.match(renderMachineId(nodeId), /^[0-9a-f]{32}$/);
     const yaml = await ok(['-n', WORKER, 'get', 'etcfilespec', 'hostname', '-o', 'yaml']);
     assert.ok(yaml.includes(`spec:\n    contents: |\n        ${NAME}-worker-1\n    mode: 420\n    selinux_label: ""\n`), yaml);
   });
@@ -150,7 +154,7 @@ describe('resources of a local cluster node, through the endpoint', () => {
   it('etcfilestatuses: the spec version on disk', async () => {
     const yaml = await ok(['-n', WORKER, 'get', 'etcfilestatuses', '-o', 'yaml']);
     const documents = yamlDocuments(yaml);
-    assert.equal(documents.length, 2);
+    assert.equal(documents.length, 3);
     for (const document of documents) {
       assert.match(document, /^ {4}owner: files\.EtcFileController$/m);
       assert.match(document, /^spec:\n {4}specVersion: "1"$/m);

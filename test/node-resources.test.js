@@ -27,7 +27,8 @@ import {
   ROUTE_STATUS_TYPE,
   routeId,
 } from '../dist/agent/controllers/network.js';
-import {ETC_FILE_SPEC_TYPE, ETC_FILE_STATUS_TYPE, renderHosts, writeEtcFile} from '../dist/agent/controllers/etc-files.js';
+import {ETC_FILE_SPEC_TYPE, ETC_FILE_STATUS_TYPE, renderHosts, renderMachineId, writeEtcFile} from '../dist/agent/controllers/etc-files.js';
+import {base62} from '../dist/agent/controllers/identity.js';
 import {PLATFORM_METADATA_TYPE, publishPlatformMetadata} from '../dist/agent/controllers/platform.js';
 import {ipBytes} from '../dist/agent/net.js';
 import {parseMachineConfig} from '../dist/machinery/machineconfig/parse.js';
@@ -453,6 +454,14 @@ protocol: unspec
     assert.equal(store.yamlSpec(resource), 'platform: osd\nhostname: cp-1\n');
     const decoded = PlatformMetadataSpec.decode(store.protoSpec(resource));
     assert.deepEqual([decoded.platform, decoded.hostname, decoded.region, decoded.spot], ['osd', 'cp-1', '', false]);
+  });
+});
+
+describe('etc/machine-id', () => {
+  it('is the first 16 bytes of the node id, in hex, leading zero bytes kept', () => {
+    const bytes = Uint8Array.from({length: 32}, (_, i) => (i < 2 ? 0 : (i * 37) & 0xff));
+    assert.equal(renderMachineId(base62(bytes)), Buffer.from(bytes.slice(0, 16)).toString('hex'));
+    assert.throws(() => renderMachineId('not/base62'), /is not base62/);
   });
 });
 

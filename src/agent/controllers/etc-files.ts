@@ -1,6 +1,6 @@
 // The files osd writes under the node's etc/, as Talos models its own: an EtcFileSpec (what the
 // file should hold) and, once the file is written, an EtcFileStatus naming the spec version that
-// is on disk (files.EtcFileController). osd writes `hostname` and `hosts`; the kubelet's static
+// is on disk (files.EtcFileController). osd writes `hostname`, `hosts` and `machine-id`; the kubelet's static
 // pod manifests under etc/kubernetes are not EtcFileSpecs (Talos does not model them so either).
 import {join} from 'node:path';
 import {
@@ -64,6 +64,25 @@ export async function writeEtcFile(store: ResourceStore, root: string, id: strin
     owner: STATUS_OWNER,
     spec: {specVersion: String(spec.metadata.version)},
   });
+}
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const NODE_ID_BYTES = 32;
+
+/**
+ * etc/machine-id as Talos derives it from the node identity: the first 16 bytes of the decoded
+ * node id as 32 lower-case hex digits, no newline (mode 0444). osd's node id is the base62 number
+ * of its 32 random bytes (identity.ts), decoded back the same way.
+ */
+export function renderMachineId(nodeId: string): string {
+  let value = 0n;
+  for (const char of nodeId) {
+    const digit = BASE62.indexOf(char);
+    if (digit < 0) throw new Error(`node id ${JSON.stringify(nodeId)} is not base62`);
+    value = value * 62n + BigInt(digit);
+  }
+  const hex = value.toString(16).padStart(NODE_ID_BYTES * 2, '0').slice(-NODE_ID_BYTES * 2);
+  return hex.slice(0, 32);
 }
 
 /** etc/hostname: the node's short hostname and a newline. */
