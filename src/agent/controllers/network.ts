@@ -118,6 +118,13 @@ function macBytes(text: string): Uint8Array {
 // ---------------------------------------------------------------------------------------------
 // Types
 
+/**
+ * What sysfs does not show of a link: the queueing discipline (only netlink names it; left
+ * empty), the ethtool port (reported as Other, Talos's value when ethtool answers nothing), and
+ * the bus path, PCI id, driver and firmware versions, product and vendor (left out, omitempty).
+ */
+const PORT_OTHER = 255;
+
 export const linkStatusType: ResourceTypeDefinition<LinkStatusSpec> = {
   type: LINK_STATUS_TYPE,
   defaultNamespace: 'network',
@@ -184,13 +191,6 @@ export const linkStatusType: ResourceTypeDefinition<LinkStatusSpec> = {
       altNames: [],
     }).finish(),
 };
-
-/**
- * What sysfs does not show of a link: the queueing discipline (only netlink names it; left
- * empty), the ethtool port (reported as Other, Talos's value when ethtool answers nothing), and
- * the bus path, PCI id, driver and firmware versions, product and vendor (left out, omitempty).
- */
-const PORT_OTHER = 255;
 
 export const addressStatusType: ResourceTypeDefinition<AddressStatusSpec> = {
   type: ADDRESS_STATUS_TYPE,
@@ -402,7 +402,9 @@ export class NetworkStatusController {
   start(): void {
     if (this.timer !== undefined) return;
     const timer = setInterval(() => {
-      this.refreshing = this.refreshing.then(() => this.refresh());
+      this.refreshing = this.refreshing
+        .then(() => this.refresh())
+        .catch((error: Error) => this.options.log.warn(`cannot publish the network state: ${error.message}`));
     }, this.options.intervalMs ?? DEFAULT_INTERVAL_MS);
     timer.unref();
     this.timer = timer;
