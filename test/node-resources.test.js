@@ -319,6 +319,33 @@ describe('the host (host scope)', () => {
     assert.deepEqual(spec('default'), ['192.0.2.2/24'], 'the default address stays once chosen');
   });
 
+  it('a kernel that cannot be read (no sysfs) publishes nothing and is reported once, not every interval', async () => {
+    const warnings = [];
+    const store = createNodeStore();
+    const controller = new NetworkStatusController(store, {
+      address: '192.0.2.2', scope: 'host', sortAlgorithm: 'v1', log: {...quiet, warn: (m) => warnings.push(m)},
+      read: async () => { throw new Error("ENOENT: no such file or directory, scandir '/sys/class/net'"); },
+    });
+    await controller.refresh();
+    await controller.refresh();
+    assert.deepEqual(ids(store, LINK_STATUS_TYPE), []);
+    assert.deepEqual(warnings, ["cannot read the network state: ENOENT: no such file or directory, scandir '/sys/class/net'"]);
+  });
+
+  it('refreshes on its own every interval and stops when told', async () => {
+    let reads = 0;
+    const store = createNodeStore();
+    const controller = new NetworkStatusController(store, {address: '192.0.2.2', scope: 'host', sortAlgorithm: 'v1', log: quiet, intervalMs: 20, read: async () => (reads++, KERNEL)});
+    controller.start();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await controller.stop();
+    const after = reads;
+    assert.ok(after >= 3, `${after} reads`);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    assert.equal(reads, after, 'no read after stop');
+    assert.deepEqual(ids(store, LINK_STATUS_TYPE), ['eth0', 'lo']);
+  });
+
   it('with a cluster section: the no-k8s and only-k8s variants split by the pod and service subnets', async () => {
     const {store} = await controllerStore('host', '192.0.2.2', {kubernetesSubnets: ['192.0.2.0/25', '10.96.0.0/12', 'not-a-cidr']});
     const spec = (id) => store.get({namespace: 'network', type: NODE_ADDRESS_TYPE, id})?.spec.addresses;
