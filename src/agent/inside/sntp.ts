@@ -5,6 +5,7 @@ import {randomBytes} from 'node:crypto';
 import {createSocket, type Socket} from 'node:dgram';
 import {lookup} from 'node:dns/promises';
 import {isIP} from 'node:net';
+import {getSystemErrorMap} from 'node:util';
 
 export const NTP_PORT = 123;
 export const SNTP_TIMEOUT_MS = 5_000;
@@ -56,7 +57,8 @@ export function splitServer(address: string, defaultPort = NTP_PORT): {host: str
     }
   }
   if (port === undefined) return {host, port: defaultPort};
-  if (!/^[0-9]{1,5}$/.test(port) || Number(port) > 65535) throw new SntpError(`address ${address}: invalid port`);
+  // Port 0 parses in Go too, but nothing answers there (and Node refuses to connect to it).
+  if (!/^[0-9]{1,5}$/.test(port) || Number(port) > 65535 || Number(port) === 0) throw new SntpError(`address ${address}: invalid port`);
   return {host, port: Number(port)};
 }
 
@@ -66,7 +68,10 @@ export async function querySntp(server: string, options: {timeoutMs?: number; si
   const timeoutMs = options.timeoutMs ?? SNTP_TIMEOUT_MS;
   let address: string;
   let family: number;
-  if (isIP(host) !== 0) {
+  if (host === '') {
+    // Go dials an empty host (`:123`, `[]:123`) as the local system; getaddrinfo has no answer for it.
+    [address, family] = ['0.0.0.0', 4];
+  } else if (isIP(host) !== 0) {
     address = host;
     family = isIP(host);
   } else {
@@ -90,9 +95,15 @@ async function boundedLookup(host: string, timeoutMs: number, signal?: AbortSign
     onAbort = () => reject(signal!.reason);
     signal?.addEventListener('abort', onAbort, {once: true});
   });
-  const resolved = lookup(host).catch((error: NodeJS.ErrnoException) => {
-    throw new SntpError(`lookup ${host}: ${error.code === 'ENOTFOUND' ? 'no such host' : error.message}`);
-  });
+  const resolved = lookup(host).then(
+    (answer) => {
+      if (!answer.address) throw new SntpError(`lookup ${host}: no such host`);
+      return answer;
+    },
+    (error: NodeJS.ErrnoException) => {
+      throw new SntpError(`lookup ${host}: ${error.code === 'ENOTFOUND' ? 'no such host' : error.message}`);
+    },
+  );
   try {
     return await Promise.race([resolved, stop]);
   } finally {
@@ -139,13 +150,26 @@ function exchange(socket: Socket, address: string, port: number, timeoutMs: numb
       }
     });
     // Connected, so that only this server's answers arrive and an ICMP refusal is reported.
-    socket.connect(port, address, () => {
-      const bound = socket.address();
-      local = `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`;
-      socket.send(request, (error) => {
-        if (error) fail(`write: ${error.message}`);
+    // A refused connect (no route, a bad zone, port 0) comes to the callback or is thrown, never
+    // as an 'error' event: sending on the unconnected socket would throw out of osd.
+    const dialFailed = (error: Error): void => {
+      cleanup();
+      const errno = (error as NodeJS.ErrnoException).errno;
+      const text = errno === undefined ? error.message : `connect: ${getSystemErrorMap().get(errno)?.[1] ?? error.message}`;
+      reject(new SntpError(`dial udp ${remote}: ${text}`));
+    };
+    try {
+      socket.connect(port, address, (error?: Error) => {
+        if (error) return dialFailed(error);
+        const bound = socket.address();
+        local = `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`;
+        socket.send(request, (sendError) => {
+          if (sendError) fail(`write: ${sendError.message}`);
+        });
       });
-    });
+    } catch (error) {
+      dialFailed(error as Error);
+    }
   });
 }
 

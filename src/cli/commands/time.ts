@@ -11,7 +11,7 @@ export default class Time extends BaseCommand {
   // No runnable examples: a local cluster has no NTP server to ask. The description shows the forms.
   static usage = 'time [--check server]';
   static flags = {
-    check: Flags.string({description: 'checks server time against specified ntp server'}),
+    check: Flags.string({char: 'c', description: 'checks server time against specified ntp server'}),
     output: outputFlag,
   };
 }
