@@ -48,7 +48,8 @@ export function splitServer(address: string, defaultPort = NTP_PORT): {host: str
     else throw new SntpError("unexpected character following ']' in address");
   } else {
     const last = address.lastIndexOf(':');
-    if (last < 0 || address.lastIndexOf(':', last - 1) >= 0) {
+    // (lastIndexOf with a negative start still looks at index 0: `:123` has one colon, not two)
+    if (last < 0 || (last > 0 && address.lastIndexOf(':', last - 1) >= 0)) {
       host = address;
       port = undefined;
     } else {
@@ -66,17 +67,7 @@ export function splitServer(address: string, defaultPort = NTP_PORT): {host: str
 export async function querySntp(server: string, options: {timeoutMs?: number; signal?: AbortSignal} = {}): Promise<SntpAnswer> {
   const {host, port} = splitServer(server);
   const timeoutMs = options.timeoutMs ?? SNTP_TIMEOUT_MS;
-  let address: string;
-  let family: number;
-  if (host === '') {
-    // Go dials an empty host (`:123`, `[]:123`) as the local system; getaddrinfo has no answer for it.
-    [address, family] = ['0.0.0.0', 4];
-  } else if (isIP(host) !== 0) {
-    address = host;
-    family = isIP(host);
-  } else {
-    ({address, family} = await boundedLookup(host, timeoutMs, options.signal));
-  }
+  const {address, family} = await serverAddress(host, timeoutMs, options.signal);
   options.signal?.throwIfAborted();
   const socket = createSocket(family === 6 ? 'udp6' : 'udp4');
   try {
@@ -84,6 +75,14 @@ export async function querySntp(server: string, options: {timeoutMs?: number; si
   } finally {
     socket.close();
   }
+}
+
+/** The address to ask: an IP as it is, a name looked up; an empty host (`:123`, `[]:123`) is the local system, as Go dials it. */
+export async function serverAddress(host: string, timeoutMs: number, signal?: AbortSignal): Promise<{address: string; family: number}> {
+  if (host === '') return {address: '0.0.0.0', family: 4};
+  const family = isIP(host);
+  if (family !== 0) return {address: host, family};
+  return boundedLookup(host, timeoutMs, signal);
 }
 
 /** getaddrinfo can take long (resolver retries): bounded by the same timeout and the caller's cancel. */

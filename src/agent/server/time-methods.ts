@@ -2,13 +2,16 @@
 // (`machine.time.servers`, else a TimeSyncConfig document's `ntp.servers`, else Talos's default
 // time.cloudflare.com); TimeCheck asks the server the caller names (`host`, `host:port`, `[v6]:port`).
 // The answer is one SNTP exchange; an unreachable or untrustworthy server is an error naming it,
-// never a made-up time. Talos returns both errors as plain ones (code Unknown).
+// never a made-up time. Talos returns both errors as plain ones (code Unknown); a TimeCheck that
+// names no server is InvalidArgument.
+import {status} from '@grpc/grpc-js';
 import {TimeServiceService} from '../../machinery/api/time/time.js';
 import {encodeTimeResponse, timestampFromNs, type PreciseTimeResponse} from '../../machinery/time-response.js';
 import type {MachineConfigDocument, TimeSyncConfigDocument} from '../../machinery/machineconfig/types.js';
 import type {NodeInside} from '../inside/node-inside.js';
 import {querySntp, validateAnswer} from '../inside/sntp.js';
 import {unaryMethod, type LocalMethod} from './methods.js';
+import {RpcError} from './rpc-error.js';
 import {plainError} from './service-methods.js';
 
 /** Talos's constants.DefaultNTPServer. */
@@ -26,7 +29,10 @@ export function timeMethods(inside: NodeInside, options: TimeMethodsOptions = {}
   const timeCheck = {...TimeServiceService.timeCheck, responseSerialize: encodeTimeResponse};
   return [
     unaryMethod(time, (_request, context) => check(configuredTimeServer(inside.machineConfig()), context.signal)),
-    unaryMethod(timeCheck, (request, context) => check(request.server, context.signal)),
+    unaryMethod(timeCheck, (request, context) => {
+      if (request.server === '') throw new RpcError(status.INVALID_ARGUMENT, 'ntp server is required');
+      return check(request.server, context.signal);
+    }),
   ];
 }
 

@@ -1,0 +1,121 @@
+// Hostile input for time, netstat, stats and META, found in review: server strings the kernel
+// refuses to connect to (they used to throw out of osd), an empty host or port, an empty TimeCheck,
+// a META key of thousands of characters, talosctl's `time -c`; and one osd process on 127.58.3.2
+// that must keep serving after each of them.
+import assert from 'node:assert/strict';
+import {createSocket} from 'node:dgram';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {after, before, describe, it} from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import {querySntp, serverAddress, splitServer, unixNsToNtp} from '../dist/agent/inside/sntp.js';
+import {TimeServiceService} from '../dist/machinery/api/time/time.js';
+import {parseMetaKey} from '../dist/cli/actions/meta/key.js';
+import {rejectsWith, unary} from './helpers/agents.js';
+import {makeHome, osctl} from './helpers/cli.js';
+import {startCluster} from './helpers/osd-processes.js';
+
+process.noDeprecation = true; // DEP0123: grpc-js passes IP targets as the TLS server name.
+
+const ADDRESS = '127.58.3.2';
+const RESPONDER = '127.58.3.50';
+const SERVER_TIME = Date.UTC(2030, 0, 2, 3, 4, 5, 678);
+const TimeClient = grpc.makeGenericClientConstructor(TimeServiceService, 'TimeService');
+
+/** A UDP SNTP responder that answers every query with SERVER_TIME. */
+async function sntpResponder(address) {
+  const socket = createSocket('udp4');
+  socket.on('message', (request, peer) => {
+    const answer = Buffer.alloc(48);
+    answer[0] = (4 << 3) | 4;
+    answer[1] = 2;
+    const t = unixNsToNtp(BigInt(SERVER_TIME) * 1_000_000n);
+    answer.writeBigUInt64BE(t - (60n << 32n), 16);
+    request.copy(answer, 24, 40, 48);
+    answer.writeBigUInt64BE(t, 32);
+    answer.writeBigUInt64BE(t, 40);
+    socket.send(answer, peer.port, peer.address);
+  });
+  await new Promise((resolve) => socket.bind(0, address, resolve));
+  return {server: `${address}:${socket.address().port}`, close: () => new Promise((resolve) => socket.close(resolve))};
+}
+
+describe('SNTP client: addresses the kernel or Go refuse', () => {
+  it('a connect the kernel refuses (an unknown zone) is an error naming the address, not an exception out of the process', async () => {
+    const started = Date.now();
+    await assert.rejects(querySntp('[fe80::1%no-such-zone]:123', {timeoutMs: 3000}), {message: /^dial udp \[fe80::1%no-such-zone\]:123: connect: /});
+    assert.ok(Date.now() - started < 2000, 'at once, not after the read timeout');
+  });
+
+  it('port 0 is not a port a server answers on', () => {
+    assert.throws(() => splitServer('127.58.3.9:0'), {message: 'address 127.58.3.9:0: invalid port'});
+    assert.throws(() => splitServer('[fd00::1]:0'), /invalid port/);
+    assert.deepEqual(splitServer('127.58.3.9:00123'), {host: '127.58.3.9', port: 123});
+  });
+
+  it('an empty host is the local system, as Go dials it (getaddrinfo has no address for it)', async () => {
+    assert.deepEqual(splitServer(':123'), {host: '', port: 123});
+    assert.deepEqual(splitServer('[]:123'), {host: '', port: 123});
+    assert.deepEqual(await serverAddress('', 1000), {address: '0.0.0.0', family: 4});
+    assert.deepEqual(await serverAddress('127.58.3.9', 1000), {address: '127.58.3.9', family: 4});
+  });
+});
+
+describe('META key echo', () => {
+  it('a key of thousands of characters is quoted cut, not repeated whole', () => {
+    const key = '9'.repeat(5000);
+    assert.throws(() => parseMetaKey(key), (error) => {
+      assert.match(error.message, /^strconv\.ParseUint: parsing "9{64}…" \(5000 characters\): value out of range$/);
+      return true;
+    });
+    assert.throws(() => parseMetaKey(`x${'y'.repeat(5000)}`), {message: /^strconv\.ParseUint: parsing "xy{63}…" \(5001 characters\): invalid syntax$/});
+    assert.throws(() => parseMetaKey('\x1b[2J'), {message: 'strconv.ParseUint: parsing "\\x1b[2J": invalid syntax'});
+  });
+});
+
+describe('time -c', () => {
+  it('is talosctl\'s short --check: parsed, then the command goes on to the talosconfig', async () => {
+    const user = makeHome('osctl-h7c-review-');
+    try {
+      const r = await osctl(['time', '-c', `${RESPONDER}:1123`], {env: user.env});
+      assert.doesNotMatch(r.stderr, /Nonexistent flag/);
+      assert.match(r.stderr, /talosconfig/);
+      assert.equal(r.code, 1);
+    } finally {
+      fs.rmSync(user.home, {recursive: true, force: true});
+    }
+  });
+});
+
+describe('TimeService on an osd process, after hostile servers', () => {
+  let root;
+  let cluster;
+  let client;
+  let responder;
+
+  before(async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'osd-h7c-review-'));
+    cluster = await startCluster(root, [['review-1', ADDRESS, 'controlplane']]);
+    client = new TimeClient(`${ADDRESS}:${cluster.port}`, cluster.credentials());
+    responder = await sntpResponder(RESPONDER);
+  });
+
+  after(async () => {
+    client?.close();
+    await cluster?.stop();
+    await responder?.close();
+    fs.rmSync(root, {recursive: true, force: true});
+  });
+
+  it('answers each with an error and keeps serving: a real server is checked afterwards', async () => {
+    await rejectsWith(unary(client, 'timeCheck', {server: '[fe80::1%no-such-zone]:123'}), grpc.status.UNKNOWN, /^error querying NTP server "\[fe80::1%no-such-zone\]:123": dial udp \[fe80::1%no-such-zone\]:123: connect: /);
+    await rejectsWith(unary(client, 'timeCheck', {server: `${RESPONDER}:0`}), grpc.status.UNKNOWN, `error querying NTP server "${RESPONDER}:0": address ${RESPONDER}:0: invalid port`);
+    await rejectsWith(unary(client, 'timeCheck', {server: ''}), grpc.status.INVALID_ARGUMENT, 'ntp server is required');
+    const osd = cluster.nodes[0].process;
+    assert.equal(osd.exitCode ?? osd.signalCode, null, 'osd still runs');
+    const answer = await unary(client, 'timeCheck', {server: responder.server});
+    assert.equal(answer.messages[0].server, responder.server);
+    assert.equal(answer.messages[0].remotetime.getTime(), SERVER_TIME);
+  });
+});
