@@ -1,6 +1,6 @@
-// Hostile input for time, netstat, stats and META, found in review: server strings the kernel
-// refuses to connect to (they used to throw out of osd), an empty host or port, an empty TimeCheck,
-// a META key of thousands of characters, talosctl's `time -c`; and one osd process on 127.58.3.2
+// Found in review: server strings the kernel refuses to connect to (they used to throw out of
+// osd), an empty host or port, an empty TimeCheck, a META key of thousands of characters,
+// talosctl's `time -c`, Go's rounding of %.2f in stats; and one osd process on 127.58.3.2
 // that must keep serving after each of them.
 import assert from 'node:assert/strict';
 import {createSocket} from 'node:dgram';
@@ -12,6 +12,8 @@ import * as grpc from '@grpc/grpc-js';
 import {querySntp, serverAddress, splitServer, unixNsToNtp} from '../dist/agent/inside/sntp.js';
 import {TimeServiceService} from '../dist/machinery/api/time/time.js';
 import {parseMetaKey} from '../dist/cli/actions/meta/key.js';
+import {goFixed} from '../dist/cli/output/go-float.js';
+import {megabytes} from '../dist/cli/output/stats-view.js';
 import {rejectsWith, unary} from './helpers/agents.js';
 import {makeHome, osctl} from './helpers/cli.js';
 import {startCluster} from './helpers/osd-processes.js';
@@ -71,6 +73,22 @@ describe('META key echo', () => {
     });
     assert.throws(() => parseMetaKey(`x${'y'.repeat(5000)}`), {message: /^strconv\.ParseUint: parsing "xy{63}…" \(5001 characters\): invalid syntax$/});
     assert.throws(() => parseMetaKey('\x1b[2J'), {message: 'strconv.ParseUint: parsing "\\x1b[2J": invalid syntax'});
+  });
+});
+
+describe('%.2f as Go writes it', () => {
+  it('an exact tie goes to the even digit (toFixed goes away from zero)', () => {
+    // stats' MEMORY(MB): float64(bytes) * 1e-6 with %.2f
+    assert.equal(megabytes(2_625_000n), '2.62');
+    assert.equal(megabytes(125_000n), '0.12');
+    assert.equal(megabytes(375_000n), '0.38');
+    assert.equal(megabytes(2_899_968n), '2.90');
+    assert.equal(megabytes(0n), '0.00');
+    assert.equal(goFixed(2.5, 0), '2');
+    assert.equal(goFixed(3.5, 0), '4');
+    assert.equal(goFixed(-0.125, 2), '-0.12');
+    assert.equal(goFixed(2.675, 2), '2.67', 'not a tie: the double is below 2.675');
+    assert.equal(goFixed(1.005, 2), '1.00', 'not a tie: the double is below 1.005');
   });
 });
 

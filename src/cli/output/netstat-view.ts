@@ -3,6 +3,7 @@
 // NODE leads every row; the header is printed only when some node has a socket to show. A process
 // name is whatever the process set (prctl): its control characters are written escaped.
 import {escapeControls} from '../quote.js';
+import {goFixed} from './go-float.js';
 import {renderTable} from './table.js';
 
 export interface SocketRecord {
@@ -58,7 +59,7 @@ export function netstatRow(record: SocketRecord, columns: NetstatColumns, podOf:
     ...(columns.extend ? [String(record.uid), String(record.inode)] : []),
     ...(columns.programs ? [record.process.pid !== 0 ? `${record.process.pid}/${escapeControls(record.process.name)}` : '-'] : []),
     ...(columns.pods ? [(record.netns === '' ? undefined : podOf(record.node, record.netns)) ?? '-'] : []),
-    ...(columns.timers ? [`${record.timer.toLowerCase()} (${(record.timerwhen / 100).toFixed(2)}/${record.retrnsmt}/${record.timeout})`] : []),
+    ...(columns.timers ? [`${record.timer.toLowerCase()} (${goFixed(record.timerwhen / 100, 2)}/${record.retrnsmt}/${record.timeout})`] : []),
   ];
 }
 

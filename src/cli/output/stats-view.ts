@@ -2,6 +2,7 @@
 // (byte order), `└─ ` before a container under its pod, memory as %.2f of bytes × 10^-6, CPU in
 // nanoseconds; one tabwriter flush at the end, the header even when there are no rows.
 import {compareBytes} from './containers-view.js';
+import {goFixed} from './go-float.js';
 import {renderTable} from './table.js';
 
 export interface StatRecord {
@@ -24,7 +25,7 @@ export function sortedStats(stats: readonly StatRecord[]): StatRecord[] {
 
 /** Go's %.2f of float64(bytes)*1e-6. */
 export function megabytes(bytes: bigint): string {
-  return (Number(bytes) * 1e-6).toFixed(2);
+  return goFixed(Number(bytes) * 1e-6, 2);
 }
 
 export function statsRows(stats: readonly StatRecord[]): string[][] {
