@@ -126,6 +126,32 @@ describe('TimeService on an osd process, after hostile servers', () => {
     fs.rmSync(root, {recursive: true, force: true});
   });
 
+  it('netstat with a pod: a node that could not be asked is reported, not just "pod not found"', async () => {
+    const home = fs.mkdtempSync(path.join(root, 'home-'));
+    const b64 = (text) => Buffer.from(text).toString('base64');
+    const talosconfig = path.join(home, 'talosconfig');
+    fs.writeFileSync(talosconfig, [
+      'context: review',
+      'contexts:',
+      '  review:',
+      `    endpoints: [${ADDRESS}:${cluster.port}]`,
+      `    nodes: [${ADDRESS}]`,
+      `    ca: ${b64(cluster.ca.crt)}`,
+      `    crt: ${b64(cluster.admin.crt)}`,
+      `    key: ${b64(cluster.admin.key)}`,
+      '',
+    ].join('\n'));
+    const env = {...process.env, HOME: home, TALOSCONFIG: talosconfig};
+    const alone = await osctl(['netstat', 'default/nothing'], {env});
+    assert.equal(alone.stderr, 'error: pod default/nothing not found\n');
+    assert.equal(alone.code, 1);
+    // 127.58.3.9 runs no osd: the endpoint cannot reach it, so the pod may well be there.
+    const r = await osctl(['-n', `${ADDRESS},127.58.3.9`, 'netstat', 'default/nothing'], {env});
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^error getting containers from node 127\.58\.3\.9: .+\nerror: pod default\/nothing not found\n$/);
+  });
+
   it('answers each with an error and keeps serving: a real server is checked afterwards', async () => {
     await rejectsWith(unary(client, 'timeCheck', {server: '[fe80::1%no-such-zone]:123'}), grpc.status.UNKNOWN, /^error querying NTP server "\[fe80::1%no-such-zone\]:123": dial udp \[fe80::1%no-such-zone\]:123: connect: /);
     await rejectsWith(unary(client, 'timeCheck', {server: `${RESPONDER}:0`}), grpc.status.UNKNOWN, `error querying NTP server "${RESPONDER}:0": address ${RESPONDER}:0: invalid port`);

@@ -23,10 +23,15 @@ export default async function netstat({flags, args}: InvocationOf<typeof Netstat
     if (args.pod !== undefined) {
       // talosctl looks the pod's network namespace up among every node's ready sandboxes.
       const wanted = args.pod.toLowerCase();
-      const found = (await fanOut(nodes, (node) => api.listContainers(client, node, true)))
+      const listed = await fanOut(nodes, (node) => api.listContainers(client, node, true));
+      const found = listed
         .flatMap((r) => (r.value ?? []).flat())
         .find((c) => c.id === c.podId && c.pid !== 0 && c.networkNamespace !== '' && c.id === wanted);
-      if (found === undefined) throw new CliError(`pod ${args.pod} not found`);
+      if (found === undefined) {
+        // A node that could not be asked may hold the pod: say so, as talosctl stops on that error.
+        ctx.reportNodeErrors(listed, 'error getting containers from node');
+        throw new CliError(`pod ${args.pod} not found`);
+      }
       nodes = [found.node];
       request.netns = {hostnetwork: false, netns: [found.networkNamespace], allnetns: false};
     }
