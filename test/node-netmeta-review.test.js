@@ -14,6 +14,7 @@ import {TimeServiceService} from '../dist/machinery/api/time/time.js';
 import {parseMetaKey} from '../dist/cli/actions/meta/key.js';
 import {goFixed} from '../dist/cli/output/go-float.js';
 import {megabytes} from '../dist/cli/output/stats-view.js';
+import {createResourceWriter} from '../dist/cli/output/resource-writer.js';
 import {rejectsWith, unary} from './helpers/agents.js';
 import {makeHome, osctl} from './helpers/cli.js';
 import {startCluster} from './helpers/osd-processes.js';
@@ -73,6 +74,18 @@ describe('META key echo', () => {
     });
     assert.throws(() => parseMetaKey(`x${'y'.repeat(5000)}`), {message: /^strconv\.ParseUint: parsing "xy{63}…" \(5001 characters\): invalid syntax$/});
     assert.throws(() => parseMetaKey('\x1b[2J'), {message: 'strconv.ParseUint: parsing "\\x1b[2J": invalid syntax'});
+  });
+});
+
+describe('get meta (table)', () => {
+  it('a META value is whatever a writer put there: its newlines and escape sequences are printed escaped', () => {
+    let text = '';
+    const writer = createResourceWriter({kind: 'table'}, {write: (chunk) => void (text += chunk)}, {watch: false});
+    writer.writeHeader({displayType: 'MetaKey', printColumns: [{name: 'Value', jsonPath: '{.value}'}]});
+    const metadata = {namespace: 'runtime', type: 'MetaKeys.runtime.talos.dev', id: '0x07', version: '1', owner: '', phase: 'running', labels: {}, annotations: {}, finalizers: []};
+    writer.writeResource({node: '127.58.3.2', metadata, spec: {value: 'line1\nline2\x1b[31m'}});
+    writer.flush();
+    assert.equal(text, 'NODE         NAMESPACE   TYPE      ID     VERSION   VALUE\n127.58.3.2   runtime     MetaKey   0x07   1         line1\\nline2\\x1b[31m\n');
   });
 });
 

@@ -1,6 +1,7 @@
 // Printers for `get`: resources in table, yaml, json, ndjson or jsonpath form, with or without
 // watch events (talosctl's output.Writer).
 import {compileJsonPath, formatJsonPathResult, type CompiledJsonPath} from '../jsonpath.js';
+import {escapeControls} from '../quote.js';
 import type {OutputFormat} from './format.js';
 import {formatGoTimestamp} from '../../machinery/yaml-emit.js';
 import {sortedEntries} from './json.js';
@@ -68,7 +69,8 @@ class TableWriter implements ResourceWriter {
     if (!this.columns) throw new Error('writeHeader must be called before writeResource');
     const {metadata} = record;
     // Print columns read the spec alone, and a field a resource doesn't have leaves its cell empty.
-    const cells = this.columns.map((path) => formatJsonPathResult(path.execute(record.spec, {allowMissingKeys: true})));
+    // A spec may hold what any writer put there (a META value): its control characters are escaped.
+    const cells = this.columns.map((path) => escapeControls(formatJsonPathResult(path.execute(record.spec, {allowMissingKeys: true}))));
     this.blocks.add([[
       record.node, ...(this.watch ? [WATCH_MARKS[requireEvent(event)]] : []),
       metadata.namespace, this.displayType, metadata.id, metadata.version, ...cells,
