@@ -105,14 +105,16 @@ describe('%.2f as Go writes it', () => {
   });
 });
 
-describe('time -c', () => {
-  it('is talosctl\'s short --check: parsed, then the command goes on to the talosconfig', async () => {
+describe('talosctl\'s -c', () => {
+  it('time -c is --check; stats, containers, logs and restart -c is the hidden --use-cri: parsed, then on to the talosconfig', async () => {
     const user = makeHome('osctl-h7c-review-');
     try {
-      const r = await osctl(['time', '-c', `${RESPONDER}:1123`], {env: user.env});
-      assert.doesNotMatch(r.stderr, /Nonexistent flag/);
-      assert.match(r.stderr, /talosconfig/);
-      assert.equal(r.code, 1);
+      for (const args of [['time', '-c', `${RESPONDER}:1123`], ['stats', '-kc'], ['containers', '-c'], ['logs', '-c', 'kubelet'], ['restart', '-c', 'kubelet']]) {
+        const r = await osctl(args, {env: user.env});
+        assert.doesNotMatch(r.stderr, /Nonexistent flag/, args.join(' '));
+        assert.match(r.stderr, /talosconfig/, args.join(' '));
+        assert.equal(r.code, 1, args.join(' '));
+      }
     } finally {
       fs.rmSync(user.home, {recursive: true, force: true});
     }

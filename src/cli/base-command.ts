@@ -37,13 +37,13 @@ export const outputFlag = Flags.string({
 });
 
 /**
- * `-k` of the commands that reach containers (containers, logs, restart): the k8s.io namespace
- * through CRI instead of the node's system services. `--use-cri` is talosctl's hidden flag, accepted
+ * `-k` of the commands that reach containers (containers, logs, restart, stats): the k8s.io namespace
+ * through CRI instead of the node's system services. `-c/--use-cri` is talosctl's hidden flag, accepted
  * so scripts written for talosctl run; as there, the driver follows -k alone.
  */
 export const containerNamespaceFlags = {
   kubernetes: Flags.boolean({char: 'k', description: 'use the k8s.io containerd namespace'}),
-  'use-cri': Flags.boolean({description: 'use the CRI driver', hidden: true}),
+  'use-cri': Flags.boolean({char: 'c', description: 'use the CRI driver', hidden: true}),
 };
 
 export abstract class BaseCommand extends Command {
