@@ -10,7 +10,9 @@ import * as path from 'node:path';
 import {after, before, describe, it} from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import {querySntp, serverAddress, splitServer, unixNsToNtp} from '../dist/agent/inside/sntp.js';
-import {TimeServiceService} from '../dist/machinery/api/time/time.js';
+import {TimeRequest, TimeServiceService} from '../dist/machinery/api/time/time.js';
+import {timeMethods} from '../dist/agent/server/time-methods.js';
+import {statusOf} from '../dist/agent/server/rpc-error.js';
 import {parseMetaKey} from '../dist/cli/actions/meta/key.js';
 import {goFixed} from '../dist/cli/output/go-float.js';
 import {megabytes} from '../dist/cli/output/stats-view.js';
@@ -62,6 +64,25 @@ describe('SNTP client: addresses the kernel or Go refuse', () => {
     assert.deepEqual(splitServer('[]:123'), {host: '', port: 123});
     assert.deepEqual(await serverAddress('', 1000), {address: '0.0.0.0', family: 4});
     assert.deepEqual(await serverAddress('127.58.3.9', 1000), {address: '127.58.3.9', family: 4});
+  });
+});
+
+describe('TimeCheck whose caller goes away', () => {
+  it('ends Cancelled (not an Internal failure osd logs as an error) when the call is cancelled mid-query', async () => {
+    const silent = createSocket('udp4');
+    await new Promise((resolve) => silent.bind(0, '127.58.3.51', resolve));
+    try {
+      const [, [, timeCheck]] = timeMethods({machineConfig: () => ({documents: [], v1alpha1: {machine: {}}})});
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(new Error('cancelled')), 100);
+      const server = `127.58.3.51:${silent.address().port}`;
+      await assert.rejects(timeCheck.handle(Buffer.from(TimeRequest.encode({server}).finish()), {signal: controller.signal}), (error) => {
+        assert.deepEqual(statusOf(error), {code: grpc.status.CANCELLED, details: `the call ended before NTP server "${server}" answered`});
+        return true;
+      });
+    } finally {
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
 

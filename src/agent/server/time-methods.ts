@@ -46,7 +46,8 @@ async function checkTime(server: string, signal: AbortSignal, timeoutMs?: number
   try {
     answer = await querySntp(server, {signal, timeoutMs});
   } catch (error) {
-    if (signal.aborted) throw error;
+    // The caller went away (Ctrl-C, its deadline): not a failure of osd worth logging as one.
+    if (signal.aborted) throw new RpcError(status.CANCELLED, `the call ended before NTP server ${JSON.stringify(server)} answered`);
     throw plainError(`error querying NTP server ${JSON.stringify(server)}: ${(error as Error).message}`);
   }
   try {
