@@ -3,6 +3,7 @@
 // records `-o json|yaml` prints. Printers take plain data only.
 import {escapeControls} from '../quote.js';
 import {humanizeBytes} from './humanize.js';
+import {goFixed} from './go-float.js';
 
 export interface ProcessRecord {
   node: string;
@@ -148,19 +149,6 @@ function goFloat2(value: number): string {
   if (value === Infinity) return '+Inf';
   if (value === -Infinity) return '-Inf';
   return goFixed(value, 2);
-}
-
-/**
- * Go's %.<digits>f: like toFixed, but a value exactly halfway (0.125 at two digits) rounds to even
- * as Go's strconv does, where toFixed rounds it away from zero.
- */
-export function goFixed(value: number, digits: number): string {
-  const scaled = value * 10 ** digits;
-  const tie = Number.isInteger(scaled * 2) && !Number.isInteger(scaled);
-  if (!tie) return value.toFixed(digits);
-  const down = Math.floor(scaled);
-  const even = down % 2 === 0 ? down : down + 1;
-  return (even / 10 ** digits).toFixed(digits);
 }
 
 /** A dmesg record as `-o json|yaml` prints it, read back from the line the node formats. */
