@@ -68,10 +68,10 @@ describe('resources of a local cluster node, through the endpoint', () => {
 
   it('links: lo as the host reports it in /sys/class/net/lo', async () => {
     const rows = table(await ok(['-n', WORKER, 'get', 'links']));
-    assert.deepEqual(rows[0], ['NODE', 'NAMESPACE', 'TYPE', 'ID', 'VERSION', 'TYPE', 'KIND', 'HW ADDR', 'OPER STATE', 'LINK STATE']);
+    assert.deepEqual(rows[0], ['NODE', 'NAMESPACE', 'TYPE', 'ID', 'VERSION', 'ALIAS', 'TYPE', 'KIND', 'HW ADDR', 'OPER STATE', 'LINK STATE']);
     const address = fs.readFileSync('/sys/class/net/lo/address', 'utf8').trim();
     const operstate = fs.readFileSync('/sys/class/net/lo/operstate', 'utf8').trim();
-    // KIND is empty, so its cell merges into the column gap.
+    // ALIAS and KIND are empty, so their cells merge into the column gaps.
     assert.deepEqual(rows.slice(1), [[WORKER, 'network', 'LinkStatus', 'lo', '1', 'loopback', address, operstate, 'true']]);
     const yaml = await ok(['-n', WORKER, 'get', 'link', 'lo', '-o', 'yaml']);
     const spec = yaml.slice(yaml.indexOf('spec:\n'));

@@ -223,7 +223,7 @@ describe('kernel readers on recorded text', () => {
 describe('resource definitions as Talos declares them', () => {
   const store = createNodeStore();
   const cases = [
-    [LINK_STATUS_TYPE, 'LinkStatus', 'network', ['link', 'links', 'linkstatus', 'ls'], ['Type', 'Kind', 'Hw Addr', 'Oper State', 'Link State']],
+    [LINK_STATUS_TYPE, 'LinkStatus', 'network', ['link', 'links', 'linkstatus', 'ls'], ['Alias', 'Type', 'Kind', 'Hw Addr', 'Oper State', 'Link State']],
     [ADDRESS_STATUS_TYPE, 'AddressStatus', 'network', ['address', 'addresses', 'addressstatus', 'as'], ['Address', 'Link']],
     [ROUTE_STATUS_TYPE, 'RouteStatus', 'network', ['route', 'routes', 'routestatus', 'rs'], ['Destination', 'Gateway', 'Link', 'Metric', 'Table']],
     [NODE_ADDRESS_TYPE, 'NodeAddress', 'network', ['nodeaddress', 'na', 'nas'], ['Addresses', 'SortAlgorithm']],

@@ -129,7 +129,9 @@ export const linkStatusType: ResourceTypeDefinition<LinkStatusSpec> = {
   type: LINK_STATUS_TYPE,
   defaultNamespace: 'network',
   aliases: ['link', 'links'],
+  // Talos ≥ 1.13 leads with the link alias (`talosctl get links` shows an ALIAS column).
   printColumns: [
+    {name: 'Alias', jsonPath: '{.alias}'},
     {name: 'Type', jsonPath: '{.type}'},
     {name: 'Kind', jsonPath: '{.kind}'},
     {name: 'Hw Addr', jsonPath: '{.hardwareAddr}'},
