@@ -147,6 +147,10 @@ describe('resources of a local cluster node, through the endpoint', () => {
     const nodeId = JSON.parse(`[${(await ok(['-n', WORKER, 'get', 'identities', '-o', 'json'])).trim().replace(/\n}\n{/g, '\n},\n{')}]`)[0].spec.nodeId;
     assert.equal(records.find((r) => r.metadata.id === 'machine-id').spec.contents, renderMachineId(nodeId), 'derived from the node identity');
     assert.match(renderMachineId(nodeId), /^[0-9a-f]{32}$/);
+    assert.deepEqual(
+      records.map((r) => [r.metadata.id, r.metadata.owner]),
+      [['hostname', 'network.EtcFileController'], ['hosts', 'network.EtcFileController'], ['machine-id', 'cluster.NodeIdentityController']],
+    );
     const yaml = await ok(['-n', WORKER, 'get', 'etcfilespec', 'hostname', '-o', 'yaml']);
     assert.ok(yaml.includes(`spec:\n    contents: |\n        ${NAME}-worker-1\n    mode: 420\n    selinux_label: ""\n`), yaml);
   });

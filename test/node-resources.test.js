@@ -27,7 +27,7 @@ import {
   ROUTE_STATUS_TYPE,
   routeId,
 } from '../dist/agent/controllers/network.js';
-import {ETC_FILE_SPEC_TYPE, ETC_FILE_STATUS_TYPE, renderHosts, renderMachineId, writeEtcFile} from '../dist/agent/controllers/etc-files.js';
+import {ETC_FILE_SPEC_TYPE, ETC_FILE_STATUS_TYPE, renderHosts, renderMachineId, writeEtcFile, writeMachineId} from '../dist/agent/controllers/etc-files.js';
 import {base62} from '../dist/agent/controllers/identity.js';
 import {PLATFORM_METADATA_TYPE, publishPlatformMetadata} from '../dist/agent/controllers/platform.js';
 import {ipBytes} from '../dist/agent/net.js';
@@ -489,6 +489,23 @@ describe('etc/machine-id', () => {
     const bytes = Uint8Array.from({length: 32}, (_, i) => (i < 2 ? 0 : (i * 37) & 0xff));
     assert.equal(renderMachineId(base62(bytes)), Buffer.from(bytes.slice(0, 16)).toString('hex'));
     assert.throws(() => renderMachineId('not/base62'), /is not base62/);
+  });
+
+  it('is an EtcFileSpec of the node identity controller, as in Talos, written with mode 0444', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'osd-etc-'));
+    try {
+      const store = createNodeStore();
+      const nodeId = base62(Uint8Array.from({length: 32}, (_, i) => i + 1));
+      await writeMachineId(store, root, nodeId);
+      const spec = store.get({namespace: 'files', type: ETC_FILE_SPEC_TYPE, id: 'machine-id'});
+      assert.equal(spec.metadata.owner, 'cluster.NodeIdentityController');
+      assert.equal(spec.spec.mode, 0o444);
+      assert.equal(fs.readFileSync(path.join(root, 'etc/machine-id'), 'utf8'), renderMachineId(nodeId));
+      assert.equal(fs.statSync(path.join(root, 'etc/machine-id')).mode & 0o777, 0o444);
+      assert.equal(store.get({namespace: 'files', type: ETC_FILE_STATUS_TYPE, id: 'machine-id'}).metadata.owner, 'files.EtcFileController');
+    } finally {
+      fs.rmSync(root, {recursive: true, force: true});
+    }
   });
 });
 

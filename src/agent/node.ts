@@ -10,7 +10,7 @@ import {certificateProblem, keyPairProblem, normalizePrivateKeyPem, privateKeyPr
 import {readBuildInfo} from '../machinery/build-info.js';
 import {publishMachineConfig} from './controllers/config.js';
 import {ClusterDiscovery, type Affiliate} from './controllers/discovery.js';
-import {renderHostname, renderHosts, renderMachineId, writeEtcFile} from './controllers/etc-files.js';
+import {renderHostname, renderHosts, writeEtcFile, writeMachineId} from './controllers/etc-files.js';
 import {fqdn, publishHostname} from './controllers/hostname.js';
 import {loadOrCreateNodeId, publishIdentity} from './controllers/identity.js';
 import {NetworkStatusController, NODE_ADDRESS_TYPE, type NodeAddressSpec} from './controllers/network.js';
@@ -103,7 +103,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   await network.refresh();
   try {
     await writeEtcFile(store, paths.root, 'hostname', renderHostname(hostname), 0o644);
-    await writeEtcFile(store, paths.root, 'machine-id', renderMachineId(nodeId), 0o444);
+    await writeMachineId(store, paths.root, nodeId);
     // Talos renders etc/hosts once the node has a default address.
     const defaultAddress = store.get<NodeAddressSpec>({namespace: 'network', type: NODE_ADDRESS_TYPE, id: 'default'})?.spec.addresses[0];
     if (defaultAddress !== undefined) {

@@ -17,7 +17,10 @@ import type {HostnameStatusSpec} from './resource-types.js';
 
 export const ETC_FILE_SPEC_TYPE = 'EtcFileSpecs.files.talos.dev';
 export const ETC_FILE_STATUS_TYPE = 'EtcFileStatuses.files.talos.dev';
+/** hostname and hosts come from the network state (Talos's network.EtcFileController renders hosts). */
 const SPEC_OWNER = 'network.EtcFileController';
+/** Talos renders etc/machine-id from the node identity, in cluster.NodeIdentityController. */
+const MACHINE_ID_OWNER = 'cluster.NodeIdentityController';
 const STATUS_OWNER = 'files.EtcFileController';
 
 export interface EtcFileSpecSpec {
@@ -55,8 +58,15 @@ export const etcFileStatusType: ResourceTypeDefinition<EtcFileStatusSpec> = {
  * Publishes the spec, writes `<root>/etc/<id>` atomically, then publishes the status with the
  * spec version now on disk. A failed write leaves the status at the version written before.
  */
-export async function writeEtcFile(store: ResourceStore, root: string, id: string, contents: string, mode: number): Promise<void> {
-  const spec = store.put<EtcFileSpecSpec>({type: ETC_FILE_SPEC_TYPE, id, owner: SPEC_OWNER, spec: {contents, mode, selinuxLabel: ''}});
+export async function writeEtcFile(
+  store: ResourceStore,
+  root: string,
+  id: string,
+  contents: string,
+  mode: number,
+  owner = SPEC_OWNER,
+): Promise<void> {
+  const spec = store.put<EtcFileSpecSpec>({type: ETC_FILE_SPEC_TYPE, id, owner, spec: {contents, mode, selinuxLabel: ''}});
   await writeFileAtomicAsync(join(root, 'etc', id), contents, mode);
   store.put<EtcFileStatusSpec>({
     type: ETC_FILE_STATUS_TYPE,
@@ -83,6 +93,11 @@ export function renderMachineId(nodeId: string): string {
   }
   const hex = value.toString(16).padStart(NODE_ID_BYTES * 2, '0').slice(-NODE_ID_BYTES * 2);
   return hex.slice(0, 32);
+}
+
+/** etc/machine-id (mode 0444) from the node id, owned as Talos owns it. */
+export async function writeMachineId(store: ResourceStore, root: string, nodeId: string): Promise<void> {
+  await writeEtcFile(store, root, 'machine-id', renderMachineId(nodeId), 0o444, MACHINE_ID_OWNER);
 }
 
 /** etc/hostname: the node's short hostname and a newline. */
