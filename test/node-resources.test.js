@@ -337,7 +337,9 @@ describe('the host (host scope)', () => {
     const store = createNodeStore();
     const controller = new NetworkStatusController(store, {address: '192.0.2.2', scope: 'host', sortAlgorithm: 'v1', log: quiet, intervalMs: 20, read: async () => (reads++, KERNEL)});
     controller.start();
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // Wait for three periodic reads (a busy machine delays timers; a fixed sleep made this flaky).
+    const deadline = Date.now() + 5000;
+    while (reads < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     await controller.stop();
     const after = reads;
     assert.ok(after >= 3, `${after} reads`);
