@@ -191,6 +191,14 @@ describe('kernel readers on recorded text', () => {
     assert.equal(linkLocal.scope, 253);
   });
 
+  it('maps if_inet6 scope bits as netlink does: site-local (0x40) is site, v4-compatible (0x80) global', () => {
+    const [siteLocal, compat] = parseIfInet6(`fec00000000000000000000000000001 04 40 40 80     eth0
+000000000000000000000000c0000202 04 60 80 80     eth0
+`);
+    assert.deepEqual([siteLocal.address, siteLocal.scope], ['fec0::1/64', 200]);
+    assert.deepEqual([compat.address, compat.scope], ['::c000:202/96', 0]);
+  });
+
   it('reads the IPv4 main table, the local table from fib_trie and IPv6 routes', () => {
     const byId = Object.fromEntries(KERNEL.routes.map((route) => [routeId(route), route]));
     assert.deepEqual(Object.keys(byId).sort(), [

@@ -328,9 +328,11 @@ export function parseIfInet6(text: string): KernelAddress[] {
     if (fields.length < 6 || fields[0].length !== 32) continue;
     const ip = formatIp(hexBytes(fields[0]));
     const prefixLength = Number.parseInt(fields[2], 16);
-    // The scope column holds IPV6_ADDR_SCOPE_* (0x10 host, 0x20 link, 0x50 site, 0 global).
-    const scopeCode = Number.parseInt(fields[3], 16) & 0xf0;
-    const scope = scopeCode === 0x10 ? SCOPE.host : scopeCode === 0x20 ? SCOPE.link : scopeCode === 0x50 ? SCOPE.site : SCOPE.global;
+    // The scope column holds the address type's scope bits (IPV6_ADDR_LOOPBACK 0x10,
+    // LINKLOCAL 0x20, SITELOCAL 0x40, COMPATv4 0x80); netlink turns them into RT_SCOPE_* by
+    // testing host, then link, then site (rt_scope), anything else being global.
+    const scopeBits = Number.parseInt(fields[3], 16);
+    const scope = scopeBits & 0x10 ? SCOPE.host : scopeBits & 0x20 ? SCOPE.link : scopeBits & 0x40 ? SCOPE.site : SCOPE.global;
     addresses.push({
       address: `${ip}/${prefixLength}`,
       ip,
@@ -339,7 +341,9 @@ export function parseIfInet6(text: string): KernelAddress[] {
       linkName: fields[5],
       family: 'inet6',
       scope,
-      flags: Number.parseInt(fields[4], 16),
+      // The file prints only the low 8 bits of the flags (temporary … permanent); mngmtmpaddr,
+      // noprefixroute, mcautojoin and stableprivacy cannot be read here and stay unset.
+      flags: Number.parseInt(fields[4], 16) & 0xff,
     });
   }
   return addresses;
