@@ -22,6 +22,7 @@ import {
   ADDRESS_STATUS_TYPE,
   comparePrefixes,
   LINK_STATUS_TYPE,
+  linkStatusType,
   NetworkStatusController,
   NODE_ADDRESS_TYPE,
   ROUTE_STATUS_TYPE,
@@ -424,6 +425,29 @@ duplex: Unknown
     const yaml = store.yamlSpec(store.get({namespace: 'network', type: LINK_STATUS_TYPE, id: 'eth0'}));
     assert.match(yaml, /^slaveKind: ""\ndriver: virtio_net\nlinkState: true\nport: Other\n/m);
     assert.match(yaml, /^flags: UP,BROADCAST,RUNNING,MULTICAST,LOWER_UP$/m);
+  });
+
+  it('LinkStatus of a PCI device: busPath and pciID from its uevent, as Talos reads them, before driver', () => {
+    const link = linkFromSysfs({
+      name: 'enp3s0',
+      ifindex: '2\n',
+      type: '1\n',
+      flags: '0x1003\n',
+      address: 'a8:a1:59:00:00:01\n',
+      addr_assign_type: '0\n',
+      operstate: 'up\n',
+      carrier: '1\n',
+      present: new Set(),
+      driver: 'igc',
+      deviceUevent: 'DRIVER=igc\nPCI_CLASS=20000\nPCI_ID=8086:15F3\nPCI_SUBSYS_ID=1458:E000\nPCI_SLOT_NAME=0000:03:00.0\nMODALIAS=pci:v00008086d000015F3sv00001458sd0000E000bc02sc00i00\n',
+    });
+    const yaml = linkStatusType.yamlSpec(link);
+    // A bus path reads as a YAML 1.1 base-60 number, so Go's yaml quotes it.
+    assert.match(yaml, /^slaveKind: ""\nbusPath: "0000:03:00.0"\npciID: 8086:15F3\ndriver: igc\nlinkState: true\n/m);
+    const decoded = LinkStatusSpec.decode(linkStatusType.protoSpec(link));
+    assert.deepEqual([decoded.busPath, decoded.pciid, decoded.driver], ['0000:03:00.0', '8086:15F3', 'igc']);
+    // A virtio device's uevent names no PCI slot: both stay out.
+    assert.doesNotMatch(linkStatusType.yamlSpec(ETH0), /busPath|pciID/);
   });
 
   it('RouteStatus: dst/src/gateway keys, empty default destination, proto field numbers', async () => {

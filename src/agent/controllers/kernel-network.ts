@@ -29,6 +29,9 @@ export interface KernelLink {
   kind: string;
   slaveKind: string;
   alias: string;
+  /** PCI_SLOT_NAME and PCI_ID of the device's uevent (empty for a device that is not PCI). */
+  busPath: string;
+  pciID: string;
   driver: string;
   /** ethtool's link detection (the carrier for the drivers that have no own). */
   linkState: boolean;
@@ -184,6 +187,8 @@ export interface SysfsLink {
   /** ifindex of the `master` link, when there is one. */
   masterIndex?: number;
   driver?: string;
+  /** device/uevent: the bus the device sits on says where it is (PCI_SLOT_NAME, PCI_ID). */
+  deviceUevent?: string;
 }
 
 const SYSFS_FILES = [
@@ -236,6 +241,7 @@ export function linkFromSysfs(files: SysfsLink): KernelLink | undefined {
   const permanentAddr = number(files.addr_assign_type) === NET_ADDR_PERM && !zeroAddress ? address : '';
   const speed = number(files.speed);
   const duplexText = files.duplex?.trim();
+  const deviceField = (key: string) => new RegExp(`^${key}=(.*)$`, 'm').exec(files.deviceUevent ?? '')?.[1].trim() ?? '';
   return {
     name: files.name,
     index,
@@ -252,6 +258,9 @@ export function linkFromSysfs(files: SysfsLink): KernelLink | undefined {
     kind: linkKind(files),
     slaveKind: files.present.has('brport') ? 'bridge' : files.present.has('bonding_slave') ? 'bond' : '',
     alias: (files.ifalias ?? '').replace(/\n$/, ''),
+    // Talos reads these two from the same file (nethelpers.GetDeviceInfo).
+    busPath: deviceField('PCI_SLOT_NAME'),
+    pciID: deviceField('PCI_ID'),
     driver: files.driver ?? '',
     linkState: carrier,
     // speed reads -1 (or fails) when ethtool knows none; Talos then leaves it at 0.
@@ -288,6 +297,12 @@ async function readSysfsLink(dir: string, name: string, indexByName: Map<string,
     readlink(join(base, 'master')).then(
       (target) => {
         files.masterIndex = indexByName.get(basename(target));
+      },
+      () => undefined,
+    ),
+    readFile(join(base, 'device', 'uevent'), 'utf8').then(
+      (text) => {
+        files.deviceUevent = text;
       },
       () => undefined,
     ),

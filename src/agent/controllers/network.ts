@@ -120,8 +120,9 @@ function macBytes(text: string): Uint8Array {
 
 /**
  * What sysfs does not show of a link: the queueing discipline (only netlink names it; left
- * empty), the ethtool port (reported as Other, Talos's value when ethtool answers nothing), and
- * the bus path, PCI id, driver and firmware versions, product and vendor (left out, omitempty).
+ * empty), the ethtool port (reported as Other, Talos's value when ethtool answers nothing), a
+ * non-PCI device's bus path (ethtool's bus info), the driver and firmware versions, and the PCI
+ * vendor and product (Talos looks them up in the PCI database): left out, omitempty.
  */
 const PORT_OTHER = 255;
 
@@ -155,6 +156,8 @@ export const linkStatusType: ResourceTypeDefinition<LinkStatusSpec> = {
       operationalState: named(OPER_STATE_NAMES, link.operationalState, 'OperationalState'),
       kind: link.kind,
       slaveKind: link.slaveKind,
+      busPath: link.busPath === '' ? undefined : link.busPath,
+      pciID: link.pciID === '' ? undefined : link.pciID,
       driver: link.driver === '' ? undefined : link.driver,
       linkState: link.linkState,
       speedMbit: link.speedMegabits === 0 ? undefined : link.speedMegabits,
@@ -175,8 +178,8 @@ export const linkStatusType: ResourceTypeDefinition<LinkStatusSpec> = {
       operationalState: link.operationalState,
       kind: link.kind,
       slaveKind: link.slaveKind,
-      busPath: '',
-      pciid: '',
+      busPath: link.busPath,
+      pciid: link.pciID,
       driver: link.driver,
       driverVersion: '',
       firmwareVersion: '',
