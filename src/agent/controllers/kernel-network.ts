@@ -373,7 +373,9 @@ export interface InterfaceAddress {
 /**
  * IPv4 addresses from os.networkInterfaces(). procfs has no per-address IPv4 scope or flags:
  * the scope is the one the kernel gives loopback addresses (host) or the default (global, link
- * for 169.254/16 as iproute2 sets it), and flags are left at 0 as they cannot be read.
+ * for 169.254/16 as iproute2 sets it), and flags are left at 0 as they cannot be read. The
+ * broadcast address (IFA_BROADCAST) is left out too: the kernel adds the prefix's broadcast route
+ * whether or not the address has one, so fib_trie cannot tell it, and nothing else shows it.
  */
 export function ipv4Addresses(interfaces: Record<string, InterfaceAddress[] | undefined>, links: KernelLink[]): KernelAddress[] {
   const addresses: KernelAddress[] = [];
