@@ -27,6 +27,7 @@ import {
   NODE_ADDRESS_TYPE,
   ROUTE_STATUS_TYPE,
   routeId,
+  routeStatusType,
 } from '../dist/agent/controllers/network.js';
 import {ETC_FILE_SPEC_TYPE, ETC_FILE_STATUS_TYPE, renderHosts, renderMachineId, writeEtcFile, writeMachineId} from '../dist/agent/controllers/etc-files.js';
 import {base62} from '../dist/agent/controllers/identity.js';
@@ -198,6 +199,24 @@ describe('kernel readers on recorded text', () => {
 `);
     assert.deepEqual([siteLocal.address, siteLocal.scope], ['fec0::1/64', 200]);
     assert.deepEqual([compat.address, compat.scope], ['::c000:202/96', 0]);
+  });
+
+  it('/proc/net/route: device-less routes are blackhole or unreachable, with no link; the MTU column (advmss + 40) is not the route MTU', () => {
+    const routes = parseProcNetRoute(`Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT
+eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t1400\t0\t0
+*\t0000F40A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0
+*\t0001F40A\t00000000\t0200\t0\t0\t0\t00FFFFFF\t0\t0\t0
+`, LINKS, ADDRESSES);
+    assert.deepEqual(
+      routes.map((route) => [routeId(route), route.type, route.scope, route.outLinkName, route.outLinkIndex, route.mtu]),
+      [
+        ['inet4//192.0.2.0/24/0', 1, 253, 'eth0', 4, 0],
+        ['inet4//10.244.0.0/24/0', 6, 0, '', 0, 0],
+        ['inet4//10.244.1.0/24/0', 7, 0, '', 0, 0],
+      ],
+    );
+    assert.doesNotMatch(routeStatusType.yamlSpec(routes[1]), /outLink/);
+    assert.match(routeStatusType.yamlSpec(routes[1]), /^type: blackhole$/m);
   });
 
   it('reads the IPv4 main table, the local table from fib_trie and IPv6 routes', () => {

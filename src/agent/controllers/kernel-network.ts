@@ -81,7 +81,7 @@ export interface KernelNetwork {
 export const IFF = {UP: 0x1, LOOPBACK: 0x8, RUNNING: 0x40, LOWER_UP: 0x10000, DORMANT: 0x20000} as const;
 export const SCOPE = {global: 0, site: 200, link: 253, host: 254, nowhere: 255} as const;
 export const TABLE = {main: 254, local: 255} as const;
-export const RTN = {unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, unreachable: 7} as const;
+export const RTN = {unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7} as const;
 export const RTPROT = {unspec: 0, kernel: 2, ra: 9} as const;
 const IFA_F_PERMANENT = 0x80;
 const ARPHRD_LOOPBACK = 772;
@@ -427,13 +427,17 @@ function kernelPrefixRouteSource(addresses: KernelAddress[], linkName: string, d
  * the preferred source or the scope: a gateway-less route on an address's prefix with metric 0 is
  * the kernel's own (protocol kernel, source that address, scope link); for the others the
  * protocol stays unspec and the source empty, and the scope is link without gateway, global with one.
+ * Its "MTU" column is the advertised MSS + 40, not the route's MTU, so the MTU is left unset. A
+ * route without a device (`*`) and without RTF_REJECT is a blackhole; with RTF_REJECT it is
+ * unreachable or prohibit, which the file does not tell apart (reported as unreachable).
  */
 export function parseProcNetRoute(text: string, links: KernelLink[], addresses: KernelAddress[]): KernelRoute[] {
   const routes: KernelRoute[] = [];
   for (const line of text.split('\n').slice(1)) {
     const fields = line.trim().split(/\s+/);
     if (fields.length < 11) continue;
-    const [name, destinationHex, gatewayHex, flagsHex, , , metricText, maskHex, mtuText] = fields;
+    const [iface, destinationHex, gatewayHex, flagsHex, , , metricText, maskHex] = fields;
+    const name = iface === '*' ? '' : iface;
     const flags = Number.parseInt(flagsHex, 16);
     const destination = procIpv4(destinationHex);
     const prefixLength = prefixLengthOfMask(procIpv4(maskHex));
@@ -441,6 +445,7 @@ export function parseProcNetRoute(text: string, links: KernelLink[], addresses: 
     const hasGateway = (flags & RTF_GATEWAY) !== 0 && !isZero(gateway);
     const priority = Number.parseInt(metricText, 10);
     const own = !hasGateway && priority === 0 ? kernelPrefixRouteSource(addresses, name, destination, prefixLength) : undefined;
+    const type = (flags & RTF_REJECT) !== 0 ? RTN.unreachable : name === '' ? RTN.blackhole : RTN.unicast;
     routes.push({
       family: 'inet4',
       destination: prefixLength === 0 && isZero(destination) ? '' : `${formatIp(destination)}/${prefixLength}`,
@@ -450,10 +455,11 @@ export function parseProcNetRoute(text: string, links: KernelLink[], addresses: 
       outLinkName: name,
       table: TABLE.main,
       priority,
-      scope: hasGateway ? SCOPE.global : SCOPE.link,
-      type: (flags & RTF_REJECT) !== 0 ? RTN.unreachable : RTN.unicast,
+      // A device route is on-link; gateway, blackhole and unreachable routes keep the default scope.
+      scope: hasGateway || type !== RTN.unicast ? SCOPE.global : SCOPE.link,
+      type,
       protocol: own !== undefined ? RTPROT.kernel : RTPROT.unspec,
-      mtu: Number.parseInt(mtuText, 10) || 0,
+      mtu: 0,
     });
   }
   return routes;
