@@ -219,6 +219,13 @@ eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t1400\t0\t0
     assert.match(routeStatusType.yamlSpec(routes[1]), /^type: blackhole$/m);
   });
 
+  it('ipv6_route: the subnet-router anycast route is the kernel\'s, in the local table', () => {
+    const [anycast] = parseIpv6Route(`fd000000000000000000000000000000 80 00000000000000000000000000000000 00 00000000000000000000000000000000 00000000 00000002 00000000 00100001     eth0
+`, LINKS, ADDRESSES);
+    assert.equal(routeId(anycast), 'local/eth0/inet6//fd00::/128/0');
+    assert.deepEqual([anycast.type, anycast.table, anycast.protocol], [4, 255, 2]);
+  });
+
   it('reads the IPv4 main table, the local table from fib_trie and IPv6 routes', () => {
     const byId = Object.fromEntries(KERNEL.routes.map((route) => [routeId(route), route]));
     assert.deepEqual(Object.keys(byId).sort(), [

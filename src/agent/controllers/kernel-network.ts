@@ -466,10 +466,11 @@ export function parseProcNetRoute(text: string, links: KernelLink[], addresses: 
 }
 
 /**
- * /proc/net/ipv6_route lists every table without naming it: local routes (RTF_LOCAL) and the
- * multicast ff00::/8 routes belong to the local table, all others are shown in main. IPv6 routes
- * have scope global (the kernel reports no other); the protocol is kernel for the kernel's own
- * local, multicast and address-prefix routes, ra for router advertisements, else unspec (procfs
+ * /proc/net/ipv6_route lists every table without naming it: local routes (RTF_LOCAL), the
+ * subnet-router anycast routes (RTF_ANYCAST) and the multicast ff00::/8 routes belong to the local
+ * table, all others are shown in main. IPv6 routes have scope global (the kernel reports no
+ * other); the protocol is kernel for the kernel's own local, anycast, multicast and
+ * address-prefix routes, ra for router advertisements, else unspec (procfs
  * does not say whether a route came from boot, static or dhcp).
  */
 export function parseIpv6Route(text: string, links: KernelLink[], addresses: KernelAddress[]): KernelRoute[] {
@@ -486,10 +487,12 @@ export function parseIpv6Route(text: string, links: KernelLink[], addresses: Ker
     if ((flags & RTF_REJECT) !== 0 && prefixLength === 0 && priority === 0xffffffff) continue;
     const gateway = hexBytes(gatewayHex);
     const local = (flags & RTF_LOCAL) !== 0;
+    const anycast = (flags & RTF_ANYCAST) !== 0;
     const multicast = destination[0] === 0xff && prefixLength >= 8;
+    const localTable = local || anycast || multicast;
     const type = local
       ? RTN.local
-      : (flags & RTF_ANYCAST) !== 0
+      : anycast
         ? RTN.anycast
         : multicast
           ? RTN.multicast
@@ -504,11 +507,11 @@ export function parseIpv6Route(text: string, links: KernelLink[], addresses: Ker
       gateway: isZero(gateway) ? '' : formatIp(gateway),
       outLinkIndex: linkIndexOf(links, name),
       outLinkName: name,
-      table: local || multicast ? TABLE.local : TABLE.main,
+      table: localTable ? TABLE.local : TABLE.main,
       priority,
       scope: SCOPE.global,
       type,
-      protocol: (flags & RTF_ADDRCONF) !== 0 ? RTPROT.ra : local || multicast || ownPrefix ? RTPROT.kernel : RTPROT.unspec,
+      protocol: (flags & RTF_ADDRCONF) !== 0 ? RTPROT.ra : localTable || ownPrefix ? RTPROT.kernel : RTPROT.unspec,
       mtu: 0,
     });
   }
