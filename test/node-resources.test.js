@@ -20,6 +20,7 @@ import {
 } from '../dist/agent/controllers/kernel-network.js';
 import {
   ADDRESS_STATUS_TYPE,
+  addressId,
   comparePrefixes,
   LINK_STATUS_TYPE,
   linkStatusType,
@@ -182,6 +183,15 @@ describe('kernel readers on recorded text', () => {
     assert.equal(port.linkIndex, 8);
     assert.equal(port.slaveKind, 'bridge');
     assert.equal(linkFromSysfs({name: 'gone', present: new Set()}), undefined, 'a link that vanished while read');
+  });
+
+  it('an IPv4 address with a label (eth0:1 in getifaddrs) is an address of its link', () => {
+    const addresses = ipv4Addresses(
+      {eth0: [{address: '192.0.2.2', family: 'IPv4', cidr: '192.0.2.2/24'}], 'eth0:1': [{address: '198.51.100.7', family: 'IPv4', cidr: '198.51.100.7/25'}]},
+      LINKS,
+    );
+    assert.deepEqual(addresses.map((address) => addressId(address)), ['eth0/192.0.2.2/24', 'eth0/198.51.100.7/25']);
+    assert.equal(addresses[1].linkIndex, 4);
   });
 
   it('reads IPv6 addresses with scope and flags from if_inet6', () => {

@@ -380,7 +380,9 @@ export interface InterfaceAddress {
 export function ipv4Addresses(interfaces: Record<string, InterfaceAddress[] | undefined>, links: KernelLink[]): KernelAddress[] {
   const addresses: KernelAddress[] = [];
   for (const link of links) {
-    for (const entry of interfaces[link.name] ?? []) {
+    // getifaddrs names an IPv4 address by its label: `eth0:1` is an address of eth0.
+    const labelled = Object.keys(interfaces).filter((key) => key === link.name || key.startsWith(`${link.name}:`));
+    for (const entry of labelled.flatMap((key) => interfaces[key] ?? [])) {
       if (entry.family !== 'IPv4' || entry.cidr === null) continue;
       const prefixLength = Number(entry.cidr.split('/')[1]);
       const loopback = (link.flags & IFF.LOOPBACK) !== 0 && entry.address.startsWith('127.');
