@@ -548,6 +548,7 @@ protocol: unspec
     const store = createNodeStore();
     publishPlatformMetadata(store, 'cp-1');
     const resource = store.get({namespace: 'runtime', type: PLATFORM_METADATA_TYPE, id: 'platformmetadata'});
+    assert.equal(resource.metadata.owner, 'network.PlatformConfigApplyController');
     assert.equal(store.yamlSpec(resource), 'platform: osd\nhostname: cp-1\n');
     const decoded = PlatformMetadataSpec.decode(store.protoSpec(resource));
     assert.deepEqual([decoded.platform, decoded.hostname, decoded.region, decoded.spot], ['osd', 'cp-1', '', false]);

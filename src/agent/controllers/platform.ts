@@ -35,7 +35,8 @@ export function publishPlatformMetadata(store: ResourceStore, hostname: string):
   store.put<PlatformMetadataSpec>({
     type: PLATFORM_METADATA_TYPE,
     id: PLATFORM_METADATA_ID,
-    owner: 'network.PlatformConfigController',
+    // Talos split its platform config controller into load/apply/store; apply writes this one.
+    owner: 'network.PlatformConfigApplyController',
     spec: {platform: PLATFORM_NAME, hostname},
   });
 }
