@@ -165,6 +165,8 @@ describe('kernel readers on recorded text', () => {
     assert.equal(v6('20010db8000000010000000000000001'), '2001:db8:0:1::1', 'the longest zero run, not the first');
     assert.equal(v6('20010db8000100000001000100010001'), '2001:db8:1:0:1:1:1:1', 'a single zero group stays');
     assert.equal(v6('00000000000000000000000000000000'), '::');
+    assert.equal(v6('00000000000000000000ffffc0000202'), '::ffff:192.0.2.2', 'IPv4-mapped keeps the dotted form');
+    assert.equal(v6('000000000000000000000000c0000202'), '::c000:202', 'IPv4-compatible does not');
   });
 
   it('reads a link from sysfs: netlink flags, no IFLA_LINK onto itself, permanent address only when the kernel has one', () => {

@@ -102,6 +102,10 @@ const OPER_STATES: Record<string, number> = {
 /** An address in Go's netip text form (IPv6 shortened as RFC 5952). */
 export function formatIp(bytes: Uint8Array): string {
   if (bytes.length === 4) return bytes.join('.');
+  // An IPv4-mapped address keeps its dotted tail (netip.Addr.String for Is4In6).
+  if (bytes.slice(0, 10).every((byte) => byte === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
+    return `::ffff:${bytes.slice(12).join('.')}`;
+  }
   const groups: number[] = [];
   for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
   // The longest run (at least two) of zero groups becomes "::"; the first one wins a tie.
