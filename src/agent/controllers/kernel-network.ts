@@ -380,6 +380,8 @@ export interface InterfaceAddress {
  * for 169.254/16 as iproute2 sets it), and flags are left at 0 as they cannot be read. The
  * broadcast address (IFA_BROADCAST) is left out too: the kernel adds the prefix's broadcast route
  * whether or not the address has one, so fib_trie cannot tell it, and nothing else shows it.
+ * libuv (getifaddrs) skips links that are not up and running, so the IPv4 addresses of such a
+ * link are not shown (Talos, reading netlink, shows them); procfs has no other list of them.
  */
 export function ipv4Addresses(interfaces: Record<string, InterfaceAddress[] | undefined>, links: KernelLink[]): KernelAddress[] {
   const addresses: KernelAddress[] = [];
