@@ -479,7 +479,8 @@ export function parseProcNetRoute(text: string, links: KernelLink[], addresses: 
  * table, all others are shown in main. IPv6 routes have scope global (the kernel reports no
  * other); the protocol is kernel for the kernel's own local, anycast, multicast and
  * address-prefix routes, ra for router advertisements, else unspec (procfs
- * does not say whether a route came from boot, static or dhcp).
+ * does not say whether a route came from boot, static or dhcp). Blackhole, unreachable and
+ * prohibit routes all carry RTF_REJECT on lo here; they are reported as unreachable.
  */
 export function parseIpv6Route(text: string, links: KernelLink[], addresses: KernelAddress[]): KernelRoute[] {
   const routes: KernelRoute[] = [];
