@@ -102,7 +102,7 @@ describe('osd routing', () => {
       remember(call);
       callback(null, Buffer.from(DataResponse.encode({messages: [{bytes: Buffer.from('disks from a newer node')}]}).finish()));
     }, identity, identity, 'unary');
-    newer.register('/machine.MachineService/Dmesg', (call) => {
+    newer.register('/machine.MachineService/Kubeconfig', (call) => {
       remember(call);
       for (const line of ['first\n', 'second\n']) call.write(Buffer.from(Data.encode({bytes: Buffer.from(line)}).finish()));
       call.end();
@@ -272,11 +272,11 @@ describe('osd routing', () => {
     });
 
     it('interleaves streamed messages with metadata.hostname, and a failed node as one message', async () => {
-      const messages = await collect(machine().dmesg({follow: false, tail: false}, metadataOf({nodes: [NEWER, CP]})));
+      const messages = await collect(machine().kubeconfig({}, metadataOf({nodes: [NEWER, CP]})));
       const lines = messages.filter((m) => m.metadata.error === '').map((m) => [m.metadata.hostname, Buffer.from(m.bytes).toString()]);
       assert.deepEqual(lines, [[NEWER, 'first\n'], [NEWER, 'second\n']]);
       const errors = messages.filter((m) => m.metadata.error !== '');
-      assert.deepEqual(errors.map((m) => [m.metadata.hostname, m.metadata.error]), [[CP, 'rpc error: code = Unimplemented desc = Dmesg is not implemented by osd yet']]);
+      assert.deepEqual(errors.map((m) => [m.metadata.hostname, m.metadata.error]), [[CP, 'rpc error: code = Unimplemented desc = Kubeconfig is not implemented by osd yet']]);
     });
 
     it('fans out methods osd does not know too, merging their envelopes', async () => {
