@@ -1,0 +1,180 @@
+// Extracting a node's gzip tar (`osctl cp`) without trusting it: the node may be hostile. Nothing
+// is written outside the destination: names that are absolute, contain `..`, or lead through a
+// symlink an earlier entry made are refused. Nothing existing is overwritten: every entry is
+// created exclusively, first inside a hidden staging folder next to its final place, and moved
+// into the destination only when the whole archive arrived, each with an operation that fails
+// rather than replace (link + unlink for files and symlinks). A failure or Ctrl-C removes the
+// staging folder, so the destination never holds a partial copy.
+import {constants as fsConstants} from 'node:fs';
+import {link, lstat, mkdir, mkdtemp, open, readdir, rename, rm, rmdir, symlink, unlink} from 'node:fs/promises';
+import {basename, dirname, join, resolve} from 'node:path';
+import {createGunzip} from 'node:zlib';
+import {extract as tarExtract} from 'tar-stream';
+import {CliError} from './errors.js';
+
+export interface Destination {
+  /** The folder the entries end up in. */
+  path: string;
+  /** It does not exist yet: the staging folder becomes it. */
+  create: boolean;
+}
+
+/** talosctl's checks: a directory, or nothing yet (created at the end, with its parents). */
+export async function prepareDestination(localPath: string): Promise<Destination> {
+  const path = resolve(localPath);
+  try {
+    const info = await lstat(path);
+    const real = info.isSymbolicLink() ? await import('node:fs/promises').then((m) => m.stat(path)) : info;
+    if (!real.isDirectory()) throw new CliError(`local path ${JSON.stringify(localPath)} should be a directory`);
+    return {path, create: false};
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new CliError(`failed to stat local path: ${(err as Error).message}`);
+    return {path, create: true};
+  }
+}
+
+/** An archive entry's name as safe parts, or why it is refused. */
+export function entryParts(name: string): string[] | string {
+  if (name.startsWith('/')) return 'an absolute name';
+  if (name.includes('\0')) return 'a NUL in the name';
+  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) return 'a ".." in the name';
+  if (parts.length === 0) return 'an empty name';
+  return parts;
+}
+
+export async function extractInto(destination: Destination, archive: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<void> {
+  const parent = destination.create ? dirname(destination.path) : destination.path;
+  if (destination.create) {
+    try {
+      await mkdir(parent, {recursive: true});
+    } catch (err) {
+      throw new CliError(`error creating local path ${JSON.stringify(parent)}: ${(err as Error).message}`);
+    }
+  }
+  const staging = await mkdtemp(join(parent, `.${destination.create ? basename(destination.path) : 'osctl-cp'}.osctl-cp-`));
+  try {
+    await unpack(staging, archive, signal);
+    if (signal.aborted) throw new Error('interrupted');
+    await moveIntoPlace(staging, destination);
+  } finally {
+    await rm(staging, {recursive: true, force: true});
+  }
+}
+
+async function unpack(staging: string, archive: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<void> {
+  const gunzip = createGunzip();
+  const extract = tarExtract();
+  gunzip.pipe(extract as unknown as NodeJS.WritableStream);
+  gunzip.on('error', (err) => extract.destroy(err));
+  const feeding = (async () => {
+    try {
+      for await (const bytes of archive) {
+        if (signal.aborted) break;
+        if (!gunzip.write(bytes)) await new Promise((r) => gunzip.once('drain', r));
+      }
+      gunzip.end();
+    } catch (err) {
+      gunzip.destroy(err as Error);
+      extract.destroy(err as Error);
+      throw err;
+    }
+  })();
+  const madeSymlinks = new Set<string>();
+  try {
+    for await (const entry of extract) {
+      if (signal.aborted) break;
+      const header = entry.header;
+      const parts = entryParts(header.name);
+      if (typeof parts === 'string') throw new Error(`refusing archive entry ${JSON.stringify(header.name)}: ${parts}`);
+      const path = join(staging, ...parts);
+      // Every folder on the way must be one this extraction made, never a symlink it made.
+      for (let i = 1; i < parts.length; i++) {
+        const prefix = join(staging, ...parts.slice(0, i));
+        if (madeSymlinks.has(prefix)) throw new Error(`refusing archive entry ${JSON.stringify(header.name)}: it leads through the symlink ${JSON.stringify(parts.slice(0, i).join('/'))}`);
+        try {
+          const info = await lstat(prefix);
+          if (!info.isDirectory()) throw new Error(`refusing archive entry ${JSON.stringify(header.name)}: ${JSON.stringify(parts.slice(0, i).join('/'))} is not a folder`);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+          await mkdir(prefix, {mode: 0o755});
+        }
+      }
+      const mode = (header.mode ?? 0o644) & 0o777;
+      const exists = (err: unknown) =>
+        (err as NodeJS.ErrnoException).code === 'EEXIST' ? new Error(`archive entry ${JSON.stringify(header.name)} appears twice`) : err;
+      switch (header.type) {
+        case 'directory':
+          await mkdir(path, {mode: mode | 0o700}).catch((err) => {
+            throw exists(err);
+          });
+          entry.resume();
+          break;
+        case 'symlink':
+          await symlink(header.linkname ?? '', path).catch((err) => {
+            throw exists(err);
+          });
+          madeSymlinks.add(path);
+          entry.resume();
+          break;
+        default: {
+          // Files; devices, FIFOs and hard links become (empty) regular files, as talosctl makes them.
+          const handle = await open(path, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, mode).catch((err) => {
+            throw exists(err);
+          });
+          try {
+            for await (const chunk of entry as AsyncIterable<Buffer>) {
+              if (signal.aborted) break;
+              await handle.write(chunk);
+            }
+          } finally {
+            await handle.close();
+          }
+        }
+      }
+    }
+  } catch (err) {
+    gunzip.destroy();
+    await feeding.catch(() => undefined);
+    throw err;
+  }
+  await feeding;
+}
+
+/** Moves the staged entries into the destination, refusing (before moving anything) any that exists there. */
+async function moveIntoPlace(staging: string, destination: Destination): Promise<void> {
+  if (destination.create) {
+    // The whole staging folder becomes the destination; it must still not exist.
+    try {
+      await lstat(destination.path);
+      throw new CliError(`local path ${JSON.stringify(destination.path)} appeared during the copy; nothing was written`);
+    } catch (err) {
+      if (err instanceof CliError) throw err;
+    }
+    await rename(staging, destination.path);
+    return;
+  }
+  const names = await readdir(staging);
+  for (const name of names) {
+    try {
+      await lstat(join(destination.path, name));
+      throw new CliError(`${JSON.stringify(join(destination.path, name))} already exists; nothing was written (osctl cp never overwrites)`, 1, [
+        'copy into an empty or new folder',
+      ]);
+    } catch (err) {
+      if (err instanceof CliError) throw err;
+    }
+  }
+  for (const name of names) {
+    const from = join(staging, name);
+    const to = join(destination.path, name);
+    const info = await lstat(from);
+    if (info.isDirectory()) await rename(from, to);
+    else {
+      await link(from, to); // fails if `to` appeared meanwhile: never replaces
+      await unlink(from);
+    }
+  }
+  await rmdir(staging).catch(() => undefined);
+}
