@@ -5,8 +5,8 @@
 // into the destination only when the whole archive arrived, each with an operation that fails
 // rather than replace (link + unlink for files and symlinks). A failure or Ctrl-C removes the
 // staging folder, so the destination never holds a partial copy.
-import {constants as fsConstants} from 'node:fs';
-import {link, lstat, mkdir, mkdtemp, open, readdir, rename, rm, rmdir, symlink, unlink} from 'node:fs/promises';
+import {constants as fsConstants, rmSync} from 'node:fs';
+import {chmod, link, lstat, mkdir, mkdtemp, open, readdir, rename, rm, rmdir, symlink, unlink} from 'node:fs/promises';
 import {basename, dirname, join, resolve} from 'node:path';
 import {createGunzip} from 'node:zlib';
 import {extract as tarExtract} from 'tar-stream';
@@ -54,11 +54,18 @@ export async function extractInto(destination: Destination, archive: AsyncIterab
     }
   }
   const staging = await mkdtemp(join(parent, `.${destination.create ? basename(destination.path) : 'osctl-cp'}.osctl-cp-`));
+  // However the process ends (Ctrl-C twice, an extraction stuck on a destroyed stream while the
+  // event loop drains), the staging folder goes with it.
+  const removeStaging = () => rmSync(staging, {recursive: true, force: true});
+  process.once('exit', removeStaging);
+  signal.addEventListener('abort', removeStaging, {once: true});
   try {
     await unpack(staging, archive, signal);
     if (signal.aborted) throw new Error('interrupted');
     await moveIntoPlace(staging, destination);
   } finally {
+    process.off('exit', removeStaging);
+    signal.removeEventListener('abort', removeStaging);
     await rm(staging, {recursive: true, force: true});
   }
 }
@@ -81,6 +88,8 @@ async function unpack(staging: string, archive: AsyncIterable<Uint8Array>, signa
       throw err;
     }
   })();
+  // Its failure is awaited below; until then it must not count as unhandled.
+  feeding.catch(() => undefined);
   const madeSymlinks = new Set<string>();
   try {
     for await (const entry of extract) {
@@ -152,6 +161,9 @@ async function moveIntoPlace(staging: string, destination: Destination): Promise
     } catch (err) {
       if (err instanceof CliError) throw err;
     }
+    // A new folder as MkdirAll makes it (0777 less the umask), not mkdtemp's 0700.
+    const umask = process.umask();
+    await chmod(staging, 0o777 & ~umask);
     await rename(staging, destination.path);
     return;
   }

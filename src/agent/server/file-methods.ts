@@ -88,11 +88,14 @@ async function list(
   }
   // report_xattrs: Node has no xattr call and osd uses no native module, so no xattrs are sent
   // (talosctl's LABEL column stays empty, as on a node without SELinux labels).
-  for (let item = first; !item.done; item = await walk.next()) {
-    if (signal.aborted) break;
-    await stream.send(fileInfo(item.value));
+  try {
+    for (let item = first; !item.done; item = await walk.next()) {
+      if (signal.aborted) break;
+      await stream.send(fileInfo(item.value));
+    }
+  } finally {
+    await walk.return(undefined);
   }
-  await walk.return(undefined);
 }
 
 function fileInfo(item: WalkItem): FileInfo {
@@ -205,12 +208,16 @@ async function copy(fs: NodeFs, rootPath: string, signal: AbortSignal, stream: R
   const failures: string[] = [];
   const tar = tarPack();
   const gzip = createGzip();
+  // A cancelled call destroys both; their errors then are no news (and must not end osd).
+  tar.on('error', () => undefined);
+  gzip.on('error', () => undefined);
   tar.pipe(gzip);
   const producing = (async () => {
     try {
       for (let item = first; !item.done; item = await walk.next()) {
         if (signal.aborted) break;
         const failure = await addEntry(fs, tar, item.value, signal);
+        if (signal.aborted) break;
         if (failure) failures.push(`skipping ${JSON.stringify(item.value.nodePath)}: ${failure}`);
       }
     } finally {
@@ -288,7 +295,7 @@ async function addEntry(fs: NodeFs, tar: ReturnType<typeof tarPack>, item: WalkI
   else if (info.isSocket()) return 'archive/tar: sockets not supported';
   else if (!info.isFile()) return 'archive/tar: unknown file mode';
   if (header.type) {
-    await writeEntry(tar, header, undefined);
+    await writeEntry(tar, header, undefined, signal);
     return undefined;
   }
   header.type = 'file';
@@ -318,7 +325,7 @@ async function addEntry(fs: NodeFs, tar: ReturnType<typeof tarPack>, item: WalkI
     }
     header.size = size;
     if (probe) {
-      await writeEntry(tar, header, probe);
+      await writeEntry(tar, header, probe, signal);
       return undefined;
     }
     return await writeFileEntry(tar, header, handle, item.nodePath, signal);
@@ -327,9 +334,17 @@ async function addEntry(fs: NodeFs, tar: ReturnType<typeof tarPack>, item: WalkI
   }
 }
 
-function writeEntry(tar: ReturnType<typeof tarPack>, header: TarHeaders, data: Buffer | undefined): Promise<void> {
+/** Adds a whole entry; resolves when the tar took it, or at once when the call was cancelled (the tar is then destroyed). */
+function writeEntry(tar: ReturnType<typeof tarPack>, header: TarHeaders, data: Buffer | undefined, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    tar.entry(header, data ?? Buffer.alloc(0), (error) => (error ? reject(error) : resolve()));
+    if (signal.aborted) return resolve();
+    const onAbort = () => resolve();
+    signal.addEventListener('abort', onAbort, {once: true});
+    tar.entry(header, data ?? Buffer.alloc(0), (error) => {
+      signal.removeEventListener('abort', onAbort);
+      if (error && !signal.aborted) reject(error);
+      else resolve();
+    });
   });
 }
 
@@ -347,7 +362,8 @@ async function writeFileEntry(
   finished = new Promise((resolve, reject) => {
     entry.once('finish', resolve);
     entry.once('close', resolve);
-    entry.once('error', reject);
+    entry.once('error', (error) => (signal.aborted ? resolve() : reject(error)));
+    signal.addEventListener('abort', () => resolve(), {once: true});
   });
   let written = 0;
   let failure: string | undefined;
@@ -441,27 +457,30 @@ async function diskUsage(
       if (open.length > 0) open[open.length - 1].size += folder.size;
       if (!skip(folder.size, folder.depth, true)) await stream.send({...folder.info, size: BigInt(folder.size)});
     };
-    for (let item = first; !item.done; item = await walk.next()) {
-      if (signal.aborted) break;
-      const entry = item.value;
-      if (entry.error !== undefined || !entry.info) {
-        await stream.send({name: entry.nodePath, relativeName: entry.relPath, size: 0n, error: entry.error ?? ''});
-        continue;
+    try {
+      for (let item = first; !item.done; item = await walk.next()) {
+        if (signal.aborted) break;
+        const entry = item.value;
+        if (entry.error !== undefined || !entry.info) {
+          await stream.send({name: entry.nodePath, relativeName: entry.relPath, size: 0n, error: entry.error ?? ''});
+          continue;
+        }
+        // Leave the folders this entry is not inside of.
+        while (open.length > 0 && !entry.nodePath.startsWith(open[open.length - 1].prefix)) await complete(open.pop()!);
+        const depth = slashes(entry.nodePath) - rootSlashes;
+        // /proc/kcore reports the size of the address space (Talos counts it as 0 too).
+        const size = entry.nodePath === '/proc/kcore' ? 0 : Math.max(entry.info.size, 0);
+        const info = {name: entry.nodePath, relativeName: entry.relPath, size: 0n, error: ''};
+        if (entry.info.isDirectory()) {
+          open.push({info, depth, size, prefix: entry.nodePath === '/' ? '/' : entry.nodePath + '/'});
+        } else {
+          if (open.length > 0) open[open.length - 1].size += size;
+          if (!skip(size, depth, false)) await stream.send({...info, size: BigInt(size)});
+        }
       }
-      // Leave the folders this entry is not inside of.
-      while (open.length > 0 && !entry.nodePath.startsWith(open[open.length - 1].prefix)) await complete(open.pop()!);
-      const depth = slashes(entry.nodePath) - rootSlashes;
-      // /proc/kcore reports the size of the address space (Talos counts it as 0 too).
-      const size = entry.nodePath === '/proc/kcore' ? 0 : Math.max(entry.info.size, 0);
-      const info = {name: entry.nodePath, relativeName: entry.relPath, size: 0n, error: ''};
-      if (entry.info.isDirectory()) {
-        open.push({info, depth, size, prefix: entry.nodePath === '/' ? '/' : entry.nodePath + '/'});
-      } else {
-        if (open.length > 0) open[open.length - 1].size += size;
-        if (!skip(size, depth, false)) await stream.send({...info, size: BigInt(size)});
-      }
+    } finally {
+      await walk.return(undefined);
     }
-    await walk.return(undefined);
     while (open.length > 0 && !signal.aborted) await complete(open.pop()!);
   }
 }
