@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {benchFiles} from './files.js';
 import {benchLogs} from './logs.js';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -14,7 +15,7 @@ const env = {...process.env, HOME: home, TALOSCONFIG: path.join(home, '.talos', 
 delete env.NODE_EXTRA_CA_CERTS;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 /** `BENCH_PARTS=logs` runs only some parts and prints the report without writing RESULTS.md. */
-const PARTS = (process.env.BENCH_PARTS ?? 'startup,logs').split(',');
+const PARTS = (process.env.BENCH_PARTS ?? 'startup,logs,files').split(',');
 const WARMUP = 3;
 const osctl = (...args) => [process.execPath, path.join(root, 'bin', 'run.js'), ...args];
 
@@ -49,6 +50,7 @@ const cluster = (...args) => execFileSync(osctl(...args)[0], osctl(...args).slic
 const rows = [];
 /** Measurements that are not ratios (throughput, memory), as Markdown list items. */
 let logNotes = [];
+let fileNotes = [];
 let benchUp = false;
 const record = (what, value, baseline, baselineName, target) =>
   rows.push({what, value, baseline, baselineName, ratio: value / baseline, target});
@@ -75,6 +77,7 @@ try {
     benchUp = false;
   }
   if (PARTS.includes('logs')) logNotes = await benchLogs({osctl, env, interleaved, record});
+  if (PARTS.includes('files')) fileNotes = await benchFiles({osctl, env});
 } finally {
   try {
     if (benchUp) cluster('cluster', 'destroy', '--name', 'bench');
@@ -100,6 +103,10 @@ ${table}
 ## Logs and static pods (1 control plane + 1 worker running 10 static pods)
 
 ${logNotes.join('\n')}
+
+## Files (1 control plane + 1 worker; every call forwarded by the control plane to the worker)
+
+${fileNotes.join('\n')}
 
 ## Where the time goes (profiled on 2026-11-23, this machine kind)
 

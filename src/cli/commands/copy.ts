@@ -14,7 +14,7 @@ export default class Copy extends BaseCommand {
   static aliases = ['cp'];
   static examples = [
     '<%= config.bin %> cp /etc/kubernetes ./node-kubernetes',
-    '<%= config.bin %> copy /etc/hostname - > hostname.tar.gz',
+    '<%= config.bin %> copy /etc/hostname - # the .tar.gz on stdout, e.g. for | tar tzvf -',
   ];
   static args = {
     src: Args.string({description: 'path on the node', required: true}),
