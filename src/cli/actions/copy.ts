@@ -40,6 +40,8 @@ export default async function copy({flags, args}: InvocationOf<typeof CopyComman
       await extractor!.extractInto(target, archiveBytes(), cancelSignal);
     } catch (err) {
       if (cancelSignal.aborted) return;
+      // The node's own error (a missing path: no archive at all) explains a failed extraction best.
+      if (nodeError !== undefined) return;
       throw new CliError(`error copying from node ${node}: ${(err as Error).message}`);
     }
   });
