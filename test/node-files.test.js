@@ -11,7 +11,8 @@ import {pack as tarPack} from 'tar-stream';
 import {goFileMode, NodeFs, walkNode} from '../dist/agent/inside/node-fs.js';
 import {multiErrorText} from '../dist/agent/server/file-methods.js';
 import {entryParts, extractInto, prepareDestination} from '../dist/cli/archive-extract.js';
-import {goFileModeString, humanizeBytes, lastModified} from '../dist/cli/output/files-view.js';
+import {goFileModeString, lastModified} from '../dist/cli/output/files-view.js';
+import {humanizeBytes} from '../dist/cli/output/humanize.js';
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'h7files-unit-'));
 after(() => fs.rmSync(scratch, {recursive: true, force: true}));

@@ -2,20 +2,14 @@ import type ReadCommand from '../commands/read.js';
 import type {InvocationOf} from '../base-command.js';
 import {cancelSignal} from '../cancel.js';
 import {CliError} from '../errors.js';
+import {stdoutWriter} from '../output/stdio.js';
 import type {RunContext} from '../runtime.js';
+
+const stdout = stdoutWriter();
 
 /** Writes to stdout, waiting while it is full (so the node's stream waits too) or until Ctrl-C. */
 export async function writeStdout(bytes: Uint8Array): Promise<void> {
-  if (process.stdout.write(bytes)) return;
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      process.stdout.off('drain', done);
-      cancelSignal.removeEventListener('abort', done);
-      resolve();
-    };
-    process.stdout.on('drain', done);
-    cancelSignal.addEventListener('abort', done, {once: true});
-  });
+  if (!stdout.write(bytes)) await stdout.drained();
 }
 
 /**

@@ -20,8 +20,8 @@ export default async function usage({flags, argv}: InvocationOf<typeof UsageComm
   const format = table ? undefined : (await import('../output/format.js')).parseOutputFormat(flags.output);
   const session = await ctx.session(flags);
   const nodes = ctx.targetNodes(session);
-  const [{MachineServiceService}, view, {renderTable}, {escapeControls}] = await Promise.all([
-    import('../../machinery/api/machine/machine.js'), import('../output/files-view.js'), import('../output/table.js'), import('../quote.js'),
+  const [{MachineServiceService}, view, {humanizeBytes}, {renderTable}, {escapeControls}] = await Promise.all([
+    import('../../machinery/api/machine/machine.js'), import('../output/files-view.js'), import('../output/humanize.js'), import('../output/table.js'), import('../quote.js'),
   ]);
   const paths = argv.length > 0 ? argv : ['/'];
   const request = {recursionDepth: depth + 1, all: flags.all, threshold, paths};
@@ -43,7 +43,7 @@ export default async function usage({flags, argv}: InvocationOf<typeof UsageComm
         const size = Number(info.size);
         if (format) records.push({node: from, name: info.name, relativeName: info.relativeName, size});
         else {
-          const cells = [flags.humanize ? view.humanizeBytes(size) : String(size), view.shownName(info.relativeName)];
+          const cells = [flags.humanize ? humanizeBytes(size) : String(size), view.shownName(info.relativeName)];
           rows.push(multipleNodes ? [from, ...cells] : cells);
         }
       }

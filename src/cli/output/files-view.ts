@@ -1,7 +1,7 @@
-// How talosctl prints files (`ls`, `usage`): Go's FileMode.String(), go-humanize's Bytes, and the
+// How talosctl prints files (`ls`, `usage`): Go's FileMode.String() and the
 // LASTMOD column (talos-behaviour.md items 30–32; ctl/list.go, ctl/diskusage.go). Plain data in,
 // text out; the node's names are escaped so they cannot drive the terminal or break a line.
-import {timeFromNow} from './humanize.js';
+import {humanizeBytes, timeFromNow} from './humanize.js';
 import {escapeControls} from '../quote.js';
 
 /** One entry of a listing, as osctl's -o json|yaml prints it. */
@@ -39,16 +39,6 @@ export function goFileModeString(mode: number): string {
   const rwx = 'rwxrwxrwx';
   for (let i = 0; i < 9; i++) text += (mode >>> (8 - i)) & 1 ? rwx[i] : '-';
   return text;
-}
-
-const BYTE_UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB'];
-
-/** go-humanize v1.0.1 Bytes: SI units, one decimal below 10 (`1.5 kB`), none above (`12 MB`), `9 B` under 10. */
-export function humanizeBytes(size: number): string {
-  if (size < 10) return `${size} B`;
-  const exponent = Math.floor(Math.log(size) / Math.log(1000));
-  const value = Math.floor((size / 1000 ** exponent) * 10 + 0.5) / 10;
-  return `${value < 10 ? value.toFixed(1) : value.toFixed(0)} ${BYTE_UNITS[exponent]}`;
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
