@@ -109,8 +109,11 @@ async function watch(ctx: RunContext, session: Session, nodes: string[], initial
     await ctx.withClient(session, async (client) => {
       let first = true;
       while (!stop.signal.aborted) {
-        latest = await askNodes(client, nodes);
-        if (stop.signal.aborted) break;
+        // q (or Ctrl-C in raw mode, which sends no SIGINT) ends the view at once, even while a node
+        // is still to answer: leaving closes the client, which cancels the round's calls.
+        const round = await unlessStopped(askNodes(client, nodes), stop.signal);
+        if (round === undefined) break;
+        latest = round;
         lastFailed = latest.some((r) => r.error);
         if (interactive) await draw();
         else {
@@ -130,6 +133,19 @@ async function watch(ctx: RunContext, session: Session, nodes: string[], initial
   }
   // A watch ends by the user's choice; a node that failed in the last round still shows in the exit code.
   if (lastFailed && latest) ctx.setNodeExitCode(latest);
+}
+
+/** What `work` resolves to, or undefined as soon as `signal` aborts (work then goes on unawaited; it must not reject). */
+function unlessStopped<T>(work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, {once: true});
+    void work.then((value) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(value);
+    });
+  });
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
