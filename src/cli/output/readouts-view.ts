@@ -62,7 +62,7 @@ export function processCommandLine(p: Pick<ProcessRecord, 'command' | 'executabl
   let text: string;
   const firstArg = goFields(p.args)[0];
   if (p.executable === '') text = p.command;
-  else if (firstArg !== undefined && firstArg === goBase(goFields(p.executable)[0] ?? '')) text = p.args.replace(firstArg, p.executable);
+  else if (firstArg !== undefined && firstArg === goBase(goFields(p.executable)[0] ?? '')) text = p.args.replace(firstArg, () => p.executable); // a function: `$&` or `$'` in a path are not patterns
   else text = p.args;
   let printable = '';
   for (const char of text) {
