@@ -1,7 +1,10 @@
 // Review of the node readouts (issue 7 part B) without a cluster: hostile process names in the
-// COMMAND column.
+// COMMAND column; a process whose arguments cannot be read (its memory map locked) holds neither
+// the call nor more than one pool thread.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import {describe, it} from 'node:test';
+import {nodeProcessInfos} from '../dist/agent/inside/process-info.js';
 import {processCommandLine} from '../dist/cli/output/readouts-view.js';
 
 describe('COMMAND column with hostile names', () => {
@@ -9,5 +12,29 @@ describe('COMMAND column with hostile names', () => {
     for (const executable of ['/opt/a$&b/sleep', "/opt/x$'y/sleep", '/opt/$$/sleep', '/opt/$`/sleep']) {
       assert.equal(processCommandLine({command: 'sleep', executable, args: 'sleep 10'}), `${executable} 10`);
     }
+  });
+});
+
+describe('Processes with a process whose cmdline read never returns', () => {
+  it('the call answers within the deadline, the process shown without arguments; later calls start no second read', async () => {
+    const stuck = process.pid;
+    let stuckReads = 0;
+    const reader = (pid) => {
+      if (pid === stuck) {
+        stuckReads++;
+        return new Promise(() => {}); // as a read blocked in the kernel: it never settles
+      }
+      return fs.promises.readFile(`/proc/${pid}/cmdline`).catch(() => undefined);
+    };
+    for (let round = 0; round < 3; round++) {
+      const started = Date.now();
+      const infos = await nodeProcessInfos({scope: 'node', pid: process.pid}, {reader, deadlineMs: 200});
+      assert.ok(Date.now() - started < 2000, `round ${round} took ${Date.now() - started} ms`);
+      const self = infos.find((p) => p.pid === stuck);
+      assert.ok(self, 'the stuck process is listed');
+      assert.equal(self.args, '');
+      assert.equal(self.executable, fs.readlinkSync('/proc/self/exe'));
+    }
+    assert.equal(stuckReads, 1, 'one stuck read, however often Processes is called');
   });
 });

@@ -8,17 +8,15 @@
 // still stuck, so a hung mount ties up at most one thread however often Mounts is called.
 import {stat, statfs} from 'node:fs/promises';
 import type {MountStat} from '../../machinery/api/machine/machine.js';
+import {BoundedWork, LATE} from './bounded-work.js';
 import {readProcFile} from './kernel-counters.js';
 
 const MEASURE_DEADLINE_MS = 2000;
 
 type Measured = {size: bigint; available: bigint} | undefined;
 
-/**
- * Measurements under way, by mount point: a concurrent Mounts call shares one instead of starting
- * another; `late` marks one that missed its deadline (its mount is skipped until it returns).
- */
-const inFlight = new Map<string, {result: Promise<Measured>; late: boolean}>();
+/** Measurements under way, by mount point: a concurrent Mounts call shares one instead of starting another. */
+const measurements = new BoundedWork<string, Measured>();
 
 /** `\040` and friends (the kernel's escapes for space, tab, newline and backslash) back to the characters. */
 export function unescapeMountField(field: string): string {
@@ -60,18 +58,6 @@ async function measure(mountedOn: string): Promise<Measured> {
 }
 
 async function measureWithin(mountedOn: string, deadlineMs: number): Promise<Measured> {
-  let entry = inFlight.get(mountedOn);
-  if (entry?.late) return undefined;
-  if (entry === undefined) {
-    const created = {result: measure(mountedOn), late: false};
-    inFlight.set(mountedOn, created);
-    void created.result.finally(() => inFlight.delete(mountedOn));
-    entry = created;
-  }
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), deadlineMs)));
-  const outcome = await Promise.race([entry.result, late]).finally(() => clearTimeout(timer));
-  if (outcome !== 'late') return outcome;
-  entry.late = true;
-  return undefined;
+  const outcome = await measurements.run(mountedOn, () => measure(mountedOn), deadlineMs);
+  return outcome === LATE ? undefined : outcome;
 }

@@ -5,6 +5,7 @@
 // processes hide theirs.
 import {readFile, readlink} from 'node:fs/promises';
 import type {ProcessInfo} from '../../machinery/api/machine/machine.js';
+import {BoundedWork, LATE} from './bounded-work.js';
 import type {NodeInside} from './node-inside.js';
 import {nodeProcesses, PROC, type ProcStat} from './proc.js';
 
@@ -52,17 +53,36 @@ export function processInfo(stat: ProcStat, executable: string, args: string, pa
   };
 }
 
-/** The processes the node owns (NodeInside.scope), each read now; one that ended meanwhile is left out. */
-export async function nodeProcessInfos(inside: Pick<NodeInside, 'scope' | 'pid'>): Promise<ProcessInfo[]> {
+/** How long a process's cmdline may take: reading it waits for the process's memory map lock. */
+const CMDLINE_DEADLINE_MS = 1000;
+
+/** cmdline reads under way, by process (pid and start time: a pid may be reused meanwhile). */
+const cmdlineReads = new BoundedWork<string, Buffer | undefined>();
+
+/** Reads a process's cmdline (undefined when it has gone); tests put a slow one in its place. */
+export type CmdlineReader = (pid: number) => Promise<Buffer | undefined>;
+
+const readCmdline: CmdlineReader = (pid) => readFile(`${PROC}/${pid}/cmdline`).catch(() => undefined);
+
+/**
+ * The processes the node owns (NodeInside.scope), each read now; one that ended meanwhile is left
+ * out. One whose arguments cannot be read within the deadline (its memory map is locked: a task
+ * stuck in a page fault) is shown without them: it is what an operator looks for, and waiting
+ * would hold a pool thread and the call.
+ */
+export async function nodeProcessInfos(
+  inside: Pick<NodeInside, 'scope' | 'pid'>,
+  {reader = readCmdline, deadlineMs = CMDLINE_DEADLINE_MS}: {reader?: CmdlineReader; deadlineMs?: number} = {},
+): Promise<ProcessInfo[]> {
   const [stats, page] = await Promise.all([nodeProcesses(inside), pageSize()]);
   const infos = await Promise.all(
     stats.map(async (stat) => {
-      try {
-        const [executable, cmdline] = await Promise.all([readlink(`${PROC}/${stat.pid}/exe`), readFile(`${PROC}/${stat.pid}/cmdline`)]);
-        return processInfo(stat, executable, cmdlineArgs(cmdline), page);
-      } catch {
-        return undefined;
-      }
+      const [executable, cmdline] = await Promise.all([
+        readlink(`${PROC}/${stat.pid}/exe`).catch(() => undefined),
+        cmdlineReads.run(`${stat.pid}:${stat.starttime}`, () => reader(stat.pid), deadlineMs),
+      ]);
+      if (executable === undefined || cmdline === undefined) return undefined;
+      return processInfo(stat, executable, cmdline === LATE ? '' : cmdlineArgs(cmdline), page);
     }),
   );
   return infos.filter((info): info is ProcessInfo => info !== undefined);
