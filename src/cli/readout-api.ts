@@ -2,16 +2,11 @@
 // plain records the printers take. One call per node (gRPC metadata `node`); a merged answer of
 // the deprecated one-to-many mode names its node in `metadata.hostname`, and a node error in it
 // becomes this call's failure. Loaded lazily with the client.
-import type {Data, Metadata} from '../machinery/api/common/common.js';
+import type {Data} from '../machinery/api/common/common.js';
 import {MachineServiceService, type MemInfo} from '../machinery/api/machine/machine.js';
 import type {OsClient, ServerStream} from './client.js';
+import {messageNode} from './node-api.js';
 import type {MemoryRecord, MountRecord, ProcessRecord} from './output/readouts-view.js';
-
-/** The node a message speaks for; a node error in a merged answer becomes this call's failure. */
-function messageNode(metadata: Metadata | undefined, node: string): string {
-  if (metadata?.error) throw new Error(metadata.error);
-  return metadata?.hostname || node;
-}
 
 /** One list per message (each node's answer is sorted on its own). */
 export async function listProcesses(client: OsClient, node: string): Promise<ProcessRecord[][]> {
