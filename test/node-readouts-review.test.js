@@ -1,7 +1,9 @@
 // Review of the node readouts (issue 7 part B) without a cluster: hostile process names in the
 // COMMAND column; a process whose arguments cannot be read (its memory map locked) holds neither
-// the call nor more than one pool thread.
+// the call nor more than one pool thread; a /dev/kmsg that is /dev/null (as containers map it) with
+// --tail ends instead of spinning the agent's event loop.
 import assert from 'node:assert/strict';
+import {spawn} from 'node:child_process';
 import * as fs from 'node:fs';
 import {describe, it} from 'node:test';
 import {nodeProcessInfos} from '../dist/agent/inside/process-info.js';
@@ -36,5 +38,28 @@ describe('Processes with a process whose cmdline read never returns', () => {
       assert.equal(self.executable, fs.readlinkSync('/proc/self/exe'));
     }
     assert.equal(stuckReads, 1, 'one stuck read, however often Processes is called');
+  });
+});
+
+describe('dmesg --tail on a /dev/kmsg that is /dev/null', () => {
+  it('the reader ends (nothing to send) instead of spinning forever without giving the event loop back', async () => {
+    // In a child: the spin starves the event loop, so no timer of this process could stop it.
+    const script = `
+      const {openKmsg, readKmsg} = await import(${JSON.stringify(new URL('../dist/agent/inside/kmsg.js', import.meta.url).href)});
+      const handle = await openKmsg('/dev/null');
+      let records = 0;
+      for await (const packet of readKmsg(handle, {follow: true, tail: true, signal: AbortSignal.timeout(2000), pollMs: 20})) records++;
+      await handle.close();
+      process.stdout.write('records ' + records);
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {stdio: ['ignore', 'pipe', 'pipe']});
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    const code = await new Promise((resolve) => child.on('close', (c, signal) => resolve(c ?? signal)));
+    clearTimeout(timer);
+    assert.equal(code, 0, out);
+    assert.equal(out, 'records 0');
   });
 });

@@ -156,10 +156,9 @@ export async function openKmsg(path = KMSG_PATH): Promise<FileHandle> {
 export async function* readKmsg(handle: FileHandle, options: KmsgReadOptions): AsyncGenerator<KmsgPacket> {
   const buffer = Buffer.alloc(RECORD_BUFFER);
   const pollMs = options.pollMs ?? FOLLOW_POLL_MS;
-  if (options.tail) {
-    // go-kmsg seeks to the end; Node has no lseek, so the records already there are read and dropped.
-    while (!options.signal.aborted && (await readRecord(handle, buffer)) !== 'none');
-  }
+  // go-kmsg seeks to the end; Node has no lseek, so with `tail` the records already there are read
+  // and dropped, up to the first 'none'.
+  let skipping = options.tail;
   while (!options.signal.aborted) {
     let result: Awaited<ReturnType<typeof readRecord>>;
     try {
@@ -168,8 +167,11 @@ export async function* readKmsg(handle: FileHandle, options: KmsgReadOptions): A
       yield {error: new Error(`error reading from kmsg: ${errnoText(error)}`)};
       return;
     }
+    // The end of a file, or a /dev/kmsg that is /dev/null (containers map it so): reading on would
+    // spin without ever giving the event loop back.
     if (result === 'eof') return;
     if (result === 'none') {
+      skipping = false;
       if (!options.follow) return;
       try {
         await delay(pollMs, undefined, {signal: options.signal});
@@ -178,7 +180,7 @@ export async function* readKmsg(handle: FileHandle, options: KmsgReadOptions): A
       }
       continue;
     }
-    yield {raw: Buffer.from(result)};
+    if (!skipping) yield {raw: Buffer.from(result)};
   }
 }
 
