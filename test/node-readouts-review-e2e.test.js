@@ -1,5 +1,5 @@
 // Review of the node readouts (issue 7 part B) on a real local cluster (127.59.1.x): a node that
-// never answers must not hold an operator who wants out.
+// never answers must not hold an operator who wants out; Ctrl-C is 130 even when a node failed.
 import assert from 'node:assert/strict';
 import {spawn} from 'node:child_process';
 import * as net from 'node:net';
@@ -11,6 +11,8 @@ const NAME = 'h7rv';
 const CP = '127.59.1.2';
 /** Accepts connections on the agent port and never says a word. */
 const SILENT = '127.59.1.10';
+/** Nothing listens there: the endpoint answers at once that the node is unreachable. */
+const MISSING = '127.59.1.9';
 
 const user = makeHome('osctl-h7-review-');
 let silent;
@@ -53,6 +55,25 @@ describe('processes -w with a node that never answers', () => {
         if (child.exitCode === null) child.kill('SIGKILL');
       }
       assert.ok(out.trimEnd().endsWith('\x1b[?1049l'), 'the terminal was given back');
+    }
+  });
+});
+
+describe('processes -w with a node that fails', () => {
+  it('Ctrl-C on the terminal ends with 130 (as the signal would), q with 3 (a node failed in the last round)', async () => {
+    for (const [key, code] of [['\x03', 130], ['q', 3]]) {
+      const command = `stty rows 8 cols 200; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(runJs)} -n ${CP},${MISSING} processes -w`;
+      const child = spawn('script', ['-qfec', command, '/dev/null'], {env: user.env, stdio: ['pipe', 'pipe', 'pipe']});
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      const closed = new Promise((resolve) => child.on('close', (c, signal) => resolve(c ?? signal)));
+      try {
+        await eventually(() => assert.match(out, new RegExp(`error from node ${MISSING.replaceAll('.', '\\.')}: `)), 15_000, 50);
+        child.stdin.write(key);
+        assert.equal(await closed, code, JSON.stringify(out.slice(-300)));
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
     }
   });
 });

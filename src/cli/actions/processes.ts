@@ -79,12 +79,14 @@ async function watch(ctx: RunContext, session: Session, nodes: string[], initial
   cancelSignal.addEventListener('abort', onCancel, {once: true});
   let latest: Results | undefined;
   let lastFailed = false;
+  /** Ctrl-C as a key (raw mode sends no SIGINT): 130, as the signal would end it. */
+  let interrupted = false;
 
   const restore = interactive ? enterScreen() : undefined;
   const keys = interactive ? listenForKeys((key) => {
     if (key === 'q') stop.abort();
     else if (key === '\x03') {
-      process.exitCode = EXIT_INTERRUPTED;
+      interrupted = true;
       stop.abort();
     } else if (key === 'c' || key === 'r' || key === 'm') {
       sort = key === 'c' ? 'cpu' : 'rss';
@@ -131,8 +133,10 @@ async function watch(ctx: RunContext, session: Session, nodes: string[], initial
     keys?.();
     restore?.();
   }
-  // A watch ends by the user's choice; a node that failed in the last round still shows in the exit code.
-  if (lastFailed && latest) ctx.setNodeExitCode(latest);
+  // A watch ends by the user's choice; a node that failed in the last round still shows in the exit
+  // code, unless Ctrl-C ended it.
+  if (interrupted) process.exitCode = EXIT_INTERRUPTED;
+  else if (lastFailed && latest) ctx.setNodeExitCode(latest);
 }
 
 /** What `work` resolves to, or undefined as soon as `signal` aborts (work then goes on unawaited; it must not reject). */
