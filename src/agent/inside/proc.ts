@@ -5,6 +5,9 @@ import type {NodeInside} from './node-inside.js';
 
 export const PROC = '/proc';
 
+/** /proc counts CPU time in USER_HZ ticks, 100 per second on every Linux architecture (procfs assumes it too). */
+export const USER_HZ = 100;
+
 export interface ProcStat {
   pid: number;
   /** The `comm` field (at most 15 bytes, as the kernel keeps it). */

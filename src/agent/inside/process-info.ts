@@ -7,10 +7,7 @@ import {readFile, readlink} from 'node:fs/promises';
 import type {ProcessInfo} from '../../machinery/api/machine/machine.js';
 import {BoundedWork, LATE} from './bounded-work.js';
 import type {NodeInside} from './node-inside.js';
-import {nodeProcesses, PROC, type ProcStat} from './proc.js';
-
-/** procfs's userHZ: utime and stime are in these ticks per second. */
-const USER_HZ = 100;
+import {nodeProcesses, PROC, USER_HZ, type ProcStat} from './proc.js';
 
 /** miniprocfs reads a cmdline into a 16 KiB buffer: longer argument lists are cut there. */
 const MAX_CMDLINE = 16 * 1024;
