@@ -5,9 +5,7 @@
 // seconds (ticks / USER_HZ, 100 as procfs assumes), disk and network counters as the kernel keeps them.
 import {readFile} from 'node:fs/promises';
 import type {CPUInfo, CPUStat, DiskStat, MemInfo, NetDev, SoftIRQStat, SystemStat} from '../../machinery/api/machine/machine.js';
-import {PROC, USER_HZ} from './proc.js';
-
-export {PROC};
+import {USER_HZ} from './proc.js';
 
 /** Reads a /proc file (size 0: read until EOF); the error names the file. */
 export async function readProcFile(path: string): Promise<string> {

@@ -7,11 +7,12 @@ import {
   bootTimeMicros, formatKmsgRecord, openKmsg, parseKmsgRecord, readKmsg, KMSG_PATH,
 } from '../inside/kmsg.js';
 import {
-  parseCpuinfo, parseDiskstats, parseLoadavg, parseMeminfo, parseNetDev, parseProcStat, PROC, readProcFile,
+  parseCpuinfo, parseDiskstats, parseLoadavg, parseMeminfo, parseNetDev, parseProcStat, readProcFile,
 } from '../inside/kernel-counters.js';
 import {measureMounts} from '../inside/mounts.js';
 import type {NodeInside} from '../inside/node-inside.js';
 import {nodeProcessInfos} from '../inside/process-info.js';
+import {PROC} from '../inside/proc.js';
 import {serverStreamMethod, unaryMethod, type LocalMethod} from './methods.js';
 import {RpcError} from './rpc-error.js';
 import {plainError} from './service-methods.js';
