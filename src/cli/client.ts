@@ -9,9 +9,8 @@ import * as grpc from '@grpc/grpc-js';
 import {closableCredentials, type ClosableCredentials} from '../machinery/grpc-credentials.js';
 import {CallSite, ClientCertificateFacts, CliError, explainRpcError, isRpcError, RpcErrorLike, Status} from './errors.js';
 import {timerDelay} from './duration.js';
+import {FLOW_CONTROL_WINDOW_BYTES, MAX_MESSAGE_BYTES} from '../machinery/grpc-channel.js';
 
-/** 32 MiB, apid's receive limit and the Go client's. */
-const MAX_MESSAGE_BYTES = 32 << 20;
 
 /** How long an endpoint may take to come up before the next one is tried alongside it. */
 const FAILOVER_DELAY_MS = 1000;
@@ -68,6 +67,7 @@ class Connection {
     this.channel = new grpc.Client(endpoint, this.credentials.credentials, {
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+      'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW_BYTES,
       // Talos sets no keepalive policy: grpc-go answers pings more often than 5 min with GOAWAY.
       'grpc.keepalive_time_ms': 300_000,
       'grpc.enable_http_proxy': 0,

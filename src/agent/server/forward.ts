@@ -1,6 +1,7 @@
 // Calls to other nodes (apid's proxying, talos-api.md §4): one-to-one relaying here, one-to-many
 // in one-to-many.ts. Frames pass through as opaque Buffers: nothing is decoded on the way. Every
 // call to a node is bounded: connecting always, unary calls always, streams by the caller only.
+import {FLOW_CONTROL_WINDOW_BYTES, MAX_MESSAGE_BYTES} from '../../machinery/grpc-channel.js';
 import * as grpc from '@grpc/grpc-js';
 import {classifyConnectionFailure, describeConnectionFailure} from '../../machinery/connection-failure.js';
 import {closableCredentials, type ClosableCredentials} from '../../machinery/grpc-credentials.js';
@@ -12,8 +13,7 @@ export const NODE_METADATA_KEY = 'node';
 export const NODES_METADATA_KEY = 'nodes';
 export const PROXY_FROM_METADATA_KEY = 'proxyfrom';
 
-/** 32 MiB, apid's limit. */
-export const MAX_MESSAGE_BYTES = 32 << 20;
+export {MAX_MESSAGE_BYTES};
 
 export interface ForwardTarget {
   /** The node as the caller named it, for messages (and `metadata.hostname` in one-to-many). */
@@ -205,6 +205,7 @@ export class Forwarder {
       client = new grpc.Client(address, this.credentials.credentials, {
         'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
         'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+        'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW_BYTES,
         'grpc.enable_http_proxy': 0,
         // As apid: a node that was down (rebooting) is dialled again within 15 s, not grpc-js's 2 min.
         'grpc.max_reconnect_backoff_ms': 15_000,
