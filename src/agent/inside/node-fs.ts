@@ -173,17 +173,25 @@ export class NodeFs {
 
   /**
    * A folder's entry names in byte order (as Go's filepath.Walk reads them), read through its
-   * checked descriptor. The node's root also shows `proc` and `sys` (the host's).
+   * checked descriptor. The node's root also shows `proc` and `sys` (the host's). Names that are
+   * not valid UTF-8 are marked `invalid` and shown with `\xNN` escapes (their lossy decoding may
+   * be another entry's name).
    */
-  async readFolder(folder: OpenFolder): Promise<string[]> {
-    let names: string[];
+  async readFolderNames(folder: OpenFolder): Promise<FolderName[]> {
+    let raw: Buffer[];
     try {
-      names = await readdir(folder.entriesPath);
+      raw = await readdir(folder.entriesPath, {encoding: 'buffer'});
     } catch (error) {
       throw new NodePathError('open', folder.nodePath, errnoOf(error));
     }
-    if (folder.nodePath === '/') for (const area of HOST_AREAS) if (!names.includes(area)) names.push(area);
-    return names.sort(byteOrder);
+    if (folder.nodePath === '/') {
+      for (const area of HOST_AREAS) if (!raw.some((name) => name.equals(Buffer.from(area)))) raw.push(Buffer.from(area));
+    }
+    raw.sort(Buffer.compare);
+    return raw.map((bytes) => {
+      const name = bytes.toString('utf8');
+      return Buffer.from(name, 'utf8').equals(bytes) ? {name} : {name: escapeInvalidUtf8(bytes), invalid: true};
+    });
   }
 
   /** Where an entry of an open folder is reached on the host (through the folder's descriptor). */
@@ -197,6 +205,37 @@ export class NodeFs {
     const handle = await this.openChecked(hostPath, nodePath, {directory: true});
     return {handle, nodePath, entriesPath: `/proc/self/fd/${handle.fd}`};
   }
+}
+
+export interface FolderName {
+  name: string;
+  /** The name's bytes are not UTF-8: `name` shows them escaped and names no entry. */
+  invalid?: true;
+}
+
+/** Bytes as text with every byte that is not part of valid UTF-8 shown as `\xNN`. */
+export function escapeInvalidUtf8(bytes: Buffer): string {
+  let out = '';
+  let start = 0;
+  const decoder = new TextDecoder('utf-8', {fatal: true});
+  for (let i = 0; i < bytes.length;) {
+    // The longest valid sequence starting here (1..4 bytes), else one escaped byte.
+    let taken = 0;
+    for (let length = Math.min(4, bytes.length - i); length >= 1 && taken === 0; length--) {
+      try {
+        decoder.decode(bytes.subarray(i, i + length));
+        taken = length;
+      } catch {
+        // not a whole character
+      }
+    }
+    if (taken === 0) {
+      out += decoder.decode(bytes.subarray(start, i)) + `\\x${bytes[i].toString(16).padStart(2, '0')}`;
+      i++;
+      start = i;
+    } else i += taken;
+  }
+  return out + decoder.decode(bytes.subarray(start));
 }
 
 export interface OpenFolder {
@@ -317,58 +356,77 @@ export async function* walkNode(fs: NodeFs, root: string, options: WalkOptions):
   const rootPath = location.nodePath;
   const rootSlashes = slashes(rootPath);
 
-  async function* visit(nodePath: string, hostPath: string, entry: Stats): AsyncGenerator<WalkItem> {
-    if (options.signal.aborted) return;
-    const isRoot = nodePath === rootPath;
-    const relPath = isRoot ? (entry.isDirectory() ? '.' : rootPath.slice(rootPath.lastIndexOf('/') + 1) || '/') : nodePath.slice(rootPath === '/' ? 1 : rootPath.length + 1);
-    const shown = !options.types || kindMatches(entry, options.types);
-    if (shown && !(isRoot && options.skipRoot && entry.isDirectory())) {
-      const item: WalkItem = {nodePath, relPath, info: entry, hostPath};
-      if (entry.isSymbolicLink()) {
-        try {
-          item.link = await readlink(hostPath);
-        } catch (error) {
-          item.error = new NodePathError('readlink', nodePath, errnoOf(error)).message;
-        }
-      }
-      yield item;
-    }
-    if (!entry.isDirectory()) return;
-    // Talos's atMaxDepth: the root is always read; below it, stop at the limit.
-    if (!isRoot && options.maxDepth >= 0 && slashes(nodePath) - rootSlashes >= options.maxDepth) return;
-    let folder: OpenFolder;
-    let names: string[];
-    try {
-      folder = await fs.openFolder(hostPath, nodePath);
-    } catch (error) {
-      yield {nodePath, relPath: '', error: (error as Error).message};
-      return;
-    }
-    try {
-      try {
-        names = await fs.readFolder(folder);
-      } catch (error) {
-        yield {nodePath, relPath: '', error: (error as Error).message};
-        return;
-      }
-      for (const name of names) {
-        if (options.signal.aborted) return;
-        const childPath = joinNodePath(nodePath, name);
-        const childHost = fs.entryHostPath(folder, name);
-        let child: Stats;
-        try {
-          child = await lstat(childHost);
-        } catch (error) {
-          // An entry that vanished since the folder was read is no news (Go's Walk skips it too).
-          if (errnoOf(error) !== 'ENOENT') yield {nodePath: childPath, relPath: '', error: new NodePathError('lstat', childPath, errnoOf(error)).message};
-          continue;
-        }
-        yield* visit(childPath, childHost, child);
-      }
-    } finally {
-      await folder.handle.close();
-    }
+  // An explicit stack of open folders, not recursion: a hostile tree thousands of levels deep
+  // must not overflow the call stack (nested generators did, at about 2000 levels) nor cost
+  // O(depth) per entry. One descriptor per level is held, as Go's Walk holds one path per level.
+  interface Frame {
+    folder: OpenFolder;
+    names: FolderName[];
+    next: number;
   }
-
-  yield* visit(rootPath, location.hostPath, info);
+  const stack: Frame[] = [];
+  let pending: {nodePath: string; hostPath: string; entry: Stats} | undefined = {nodePath: rootPath, hostPath: location.hostPath, entry: info};
+  try {
+    for (;;) {
+      if (options.signal.aborted) return;
+      if (pending) {
+        const {nodePath, hostPath, entry} = pending;
+        pending = undefined;
+        const isRoot = nodePath === rootPath;
+        const relPath = isRoot ? (entry.isDirectory() ? '.' : rootPath.slice(rootPath.lastIndexOf('/') + 1) || '/') : nodePath.slice(rootPath === '/' ? 1 : rootPath.length + 1);
+        const shown = !options.types || kindMatches(entry, options.types);
+        if (shown && !(isRoot && options.skipRoot && entry.isDirectory())) {
+          const item: WalkItem = {nodePath, relPath, info: entry, hostPath};
+          if (entry.isSymbolicLink()) {
+            try {
+              item.link = await readlink(hostPath);
+            } catch (error) {
+              item.error = new NodePathError('readlink', nodePath, errnoOf(error)).message;
+            }
+          }
+          yield item;
+        }
+        // Talos's atMaxDepth: the root is always read; below it, stop at the limit.
+        const descend = entry.isDirectory() && (isRoot || options.maxDepth < 0 || slashes(nodePath) - rootSlashes < options.maxDepth);
+        if (descend) {
+          let folder: OpenFolder | undefined;
+          try {
+            folder = await fs.openFolder(hostPath, nodePath);
+            stack.push({folder, names: await fs.readFolderNames(folder), next: 0});
+          } catch (error) {
+            if (folder && stack[stack.length - 1]?.folder !== folder) await folder.handle.close();
+            yield {nodePath, relPath: '', error: (error as Error).message};
+          }
+        }
+        continue;
+      }
+      const top = stack[stack.length - 1];
+      if (!top) return;
+      if (top.next >= top.names.length) {
+        stack.pop();
+        await top.folder.handle.close();
+        continue;
+      }
+      const {name, invalid} = top.names[top.next++];
+      const childPath = joinNodePath(top.folder.nodePath, name);
+      if (invalid) {
+        // Not representable in the API's strings (Go's proto marshal refuses it too); the lossy
+        // form could even name a different entry of the same folder, so it is never looked up.
+        yield {nodePath: childPath, relPath: '', error: new NodePathError('lstat', childPath, 'EILSEQ', 'file name is not valid UTF-8').message};
+        continue;
+      }
+      const childHost = fs.entryHostPath(top.folder, name);
+      let child: Stats;
+      try {
+        child = await lstat(childHost);
+      } catch (error) {
+        // An entry that vanished since the folder was read is no news (Go's Walk skips it too).
+        if (errnoOf(error) !== 'ENOENT') yield {nodePath: childPath, relPath: '', error: new NodePathError('lstat', childPath, errnoOf(error)).message};
+        continue;
+      }
+      pending = {nodePath: childPath, hostPath: childHost, entry: child};
+    }
+  } finally {
+    for (const frame of stack.reverse()) await frame.folder.handle.close().catch(() => undefined);
+  }
 }
