@@ -6,7 +6,11 @@ import {execFileSync} from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import {randomBytes} from 'node:crypto';
+import {gzipSync} from 'node:zlib';
 import {after, describe, it} from 'node:test';
+import {pack as tarPack} from 'tar-stream';
+import {extractInto, prepareDestination} from '../dist/cli/archive-extract.js';
 import {NodeFs, walkNode} from '../dist/agent/inside/node-fs.js';
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'h7a-review-'));
@@ -58,5 +62,47 @@ describe('walkNode on hostile trees', () => {
       ['/d/b\\xff', 'lstat /d/b\\xff: file name is not valid UTF-8'],
       ['/d/c\\xfe', 'lstat /d/c\\xfe: file name is not valid UTF-8'],
     ]);
+  });
+});
+
+/** A gzip tar of [header, data] pairs, fed in 64 KiB pieces as osctl feeds the node's stream. */
+async function archivePieces(entries) {
+  const tar = tarPack();
+  const chunks = [];
+  tar.on('data', (c) => chunks.push(c));
+  const ended = new Promise((resolve) => tar.on('end', resolve));
+  for (const [header, data] of entries) await new Promise((resolve, reject) => tar.entry(header, data ?? '', (e) => (e ? reject(e) : resolve())));
+  tar.finalize();
+  await ended;
+  const gz = gzipSync(Buffer.concat(chunks));
+  return (async function* () {
+    for (let i = 0; i < gz.length; i += 65536) yield gz.subarray(i, i + 65536);
+  })();
+}
+
+/** Fails instead of hanging when the extraction never ends. */
+function withinSeconds(promise, seconds) {
+  let timer;
+  const timeout = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`still running after ${seconds} s`)), seconds * 1000)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+describe('cp extraction of a hostile archive', () => {
+  it('a refused entry followed by megabytes of data fails at once (it hung, waiting for a destroyed gunzip to drain)', async () => {
+    const parent = fs.mkdtempSync(path.join(scratch, 'cp-'));
+    const archive = await archivePieces([[{name: '../evil', type: 'file'}, 'x'], [{name: 'big', type: 'file'}, randomBytes(4 << 20)]]);
+    await assert.rejects(withinSeconds(extractInto(await prepareDestination(path.join(parent, 'new')), archive, new AbortController().signal), 10), {
+      message: 'refusing archive entry "../evil": a ".." in the name',
+    });
+    assert.deepEqual(fs.readdirSync(parent), []);
+  });
+
+  it('a tree deeper than a path can be fails cleanly and leaves no staging folder (Node\'s recursive rm overflowed)', async () => {
+    const parent = fs.mkdtempSync(path.join(scratch, 'cp-'));
+    const entries = [];
+    let name = '';
+    for (let i = 0; i < 2100; i++) entries.push([{name: (name += 'a/'), type: 'directory'}]);
+    await assert.rejects(withinSeconds(extractInto(await prepareDestination(path.join(parent, 'new')), await archivePieces(entries), new AbortController().signal), 30), /ENAMETOOLONG/);
+    assert.deepEqual(fs.readdirSync(parent), []);
   });
 });

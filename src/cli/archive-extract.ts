@@ -5,8 +5,8 @@
 // into the destination only when the whole archive arrived, each with an operation that fails
 // rather than replace (link + unlink for files and symlinks). A failure or Ctrl-C removes the
 // staging folder, so the destination never holds a partial copy.
-import {constants as fsConstants, rmSync} from 'node:fs';
-import {chmod, link, lstat, mkdir, mkdtemp, open, readdir, rename, rm, rmdir, symlink, unlink} from 'node:fs/promises';
+import {constants as fsConstants, readdirSync, rmdirSync, unlinkSync} from 'node:fs';
+import {chmod, link, lstat, mkdir, mkdtemp, open, readdir, rename, rmdir, symlink, unlink} from 'node:fs/promises';
 import {basename, dirname, join, resolve} from 'node:path';
 import {createGunzip} from 'node:zlib';
 import {extract as tarExtract} from 'tar-stream';
@@ -17,6 +17,50 @@ export interface Destination {
   path: string;
   /** It does not exist yet: the staging folder becomes it. */
   create: boolean;
+}
+
+/**
+ * Removes a folder and everything in it, depth first with a stack of its own: Node's recursive rm
+ * recurses on the call stack and overflows on a hostile archive's tree ~2000 levels deep (the
+ * staging folder was then left behind and osctl died with a RangeError). Entries that are gone
+ * already are no error.
+ */
+export function removeTreeSync(root: string): void {
+  const stack: Buffer[] = [Buffer.from(root)];
+  const gone = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
+  while (stack.length > 0) {
+    const folder = stack[stack.length - 1];
+    let names: Buffer[];
+    try {
+      names = readdirSync(folder, {encoding: 'buffer'});
+    } catch (err) {
+      stack.pop();
+      if (gone(err)) continue;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw err;
+      unlinkSync(folder);
+      continue;
+    }
+    let descended = false;
+    for (const name of names) {
+      const entry = Buffer.concat([folder, Buffer.from('/'), name]);
+      try {
+        unlinkSync(entry);
+      } catch (err) {
+        if (gone(err)) continue;
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EISDIR' && code !== 'EPERM') throw err;
+        stack.push(entry); // a folder: emptied first, removed when it is on top again
+        descended = true;
+      }
+    }
+    if (descended) continue;
+    stack.pop();
+    try {
+      rmdirSync(folder);
+    } catch (err) {
+      if (!gone(err)) throw err;
+    }
+  }
 }
 
 /** talosctl's checks: a directory, or nothing yet (created at the end, with its parents). */
@@ -56,7 +100,7 @@ export async function extractInto(destination: Destination, archive: AsyncIterab
   const staging = await mkdtemp(join(parent, `.${destination.create ? basename(destination.path) : 'osctl-cp'}.osctl-cp-`));
   // However the process ends (Ctrl-C twice, an extraction stuck on a destroyed stream while the
   // event loop drains), the staging folder goes with it.
-  const removeStaging = () => rmSync(staging, {recursive: true, force: true});
+  const removeStaging = () => removeTreeSync(staging);
   process.once('exit', removeStaging);
   signal.addEventListener('abort', removeStaging, {once: true});
   try {
@@ -66,7 +110,7 @@ export async function extractInto(destination: Destination, archive: AsyncIterab
   } finally {
     process.off('exit', removeStaging);
     signal.removeEventListener('abort', removeStaging);
-    await rm(staging, {recursive: true, force: true});
+    removeTreeSync(staging);
   }
 }
 
@@ -78,10 +122,12 @@ async function unpack(staging: string, archive: AsyncIterable<Uint8Array>, signa
   const feeding = (async () => {
     try {
       for await (const bytes of archive) {
-        if (signal.aborted) break;
-        if (!gunzip.write(bytes)) await new Promise((r) => gunzip.once('drain', r));
+        if (signal.aborted || gunzip.destroyed) break;
+        // Also over when gunzip is destroyed (a refused entry): it then never drains, and
+        // waiting for that hung osctl for good.
+        if (!gunzip.write(bytes)) await drainedOrClosed(gunzip);
       }
-      gunzip.end();
+      if (!gunzip.destroyed) gunzip.end();
     } catch (err) {
       gunzip.destroy(err as Error);
       extract.destroy(err as Error);
@@ -91,6 +137,8 @@ async function unpack(staging: string, archive: AsyncIterable<Uint8Array>, signa
   // Its failure is awaited below; until then it must not count as unhandled.
   feeding.catch(() => undefined);
   const madeSymlinks = new Set<string>();
+  /** Folders made so far, by their parts joined with `/`. */
+  const madeFolders = new Set<string>();
   try {
     for await (const entry of extract) {
       if (signal.aborted) break;
@@ -98,16 +146,24 @@ async function unpack(staging: string, archive: AsyncIterable<Uint8Array>, signa
       const parts = entryParts(header.name);
       if (typeof parts === 'string') throw new Error(`refusing archive entry ${JSON.stringify(header.name)}: ${parts}`);
       const path = join(staging, ...parts);
-      // Every folder on the way must be one this extraction made, never a symlink it made.
-      for (let i = 1; i < parts.length; i++) {
-        const prefix = join(staging, ...parts.slice(0, i));
-        if (madeSymlinks.has(prefix)) throw new Error(`refusing archive entry ${JSON.stringify(header.name)}: it leads through the symlink ${JSON.stringify(parts.slice(0, i).join('/'))}`);
-        try {
-          const info = await lstat(prefix);
-          if (!info.isDirectory()) throw new Error(`refusing archive entry ${JSON.stringify(header.name)}: ${JSON.stringify(parts.slice(0, i).join('/'))} is not a folder`);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-          await mkdir(prefix, {mode: 0o755});
+      // Every folder on the way must be one this extraction made, never a symlink it made. A
+      // parent already made means its whole way was checked: checking every level of every entry
+      // made a hostile archive 2000 levels deep take minutes.
+      const parentKey = parts.slice(0, -1).join('/');
+      if (parts.length > 1 && !madeFolders.has(parentKey)) {
+        for (let i = 1; i < parts.length; i++) {
+          const key = parts.slice(0, i).join('/');
+          if (madeFolders.has(key)) continue;
+          const prefix = join(staging, key);
+          if (madeSymlinks.has(prefix)) throw new Error(`refusing archive entry ${JSON.stringify(header.name)}: it leads through the symlink ${JSON.stringify(key)}`);
+          try {
+            const info = await lstat(prefix);
+            if (!info.isDirectory()) throw new Error(`refusing archive entry ${JSON.stringify(header.name)}: ${JSON.stringify(key)} is not a folder`);
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+            await mkdir(prefix, {mode: 0o755});
+          }
+          madeFolders.add(key);
         }
       }
       const mode = (header.mode ?? 0o644) & 0o777;
@@ -118,6 +174,7 @@ async function unpack(staging: string, archive: AsyncIterable<Uint8Array>, signa
           await mkdir(path, {mode: mode | 0o700}).catch((err) => {
             throw exists(err);
           });
+          madeFolders.add(parts.join('/'));
           entry.resume();
           break;
         case 'symlink':
@@ -148,7 +205,21 @@ async function unpack(staging: string, archive: AsyncIterable<Uint8Array>, signa
     await feeding.catch(() => undefined);
     throw err;
   }
+  // Left early (Ctrl-C): the rest of the archive is not wanted.
+  if (signal.aborted) gunzip.destroy();
   await feeding;
+}
+
+function drainedOrClosed(stream: NodeJS.EventEmitter): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.once('drain', done);
+    stream.once('close', done);
+  });
 }
 
 /** Moves the staged entries into the destination, refusing (before moving anything) any that exists there. */
