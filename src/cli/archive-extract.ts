@@ -100,15 +100,29 @@ export async function extractInto(destination: Destination, archive: AsyncIterab
   const staging = await mkdtemp(join(parent, `.${destination.create ? basename(destination.path) : 'osctl-cp'}.osctl-cp-`));
   // However the process ends (Ctrl-C twice, an extraction stuck on a destroyed stream while the
   // event loop drains), the staging folder goes with it.
+  // Entries already moved into the destination: taken back if the moving fails or the process
+  // ends half way, so the destination holds all of the copy or none of it.
+  const moved: string[] = [];
   const removeStaging = () => removeTreeSync(staging);
-  process.once('exit', removeStaging);
+  const rollBack = () => {
+    for (const path of moved.splice(0)) removeTreeSync(path);
+    removeStaging();
+  };
+  process.once('exit', rollBack);
   signal.addEventListener('abort', removeStaging, {once: true});
   try {
     await unpack(staging, archive, signal);
     if (signal.aborted) throw new Error('interrupted');
-    await moveIntoPlace(staging, destination);
+    // The moves are local and brief: a Ctrl-C now lets them finish rather than remove the staged
+    // entries from under them (which left the destination with some of the copy).
+    signal.removeEventListener('abort', removeStaging);
+    await moveIntoPlace(staging, destination, moved);
+    moved.length = 0;
+  } catch (err) {
+    rollBack();
+    throw err;
   } finally {
-    process.off('exit', removeStaging);
+    process.off('exit', rollBack);
     signal.removeEventListener('abort', removeStaging);
     removeTreeSync(staging);
   }
@@ -222,20 +236,30 @@ function drainedOrClosed(stream: NodeJS.EventEmitter): Promise<void> {
   });
 }
 
-/** Moves the staged entries into the destination, refusing (before moving anything) any that exists there. */
-async function moveIntoPlace(staging: string, destination: Destination): Promise<void> {
-  if (destination.create) {
-    // The whole staging folder becomes the destination; it must still not exist.
-    try {
-      await lstat(destination.path);
-      throw new CliError(`local path ${JSON.stringify(destination.path)} appeared during the copy; nothing was written`);
-    } catch (err) {
-      if (err instanceof CliError) throw err;
+/**
+ * Moves the staged entries into the destination, refusing (before moving anything) any that exists
+ * there. Each move fails rather than replace: a folder is first made exclusively (mkdir), then the
+ * staged one renamed onto that empty folder of ours (a rename alone replaces an empty folder that
+ * appeared meanwhile); files and symlinks are linked (link fails on an existing name), then unlinked.
+ * `moved` collects what is in place, for the caller to take back on failure.
+ */
+async function moveIntoPlace(staging: string, destination: Destination, moved: string[]): Promise<void> {
+  const appeared = (path: string) => (err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST' || (err as NodeJS.ErrnoException).code === 'ENOTEMPTY') {
+      throw new CliError(`local path ${JSON.stringify(path)} appeared during the copy; nothing was written (osctl cp never overwrites)`);
     }
+    throw err;
+  };
+  const moveFolder = async (from: string, to: string) => {
+    await mkdir(to, {mode: 0o700}).catch(appeared(to));
+    moved.push(to);
+    await rename(from, to).catch(appeared(to));
+  };
+  if (destination.create) {
     // A new folder as MkdirAll makes it (0777 less the umask), not mkdtemp's 0700.
     const umask = process.umask();
     await chmod(staging, 0o777 & ~umask);
-    await rename(staging, destination.path);
+    await moveFolder(staging, destination.path);
     return;
   }
   const names = await readdir(staging);
@@ -253,9 +277,10 @@ async function moveIntoPlace(staging: string, destination: Destination): Promise
     const from = join(staging, name);
     const to = join(destination.path, name);
     const info = await lstat(from);
-    if (info.isDirectory()) await rename(from, to);
+    if (info.isDirectory()) await moveFolder(from, to);
     else {
-      await link(from, to); // fails if `to` appeared meanwhile: never replaces
+      await link(from, to).catch(appeared(to));
+      moved.push(to);
       await unlink(from);
     }
   }
