@@ -23,6 +23,24 @@ async function walkAll(nodeFs, root, maxDepth = -1) {
   return items;
 }
 
+describe('NodeFs.resolve of a hostile request', () => {
+  it('a path of megabytes is refused as the kernel refuses it, at once (`/..` x 1M blocked osd for a minute)', async () => {
+    const root = fs.mkdtempSync(path.join(scratch, 'long-'));
+    fs.mkdirSync(path.join(root, 'etc'));
+    const nodeFs = new NodeFs(root);
+    for (const hostile of ['/..'.repeat(1_000_000) + '/etc', '/etc/..'.repeat(300_000)]) {
+      const started = Date.now();
+      await assert.rejects(nodeFs.resolve(hostile, {followLast: true, op: 'stat'}), (err) => {
+        assert.match(err.message, /^stat \/(\.\.|etc)\/.{50,70}…: file name too long$/);
+        return true;
+      });
+      assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+    }
+    // Just under the limit still resolves.
+    assert.equal((await nodeFs.resolve('/etc/..'.repeat(580) + '/etc', {followLast: true, op: 'stat'})).nodePath, '/etc');
+  });
+});
+
 describe('walkNode on hostile trees', () => {
   it('a tree thousands of levels deep is walked without overflowing the stack', async () => {
     const root = fs.mkdtempSync(path.join(scratch, 'deep-'));

@@ -16,6 +16,7 @@ import {join} from 'node:path';
 /** Areas of the node's tree that are the host's own (always the host's, even if the state folder has such a folder). */
 const HOST_AREAS = ['proc', 'sys'] as const;
 const MAX_SYMLINKS = 40; // Linux's limit before ELOOP
+const PATH_MAX = 4096; // Linux's limit on a path's bytes (ENAMETOOLONG)
 
 /** A failure on one node path, worded as Go's *PathError. */
 export class NodePathError extends Error {
@@ -96,11 +97,17 @@ export class NodeFs {
    */
   async resolve(path: string, options: {followLast: boolean; op: string; shown?: string}): Promise<NodeLocation> {
     const shown = options.shown ?? path;
-    const queue = components(path);
+    // The kernel's limit, checked before any work: a 3 MB request of `/..` (or `/etc/..`) kept
+    // osd's event loop busy for a minute (or its CPU for minutes).
+    if (Buffer.byteLength(path) >= PATH_MAX) {
+      throw new NodePathError(options.op, shown.length > 64 ? `${shown.slice(0, 64)}…` : shown, 'ENAMETOOLONG');
+    }
+    // The components still to walk, the next one last (pop and push are O(1); shift was O(n)).
+    const pending = components(path).reverse();
     const resolved: string[] = [];
     let links = 0;
-    while (queue.length > 0) {
-      const part = queue.shift()!;
+    while (pending.length > 0) {
+      const part = pending.pop()!;
       if (part === '..') {
         resolved.pop(); // never above the root
         continue;
@@ -113,7 +120,7 @@ export class NodeFs {
       } catch (error) {
         throw new NodePathError(options.op, shown, errnoOf(error));
       }
-      const last = queue.length === 0;
+      const last = pending.length === 0;
       if (info.isSymbolicLink() && (!last || options.followLast)) {
         if (++links > MAX_SYMLINKS) throw new NodePathError(options.op, shown, 'ELOOP');
         let target: string;
@@ -124,7 +131,7 @@ export class NodeFs {
         }
         // An absolute target starts again at the node's root; a relative one at the link's folder.
         if (target.startsWith('/')) resolved.length = 0;
-        queue.unshift(...target.split('/').filter((p) => p !== '' && p !== '.'));
+        pending.push(...components(target).reverse());
         continue;
       }
       if (!last && !info.isDirectory()) throw new NodePathError(options.op, shown, 'ENOTDIR');
