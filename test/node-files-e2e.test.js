@@ -222,7 +222,7 @@ describe('cp', () => {
     assert.equal(tar.subarray(0, 8).toString().replace(/\0.*/, ''), 'hostname');
   });
 
-  it('an interrupted copy leaves nothing at the destination', async () => {
+  for (const [signal, exitCode] of [['SIGINT', 130], ['SIGTERM', 143]]) it(`a copy ended by ${signal} leaves nothing at the destination`, async () => {
     const big = path.join(workerState, 'var/big');
     fs.mkdirSync(big, {recursive: true});
     const block = Buffer.alloc(1 << 20, 7);
@@ -234,9 +234,9 @@ describe('cp', () => {
       const child = spawn(process.execPath, [runJs, '-n', W, 'cp', '/var/big', path.join(dest, 'out')], {env: user.env, stdio: 'ignore'});
       // Interrupt once the staging folder has started to fill.
       for (let i = 0; i < 200 && !fs.readdirSync(dest).some((n) => n.startsWith('.out.osctl-cp-')); i++) await new Promise((r) => setTimeout(r, 10));
-      child.kill('SIGINT');
+      child.kill(signal);
       const code = await new Promise((resolve) => child.on('close', (c) => resolve(c)));
-      assert.equal(code, 130);
+      assert.equal(code, exitCode);
       assert.deepEqual(fs.readdirSync(dest), []);
     } finally {
       fs.rmSync(dest, {recursive: true, force: true});

@@ -1,6 +1,7 @@
 // How an osctl process ends. One process-wide cancellation signal: the first Ctrl-C aborts it
 // (commands stop at once: every call listens to it; temporary files are removed); a second
-// Ctrl-C exits at once.
+// Ctrl-C exits at once. SIGTERM (`timeout`, a supervisor) and SIGHUP (the terminal went away) end
+// a command the same way, with the shell's 128 + signal number.
 
 const controller = new AbortController();
 
@@ -11,14 +12,31 @@ export const EXIT_INTERRUPTED = 130;
 /** How long a finished command may leave handles open before the process exits anyway. */
 const LEAK_GRACE_MS = 500;
 
+/** The signals that cancel a command, and the exit code each ends it with. */
+const CANCELLING_SIGNALS: ReadonlyArray<[NodeJS.Signals, number]> = [
+  ['SIGINT', EXIT_INTERRUPTED],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+];
+
+let cancelledWith = EXIT_INTERRUPTED;
+
+/** The exit code of the signal that cancelled the command (130, as Ctrl-C, when none did). */
+export function cancelExitCode(): number {
+  return cancelledWith;
+}
+
 export function installInterruptHandler(): void {
-  process.on('SIGINT', () => {
-    if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED);
-    process.exitCode = EXIT_INTERRUPTED;
-    controller.abort(new Error('interrupted'));
-    // A command that is not listening (e.g. blocked in a prompt) must still end on the first press.
-    setTimeout(() => process.exit(EXIT_INTERRUPTED), 2000).unref();
-  });
+  for (const [signal, code] of CANCELLING_SIGNALS) {
+    process.on(signal, () => {
+      if (controller.signal.aborted) process.exit(code);
+      cancelledWith = code;
+      process.exitCode = code;
+      controller.abort(new Error('interrupted'));
+      // A command that is not listening (e.g. blocked in a prompt) must still end on the first signal.
+      setTimeout(() => process.exit(code), 2000).unref();
+    });
+  }
 }
 
 /**

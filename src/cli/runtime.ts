@@ -2,7 +2,7 @@
 // the oclif command classes and by the start-up fast path (src/cli/fast-path.ts), so it must not
 // import @oclif/core (≈70 ms). Actions live in src/cli/actions/<topic>/<name>.js, found by command id.
 import {homedir} from 'node:os';
-import {cancelSignal, EXIT_INTERRUPTED} from './cancel.js';
+import {cancelExitCode, cancelSignal} from './cancel.js';
 import {durationFlag} from './duration.js';
 import {CliError, EXIT_FAILURE, EXIT_PARTIAL, EXIT_USAGE} from './errors.js';
 import {escapeControls, quoteInput} from './quote.js';
@@ -179,7 +179,7 @@ export async function runAction(invocation: Invocation<unknown, unknown>): Promi
   try {
     const module = (await import(`./actions/${invocation.id.replaceAll(':', '/')}.js`)) as {default: Action<unknown, unknown>};
     const result = await module.default(invocation, ctx);
-    if (cancelSignal.aborted) process.exitCode = EXIT_INTERRUPTED;
+    if (cancelSignal.aborted) process.exitCode = cancelExitCode();
     return result;
   } catch (err) {
     reportFailure(err, ctx);
@@ -189,7 +189,7 @@ export async function runAction(invocation: Invocation<unknown, unknown>): Promi
 
 function reportFailure(err: unknown, ctx: RunContext): void {
   if (cancelSignal.aborted) {
-    process.exitCode = EXIT_INTERRUPTED;
+    process.exitCode = cancelExitCode();
     return;
   }
   const message = err instanceof Error ? err.message : String(err);

@@ -1,6 +1,6 @@
 import type ProcessesCommand from '../commands/processes.js';
 import type {InvocationOf} from '../base-command.js';
-import {cancelSignal, EXIT_INTERRUPTED} from '../cancel.js';
+import {cancelExitCode, cancelSignal} from '../cancel.js';
 import type {OsClient} from '../client.js';
 import {CliError, EXIT_USAGE} from '../errors.js';
 import {fanOut, type NodeResult} from '../fanout.js';
@@ -135,7 +135,7 @@ async function watch(ctx: RunContext, session: Session, nodes: string[], initial
   }
   // A watch ends by the user's choice; a node that failed in the last round still shows in the exit
   // code, unless Ctrl-C ended it.
-  if (interrupted) process.exitCode = EXIT_INTERRUPTED;
+  if (interrupted) process.exitCode = cancelExitCode();
   else if (lastFailed && latest) ctx.setNodeExitCode(latest);
 }
 
