@@ -35,3 +35,37 @@ export function canonicalIp(text: string): string | undefined {
   for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] << 8) | bytes[i + 1]).toString(16));
   return groups.join(':');
 }
+
+/**
+ * IP text as Go writes it: dotted quad for IPv4; IPv6 as RFC 5952 (lower-case hex without leading
+ * zeros, the longest run of two or more zero groups, the first of equal runs, written `::`). An
+ * IPv4-mapped address is `::ffff:a.b.c.d` in netip.Addr.String and a dotted quad in net.IP.String.
+ */
+export function goIpText(bytes: Uint8Array, mapped: 'netip' | 'net.IP'): string {
+  if (bytes.length === 4) return Array.from(bytes).join('.');
+  if (bytes.length !== 16) return '?';
+  if (bytes.subarray(0, 10).every((byte) => byte === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
+    const quad = Array.from(bytes.subarray(12)).join('.');
+    return mapped === 'netip' ? `::ffff:${quad}` : quad;
+  }
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
+  let bestStart = -1;
+  let bestLength = 0;
+  for (let start = 0; start < 8; ) {
+    if (groups[start] !== 0) {
+      start++;
+      continue;
+    }
+    let end = start;
+    while (end < 8 && groups[end] === 0) end++;
+    if (end - start > bestLength) {
+      bestStart = start;
+      bestLength = end - start;
+    }
+    start = end;
+  }
+  const hex = (list: number[]): string => list.map((group) => group.toString(16)).join(':');
+  if (bestLength < 2) return hex(groups);
+  return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLength))}`;
+}

@@ -5,7 +5,7 @@
 import {readdir, readFile, readlink, stat} from 'node:fs/promises';
 import {networkInterfaces} from 'node:os';
 import {basename, join} from 'node:path';
-import {ipBytes} from '../net.js';
+import {goIpText, ipBytes} from '../net.js';
 
 export type Family = 'inet4' | 'inet6';
 
@@ -101,32 +101,7 @@ const OPER_STATES: Record<string, number> = {
 
 /** An address in Go's netip text form (IPv6 shortened as RFC 5952). */
 export function formatIp(bytes: Uint8Array): string {
-  if (bytes.length === 4) return bytes.join('.');
-  // An IPv4-mapped address keeps its dotted tail (netip.Addr.String for Is4In6).
-  if (bytes.slice(0, 10).every((byte) => byte === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
-    return `::ffff:${bytes.slice(12).join('.')}`;
-  }
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
-  // The longest run (at least two) of zero groups becomes "::"; the first one wins a tie.
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let start = 0; start < 8; ) {
-    if (groups[start] !== 0) {
-      start++;
-      continue;
-    }
-    let end = start;
-    while (end < 8 && groups[end] === 0) end++;
-    if (end - start > bestLength) {
-      bestStart = start;
-      bestLength = end - start;
-    }
-    start = end;
-  }
-  const hex = (list: number[]) => list.map((group) => group.toString(16)).join(':');
-  if (bestStart < 0) return hex(groups);
-  return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLength))}`;
+  return goIpText(bytes, 'netip');
 }
 
 function hexBytes(hex: string): Uint8Array {

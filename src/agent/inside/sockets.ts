@@ -3,6 +3,7 @@
 // kernel's order; which process holds a socket comes from the socket inodes in /proc/<pid>/fd.
 import {readdir, readFile, readlink} from 'node:fs/promises';
 import {PROC, type ProcStat} from './proc.js';
+import {goIpText} from '../net.js';
 
 /** The tables, named as Talos names a record's transport (the file's name). */
 export const SOCKET_TABLES = ['tcp', 'tcp6', 'udp', 'udp6', 'udplite', 'udplite6', 'raw', 'raw6'] as const;
@@ -109,35 +110,9 @@ function isV4MappedPrefix(bytes: Buffer): boolean {
   return bytes[10] === 0xff && bytes[11] === 0xff;
 }
 
-/**
- * Go's net.IP.String(): dotted quad for IPv4 and IPv4-mapped IPv6; otherwise RFC 5952 text —
- * lower-case hex without leading zeros, the longest run of two or more zero groups (the first of
- * equal runs) written `::`.
- */
+/** Go's net.IP.String() (an IPv4-mapped address as a dotted quad). */
 export function formatGoIp(bytes: Uint8Array): string {
-  if (bytes.length === 4) return Array.from(bytes).join('.');
-  if (bytes.length !== 16) return '?';
-  if (isV4MappedPrefix(Buffer.from(bytes))) return Array.from(bytes.subarray(12)).join('.');
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
-  let bestStart = -1;
-  let bestLength = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((group) => group.toString(16));
-  if (bestLength < 2) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+  return goIpText(bytes, 'net.IP');
 }
 
 /** A table of the host's network namespace; a table the kernel does not have (no IPv6, no UDP-Lite) is empty. */
