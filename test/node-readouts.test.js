@@ -14,7 +14,8 @@ import {
   parseCpuinfo, parseDiskstats, parseLoadavg, parseMeminfo, parseNetDev, parseProcStat,
 } from '../dist/agent/inside/kernel-counters.js';
 import {measureMounts, parseProcMounts} from '../dist/agent/inside/mounts.js';
-import {cmdlineArgs, nodeProcessInfos, pageSize} from '../dist/agent/inside/process-info.js';
+import {cmdlineArgs, nodeProcessInfos} from '../dist/agent/inside/process-info.js';
+import {pageSize} from '../dist/agent/inside/proc.js';
 import {readoutMethods} from '../dist/agent/server/readout-methods.js';
 import {DmesgRequest} from '../dist/machinery/api/machine/machine.js';
 import {humanizeBytes} from '../dist/cli/output/humanize.js';

@@ -71,9 +71,26 @@ export function parseProcStat(text: string): ProcStat | undefined {
   };
 }
 
+/** The stats of every process on the host now (one that ends meanwhile is left out). */
+export async function readAllProcStats(): Promise<ProcStat[]> {
+  return (await Promise.all((await listPids()).map(readProcStat))).filter((stat): stat is ProcStat => stat !== undefined);
+}
+
+let pageSizeBytes: number | undefined;
+
+/** The page size /proc/<pid>/stat counts RSS in (Node has no sysconf): the kernel's, read once from our own smaps. */
+export async function pageSize(): Promise<number> {
+  if (pageSizeBytes === undefined) {
+    const smaps = await readFile(`${PROC}/self/smaps`, 'utf8').catch(() => '');
+    const kb = Number(/^KernelPageSize:\s+([0-9]+) kB$/m.exec(smaps)?.[1]);
+    pageSizeBytes = kb > 0 ? kb * 1024 : 4096;
+  }
+  return pageSizeBytes;
+}
+
 /** The stats of every process the node owns: all of them for a host agent, else osd and its descendants. */
 export async function nodeProcesses(inside: Pick<NodeInside, 'scope' | 'pid'>): Promise<ProcStat[]> {
-  const stats = (await Promise.all((await listPids()).map(readProcStat))).filter((stat): stat is ProcStat => stat !== undefined);
+  const stats = await readAllProcStats();
   if (inside.scope === 'host') return stats;
   const children = new Map<number, ProcStat[]>();
   for (const stat of stats) {

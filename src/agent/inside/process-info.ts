@@ -7,26 +7,10 @@ import {readFile, readlink} from 'node:fs/promises';
 import type {ProcessInfo} from '../../machinery/api/machine/machine.js';
 import {BoundedWork, LATE} from './bounded-work.js';
 import type {NodeInside} from './node-inside.js';
-import {nodeProcesses, PROC, USER_HZ, type ProcStat} from './proc.js';
+import {nodeProcesses, pageSize, PROC, USER_HZ, type ProcStat} from './proc.js';
 
 /** miniprocfs reads a cmdline into a 16 KiB buffer: longer argument lists are cut there. */
 const MAX_CMDLINE = 16 * 1024;
-
-let pageSizeBytes: number | undefined;
-
-/**
- * The kernel's page size (rss in /proc/<pid>/stat counts pages). Node does not expose
- * getpagesize(); process.memoryUsage.rss() is that count times the page size, so the ratio of the
- * two, read back to back, is the page size (rounded to the nearest power of two).
- */
-export async function pageSize(): Promise<number> {
-  if (pageSizeBytes !== undefined) return pageSizeBytes;
-  const text = await readFile(`${PROC}/self/stat`, 'latin1');
-  const bytes = process.memoryUsage.rss();
-  const pages = Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[21]);
-  pageSizeBytes = pages > 0 ? 2 ** Math.round(Math.log2(bytes / pages)) : 4096;
-  return pageSizeBytes;
-}
 
 /** The arguments as Talos sends them: trailing NULs dropped, the others as spaces. */
 export function cmdlineArgs(raw: Buffer): string {

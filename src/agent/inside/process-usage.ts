@@ -3,11 +3,9 @@
 // the leader's descendants and whatever else stayed in its group. Memory is their resident set
 // (bytes), CPU their user + system time including children they have waited for (nanoseconds),
 // which is what a cgroup's counters add up, short of processes that already ended unreaped.
-import {readFile} from 'node:fs/promises';
-import {listPids, PROC, readProcStat, type ProcStat} from './proc.js';
+import {pageSize, readAllProcStats, USER_HZ, type ProcStat} from './proc.js';
 
-/** Linux reports /proc times in USER_HZ, which is 100 on every architecture. */
-const NS_PER_TICK = 10_000_000n;
+const NS_PER_TICK = BigInt(1e9 / USER_HZ);
 
 export interface Usage {
   memoryBytes: bigint;
@@ -32,11 +30,8 @@ export class ProcessSnapshot {
   }
 
   static async read(): Promise<ProcessSnapshot> {
-    const [stats, pageSize] = await Promise.all([
-      Promise.all((await listPids()).map(readProcStat)).then((all) => all.filter((stat): stat is ProcStat => stat !== undefined)),
-      kernelPageSize(),
-    ]);
-    return new ProcessSnapshot(stats, pageSize);
+    const [stats, page] = await Promise.all([readAllProcStats(), pageSize()]);
+    return new ProcessSnapshot(stats, page);
   }
 
   /** The usage of the container led by `leader`; undefined when that process is gone. */
@@ -65,16 +60,4 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list === undefined) map.set(key, [value]);
   else list.push(value);
-}
-
-let pageSizeCache: number | undefined;
-
-/** The page size /proc/<pid>/stat counts RSS in (Node has no sysconf): the kernel's, read once from our own smaps. */
-export async function kernelPageSize(): Promise<number> {
-  if (pageSizeCache === undefined) {
-    const smaps = await readFile(`${PROC}/self/smaps`, 'utf8').catch(() => '');
-    const kb = Number(/^KernelPageSize:\s+([0-9]+) kB$/m.exec(smaps)?.[1]);
-    pageSizeCache = kb > 0 ? kb * 1024 : 4096;
-  }
-  return pageSizeCache;
 }
