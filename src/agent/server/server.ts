@@ -8,6 +8,10 @@ import {StateService} from '../../machinery/api/v1alpha1/state.js';
 import {TimeServiceService} from '../../machinery/api/time/time.js';
 import type {NodeInside} from '../inside/node-inside.js';
 import {insideMethods} from './inside-methods.js';
+import type {EtcdAccess} from '../etcd/access.js';
+import {etcdMethods} from './etcd-methods.js';
+import {bootstrapMethods} from './bootstrap-methods.js';
+import {lifecycleMethods} from './lifecycle-methods.js';
 import type {Logger} from '../log.js';
 import {authenticate, type Caller} from './auth.js';
 import {Downstream, methodKind, type AnyServerCall, type MethodKind} from './downstream.js';
@@ -47,6 +51,8 @@ export interface AgentServerOptions extends MachineServiceContext {
   containers?: ContainerMethodsContext;
   /** Files, readouts, META and time (answered Unimplemented without it). */
   inside?: NodeInside;
+  /** The etcd methods (answered Unimplemented without it). */
+  etcd?: EtcdAccess;
 }
 
 /** The services whose method kinds osd knows; any other path is handled as a bidirectional stream. */
@@ -90,6 +96,9 @@ export class AgentServer {
           ]),
       ...(options.containers === undefined ? [] : containerMethods(options.containers)),
       ...(options.inside === undefined ? [] : insideMethods(options.inside)),
+      ...(options.etcd === undefined ? [] : etcdMethods(options.etcd)),
+      ...bootstrapMethods(),
+      ...lifecycleMethods(),
     ]);
 
     const dispatcher = (kind: MethodKind) => (call: AnyServerCall, callback?: grpc.sendUnaryData<Buffer>): void => {
