@@ -1,0 +1,11 @@
+import type EtcdDefragCommand from '../../commands/etcd/defrag.js';
+import type {InvocationOf} from '../../base-command.js';
+import type {RunContext} from '../../runtime.js';
+
+/** talosctl's `etcd defrag`: exactly one node, EtcdDefragment, silent on success. */
+export default async function etcdDefrag({flags}: InvocationOf<typeof EtcdDefragCommand>, ctx: RunContext): Promise<void> {
+  const session = await ctx.session(flags);
+  const node = ctx.singleNode(session);
+  const machine = await import('../../../machinery/api/machine/machine.js');
+  await ctx.withClient(session, (client) => client.unary(machine.MachineServiceService.etcdDefragment, {}, node));
+}
