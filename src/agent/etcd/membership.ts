@@ -78,12 +78,17 @@ export async function leaveCluster(etcd: EtcdAccess, signal: AbortSignal, timing
 
 /** Talos's GetLocalMemberID: the EtcdMembers resource's id, waited for up to `waitMs`. */
 export async function localMemberId(etcd: EtcdAccess, signal: AbortSignal, waitMs = DEFAULT_LEAVE_TIMINGS.memberIdWaitMs): Promise<bigint> {
-  const bounded = AbortSignal.any([signal, AbortSignal.timeout(waitMs)]);
+  // A timer of our own (AbortSignal.timeout's does not keep the process alive while it waits).
+  const expired = new AbortController();
+  const timer = setTimeout(() => expired.abort(), waitMs);
+  const bounded = AbortSignal.any([signal, expired.signal]);
   try {
     return await etcd.localMemberId(bounded);
   } catch (error) {
-    const reason = !signal.aborted && bounded.aborted ? 'context deadline exceeded' : signal.aborted ? 'context canceled' : etcdErrorText(error);
+    const reason = signal.aborted ? 'context canceled' : expired.signal.aborted ? 'context deadline exceeded' : etcdErrorText(error);
     throw new EtcdOperationError(`failed to get local etcd member ID: ${reason}`);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

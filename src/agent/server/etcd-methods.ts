@@ -26,6 +26,8 @@ export interface EtcdMethodsOptions {
 /** Defragmenting a large database takes long; the caller's deadline (signal) bounds it too. */
 const DEFRAGMENT_TIMEOUT_MS = 10 * 60_000;
 export const DEFAULT_SNAPSHOT_CHUNK_BYTES = 1 << 20;
+/** etcd waits for the transferee to take over (an election or two); a busy member needs more than a call's 5 s. */
+const MOVE_LEADER_TIMEOUT_MS = 30_000;
 
 export function etcdMethods(etcd: EtcdAccess, options: EtcdMethodsOptions = {}): Array<[string, LocalMethod]> {
   const leaveTimings = options.leaveTimings ?? DEFAULT_LEAVE_TIMINGS;
@@ -163,21 +165,28 @@ async function disarmAll(client: EtcdClient, signal: AbortSignal): Promise<Alarm
  * Talos's ForfeitLeadership (item 5): nothing to do ("") when this member is not the leader;
  * otherwise leadership moves to the first other member in MemberList order and its name is returned.
  * The local member's own client answers Status and MoveLeader (Talos dials its client URL).
+ * Unlike Talos, leadership is checked first and a member in an election ("no leader") counts as
+ * not leading: forfeit-leadership fans out to every control plane, and the others must not fail,
+ * nor forfeit in turn, while the leader's own call hands leadership over.
  */
 async function forfeitLeadership(cluster: EtcdClient, local: EtcdClient, memberId: bigint, signal: AbortSignal): Promise<string> {
+  let leader: bigint;
+  try {
+    leader = (await local.status({signal})).leader;
+  } catch (error) {
+    throw new EtcdOperationError(etcdErrorText(error));
+  }
   const list = await cluster.memberList({signal, requireLeader: true}).catch((error: unknown) => {
     throw new EtcdOperationError(`failed to list etcd members: ${etcdErrorText(error)}`);
   });
   if (list.members.length === 1) throw new EtcdOperationError('cannot forfeit leadership, only one member');
   const self = list.members.find((m) => m.ID === memberId);
   if (self === undefined) throw new EtcdOperationError(`failed to find "${memberId.toString(16).padStart(16, '0')}" in list of etcd members`);
-  if (self.clientURLs.length === 0) return '';
-  const state = await local.status({signal, requireLeader: true});
-  if (state.leader !== self.ID) return '';
+  if (self.clientURLs.length === 0 || leader !== self.ID) return '';
   const next = list.members.find((m) => m.ID !== self.ID);
   if (next === undefined) return '';
   try {
-    await local.moveLeader(next.ID, {signal, requireLeader: true});
+    await local.moveLeader(next.ID, {signal, requireLeader: true, timeoutMs: MOVE_LEADER_TIMEOUT_MS});
   } catch (error) {
     // Leadership moved on by itself meanwhile: nothing left to forfeit.
     if (etcdErrorText(error) === 'etcdserver: not leader') return '';
