@@ -4,7 +4,6 @@
 // Each starts with Talos's control-plane check; etcd's failures are plain errors (code Unknown)
 // worded as Talos wraps them.
 import {status} from '@grpc/grpc-js';
-import type {Data} from '../../machinery/api/common/common.js';
 import {AlarmRequest_AlarmAction, AlarmType, type AlarmMember, type Member} from '../../machinery/api/etcdserverpb/rpc.js';
 import {EtcdMemberAlarm_AlarmType, MachineServiceService, type EtcdMember, type EtcdMemberAlarm} from '../../machinery/api/machine/machine.js';
 import {requireControlPlane, type EtcdAccess} from '../etcd/access.js';
@@ -119,7 +118,8 @@ export function etcdMethods(etcd: EtcdAccess, options: EtcdMethodsOptions = {}):
       return {messages: [{}]};
     }),
 
-    serverStreamMethod(MachineServiceService.etcdSnapshot, async (_request, {signal}, stream) => {
+    // Chunks leave encoded already (see streamSnapshot): the generated encoder would copy each twice more.
+    serverStreamMethod({...MachineServiceService.etcdSnapshot, responseSerialize: (encoded: Buffer) => encoded}, async (_request, {signal}, stream) => {
       check('etcd snapshot');
       await streamSnapshot(etcd.localClient(), stream, signal, chunkBytes);
     }),
@@ -195,37 +195,65 @@ async function forfeitLeadership(cluster: EtcdClient, local: EtcdClient, memberI
   return next.name;
 }
 
+/** Room before a chunk's bytes for its `common.Data` header: the field tag and up to 5 bytes of length. */
+const DATA_HEADER_ROOM = 6;
+/** `common.Data` field 2 (`bytes`), length-delimited. */
+const DATA_BYTES_TAG = 0x12;
+
 /**
- * The local member's snapshot as `common.Data`: etcd's blobs joined up to `chunkBytes`, the
- * sha256 trailer passed on unchanged. Each message is sent only when the client has room: the
- * etcd stream is read one message at a time, so a slow client pauses etcd (HTTP/2 flow control).
- * A failure of etcd mid-stream ends the call with an error rather than a short, valid-looking file.
+ * The local member's snapshot as `common.Data` messages: etcd's blobs joined up to `chunkBytes`,
+ * the sha256 trailer passed on unchanged. Each message is built in place, encoded (the blobs are
+ * copied once, into the message), and sent only when the client has room: the etcd stream is read
+ * one message at a time, so a slow client pauses etcd (HTTP/2 flow control). The next chunk is read
+ * from etcd while the previous one goes out. A failure of etcd mid-stream ends the call with an
+ * error rather than a short, valid-looking file.
  */
-async function streamSnapshot(client: EtcdClient, stream: ResponseStream<Data>, signal: AbortSignal, chunkBytes: number): Promise<void> {
+async function streamSnapshot(client: EtcdClient, stream: ResponseStream<Buffer>, signal: AbortSignal, chunkBytes: number): Promise<void> {
   const call = client.snapshot(signal);
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
+  let chunk = Buffer.allocUnsafe(DATA_HEADER_ROOM + chunkBytes);
+  let filled = 0;
+  // At most one encoded chunk waits in the sink while the next is read.
+  let room: Promise<void> = Promise.resolve();
   const flush = async (): Promise<void> => {
-    if (pendingBytes === 0) return;
-    const bytes = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
-    pending = [];
-    pendingBytes = 0;
-    await stream.send({bytes});
+    if (filled === 0) return;
+    const header = dataHeader(filled);
+    header.copy(chunk, DATA_HEADER_ROOM - header.length);
+    const message = chunk.subarray(DATA_HEADER_ROOM - header.length, DATA_HEADER_ROOM + filled);
+    chunk = Buffer.allocUnsafe(DATA_HEADER_ROOM + chunkBytes);
+    filled = 0;
+    await room;
+    room = stream.send(message);
   };
   try {
-    for await (const message of call as AsyncIterable<{blob: Uint8Array}>) {
-      const blob = Buffer.from(message.blob.buffer, message.blob.byteOffset, message.blob.byteLength);
-      if (pendingBytes + blob.length > chunkBytes) await flush();
-      pending.push(blob);
-      pendingBytes += blob.length;
-      if (pendingBytes >= chunkBytes) await flush();
+    for await (const response of call as AsyncIterable<{blob: Uint8Array}>) {
+      let blob = response.blob;
+      while (blob.length > 0) {
+        const taken = Math.min(blob.length, chunkBytes - filled);
+        chunk.set(blob.subarray(0, taken), DATA_HEADER_ROOM + filled);
+        filled += taken;
+        blob = blob.subarray(taken);
+        if (filled === chunkBytes) await flush();
+      }
       if (signal.aborted) return;
     }
     await flush();
+    await room;
   } catch (error) {
     if (signal.aborted) return;
     throw plainError(`failed reading etcd snapshot: ${etcdErrorText(error)}`);
   } finally {
     call.cancel();
   }
+}
+
+/** The tag and varint length that start an encoded `common.Data{bytes}` of `length` bytes. */
+function dataHeader(length: number): Buffer {
+  const bytes = [DATA_BYTES_TAG];
+  let rest = length;
+  while (rest >= 0x80) {
+    bytes.push((rest & 0x7f) | 0x80);
+    rest = Math.floor(rest / 0x80);
+  }
+  bytes.push(rest);
+  return Buffer.from(bytes);
 }
