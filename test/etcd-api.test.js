@@ -318,3 +318,55 @@ describe('etcd API on three real etcd members (TLS), through osd and the CLI', (
     assert.match(status.stderr, /^error from node 127\.64\.0\.3: rpc error: code = Unknown desc = failed to query etcd status: /);
   });
 });
+
+describe('EtcdSnapshot when etcd dies mid-stream (one member, 127.64.0.21)', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-api-kill-'));
+  let cluster;
+  let agents;
+
+  before(async () => {
+    cluster = await startEtcdCluster(root, [['solo', '127.64.0.21']]);
+    const member = cluster.members[0];
+    const value = Buffer.alloc(1_000_000, 'k');
+    for (let i = 0; i < 40; i += 4) await Promise.all([0, 1, 2, 3].map((j) => member.client.put(Buffer.from(`/big/${i + j}`), value, {timeoutMs: 30_000})));
+    agents = await startAgentServers(root, [member.address], () => new TestEtcdAccess(member, cluster.members));
+  });
+
+  after(async () => {
+    await agents?.stop();
+    await cluster?.stop();
+    fs.rmSync(root, {recursive: true, force: true});
+  });
+
+  it('the call fails with Talos\'s wrapping instead of ending as if the snapshot were whole', async () => {
+    const member = cluster.members[0];
+    const client = new MachineClient(`${member.address}:${agents.port}`, clientCredentials(agents.ca, agents.admin));
+    try {
+      const call = client.etcdSnapshot({});
+      let received = 0;
+      let killed = false;
+      call.on('data', (data) => {
+        received += data.bytes.length;
+        if (!killed) {
+          killed = true;
+          call.pause();
+          process.kill(member.process.child.pid, 'SIGKILL');
+          setTimeout(() => call.resume(), 300);
+        }
+      });
+      const started = Date.now();
+      const outcome = await new Promise((resolve) => {
+        call.on('end', () => resolve('end'));
+        call.on('error', resolve);
+      });
+      assert.notEqual(outcome, 'end', `the stream ended normally after ${received} bytes`);
+      assert.equal(outcome.code, 2);
+      assert.match(outcome.details, /^failed reading etcd snapshot: /);
+      assert.ok(received < 40_000_000, `${received} bytes: less than the database`);
+      assert.ok(Date.now() - started < 10_000);
+      await member.process.exited;
+    } finally {
+      client.close();
+    }
+  });
+});
