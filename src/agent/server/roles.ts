@@ -19,7 +19,7 @@ const ROWS: Array<[methods: string[], roles: string[]]> = [
     [admin, operator, reader],
   ],
   [['Time', 'TimeCheck'].map(time), [admin, operator, reader]],
-  [['ServiceStart', 'ServiceStop', 'ServiceRestart', 'Restart', 'Reboot'].map(machine), [admin, operator]],
+  [['ServiceStart', 'ServiceStop', 'ServiceRestart', 'Restart', 'Reboot', 'Shutdown'].map(machine), [admin, operator]],
   [['EtcdSnapshot'].map(machine), [admin, operator, etcdBackup]],
   [['EtcdMemberList', 'EtcdStatus', 'EtcdAlarmList'].map(machine), [admin, operator, reader, etcdBackup]],
   [['EtcdAlarmDisarm', 'EtcdDefragment'].map(machine), [admin, operator]],
