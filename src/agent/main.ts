@@ -4,6 +4,7 @@
 import {parseArgs} from 'node:util';
 import {createLogger, type Logger} from './log.js';
 import {canonicalIp} from './net.js';
+import type {LifecycleAction} from './lifecycle/control.js';
 import type {RunningNode} from './node.js';
 import {statePaths} from './state-dir.js';
 
@@ -68,18 +69,45 @@ async function main(argv: string[]): Promise<void> {
   const lifecycle = new Lifecycle(log);
   for (const signal of STOP_SIGNALS) process.on(signal, (name: NodeJS.Signals) => lifecycle.stop(name));
   log.info(`osd starting (PID ${process.pid}, state dir ${args.stateDir})`);
-  const node = await lifecycle.start(async () => {
-    const {DEFAULT_PORT, NodeSetupError, startNode} = await import('./node.js');
-    return startNode({...args, port: args.port ?? DEFAULT_PORT, log}).catch((error: Error) => {
-      throw error instanceof NodeSetupError ? new StartFailure(error.message) : error;
+  const {NodeControl} = await import('./lifecycle/control.js');
+  // Reboot, Reset and Shutdown come through here; a reboot starts the node's runtime again in this
+  // process, so the PID (which `osctl cluster destroy` knows) stays the same.
+  const control = new NodeControl();
+  for (let boot = 1; ; boot++) {
+    const node = await lifecycle.start(async () => {
+      const {DEFAULT_PORT, NodeSetupError, startNode} = await import('./node.js');
+      return startNode({...args, port: args.port ?? DEFAULT_PORT, log, control}).catch((error: Error) => {
+        throw error instanceof NodeSetupError ? new StartFailure(error.message) : error;
+      });
     });
-  });
-  if (node !== undefined) process.stdout.write(`osd listening on ${args.address}:${node.port}\n`);
+    if (node === undefined) return;
+    control.done();
+    if (boot === 1) process.stdout.write(`osd listening on ${args.address}:${node.port}\n`);
+    else log.info(`node runtime started again (boot ${boot})`);
+    for (;;) {
+      const action = await control.next();
+      const outcome = await lifecycle.carryOut(node, action);
+      if (outcome === 'stopped') return;
+      if (outcome === 'restart') break;
+      if (outcome === 'exit') return lifecycle.exit(0, 'info', `${action.kind} (actor ${action.actorId}): stopped`);
+      // The action failed before anything stopped: the node keeps running.
+      control.done();
+    }
+  }
 }
 
-/** osd from start to exit: a stop asked for while the node starts waits for the start, then stops what started. */
+/** How an action ended: the runtime starts again, osd exits, a signal took over, or it failed with the node still running. */
+type Outcome = 'restart' | 'exit' | 'stopped' | 'failed';
+
+/**
+ * osd from start to exit: a stop asked for while the node starts waits for the start, then stops
+ * what started; one asked for while a Reboot or Reset has the node down waits for that, then exits.
+ */
 class Lifecycle {
-  private starting?: Promise<RunningNode | undefined>;
+  /** A start or an action's stop (and wipe) in progress. */
+  private transition?: Promise<unknown>;
+  /** The node while it runs. */
+  private running?: RunningNode;
   private started = false;
   private stopping = false;
 
@@ -87,17 +115,46 @@ class Lifecycle {
 
   /** Starts the node; undefined when a stop came meanwhile (the stop then stops it). Exits 1 when the start fails. */
   start(startNode: () => Promise<RunningNode>): Promise<RunningNode | undefined> {
-    this.starting = (async () => {
+    const starting = (async () => {
       try {
         const node = await startNode();
         this.started = true;
+        this.running = node;
         return node;
       } catch (error) {
         const message = error instanceof StartFailure ? error.message : ((error as Error).stack ?? String(error));
         return this.exit(1, 'error', this.stopping ? `start-up failed while stopping: ${message}` : message);
       }
     })();
-    return this.starting.then((node) => (this.stopping ? undefined : node));
+    this.transition = starting;
+    return starting.then((node) => (this.stopping ? undefined : node));
+  }
+
+  /** Reboot, Reset or Shutdown: what runs before the stop, the stop, what runs with the node down. */
+  async carryOut(node: RunningNode, action: LifecycleAction): Promise<Outcome> {
+    if (this.stopping) return 'stopped';
+    try {
+      await action.beforeStop?.();
+    } catch (error) {
+      this.log.error(`${action.kind} failed (actor ${action.actorId}): ${(error as Error).message}`);
+      return 'failed';
+    }
+    if (this.stopping) return 'stopped';
+    this.log.info(`${action.kind} (actor ${action.actorId}): stopping the node`);
+    const down = (async () => {
+      this.running = undefined;
+      await node.stop();
+      await action.afterStop?.();
+    })();
+    this.transition = down;
+    try {
+      await down;
+    } catch (error) {
+      // The node is down and could be left half wiped: say so and end, rather than start on it.
+      return this.exit(1, 'error', `${action.kind} failed (actor ${action.actorId}): ${(error as Error).message}`);
+    }
+    if (this.stopping) return 'stopped';
+    return action.restart ? 'restart' : 'exit';
   }
 
   stop(signal: NodeJS.Signals): void {
@@ -111,27 +168,25 @@ class Lifecycle {
   }
 
   private async stopStarted(): Promise<void> {
-    let node: RunningNode | undefined;
-    if (this.starting !== undefined) {
-      // Whatever the start brings up is stopped below, so it is let finish (within a deadline).
+    if (this.transition !== undefined) {
+      // Whatever a start brings up is stopped below, and a reboot's stop and wipe are let finish (within a deadline).
       let timer: NodeJS.Timeout | undefined;
       const tooLong = new Promise<'too long'>((resolve) => (timer = setTimeout(() => resolve('too long'), START_WAIT_MS)));
-      const started = await Promise.race([this.starting, tooLong]);
+      const finished = await Promise.race([this.transition.then(() => 'done' as const, () => 'done' as const), tooLong]);
       clearTimeout(timer);
-      if (started === 'too long') {
+      if (finished === 'too long') {
         return this.exit(1, 'error', `start-up did not finish within ${START_WAIT_MS / 1000} s: exiting without a clean shutdown`);
       }
-      node = started;
     }
     try {
-      await node?.stop();
+      await this.running?.stop();
     } catch (error) {
       return this.exit(1, 'error', `shutdown failed: ${(error as Error).message}`);
     }
     return this.exit(0, 'info', 'stopped');
   }
 
-  private async exit(code: number, level: 'info' | 'error', line: string): Promise<never> {
+  async exit(code: number, level: 'info' | 'error', line: string): Promise<never> {
     this.log[level](line);
     await this.log.close();
     process.exit(code);

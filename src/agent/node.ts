@@ -23,6 +23,7 @@ import {endLeftoverGroups, ProcessGroupRecords} from '../machinery/process-group
 import type {ContainerRuntime} from './cri/runtime.js';
 import {kubeletService} from './kubelet/kubelet-service.js';
 import {applyStaticPods, type ManifestChanges} from './kubelet/manifests.js';
+import type {NodeControl} from './lifecycle/control.js';
 import type {Logger} from './log.js';
 import type {RuntimeEvents} from './events/runtime-events.js';
 import type {ServiceLogs} from './logs/service-logs.js';
@@ -46,6 +47,8 @@ export interface NodeOptions {
   /** Process readouts show the whole host (osd is the host's only agent) instead of osd's own tree. */
   hostAgent?: boolean;
   log: Logger;
+  /** Where Reboot, Reset and Shutdown are handed to (main.ts carries them out); without it they answer Unimplemented. */
+  control?: NodeControl;
 }
 
 export interface RunningNode {
@@ -170,6 +173,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         machineConfig: () => config,
         log,
       },
+      lifecycle: options.control && {control: options.control, root: paths.root, machineType: () => type, events, log},
     });
   } catch (error) {
     throw new NodeSetupError(`cannot listen on ${options.address}:${options.port}: ${(error as Error).message}`);

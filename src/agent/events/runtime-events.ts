@@ -26,17 +26,24 @@ export class RuntimeEvents {
   private readonly history: RuntimeEvent[] = [];
   private readonly watchers = new Set<(event: RuntimeEvent) => void>();
   private readonly ids = new XidSource();
+  /** The actor of the lifecycle action in progress (Reboot, Reset, Shutdown): events without their own carry it. */
+  private actorId = '';
 
   constructor(private readonly capacity = EVENT_HISTORY) {}
 
   /** `name` is the payload's full proto name, e.g. `machine.ServiceStateEvent`. */
-  publish(name: string, value: Uint8Array, actorId = ''): RuntimeEvent {
+  publish(name: string, value: Uint8Array, actorId = this.actorId): RuntimeEvent {
     const time = new Date();
     const event: RuntimeEvent = {id: this.ids.next(time), typeUrl: `talos/runtime/${name}`, value, actorId, time};
     this.history.push(event);
     if (this.history.length > this.capacity) this.history.shift();
     for (const watcher of [...this.watchers]) watcher(event);
     return event;
+  }
+
+  /** From now on, events published without an actor id carry `actorId` (the node is rebooting, resetting or shutting down for it). */
+  setActor(actorId: string): void {
+    this.actorId = actorId;
   }
 
   /** The tail of the history, then every later event, until the returned function is called. */

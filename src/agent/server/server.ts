@@ -11,7 +11,7 @@ import {insideMethods} from './inside-methods.js';
 import type {EtcdAccess} from '../etcd/access.js';
 import {etcdMethods} from './etcd-methods.js';
 import {bootstrapMethods} from './bootstrap-methods.js';
-import {lifecycleMethods} from './lifecycle-methods.js';
+import {lifecycleMethods, type LifecycleMethodsContext} from './lifecycle-methods.js';
 import type {Logger} from '../log.js';
 import {authenticate, type Caller} from './auth.js';
 import {Downstream, methodKind, type AnyServerCall, type MethodKind} from './downstream.js';
@@ -53,6 +53,8 @@ export interface AgentServerOptions extends MachineServiceContext {
   inside?: NodeInside;
   /** The etcd methods (answered Unimplemented without it). */
   etcd?: EtcdAccess;
+  /** Reboot, Reset and Shutdown (answered Unimplemented without it). */
+  lifecycle?: LifecycleMethodsContext;
 }
 
 /** The services whose method kinds osd knows; any other path is handled as a bidirectional stream. */
@@ -98,7 +100,7 @@ export class AgentServer {
       ...(options.inside === undefined ? [] : insideMethods(options.inside)),
       ...(options.etcd === undefined ? [] : etcdMethods(options.etcd)),
       ...bootstrapMethods(),
-      ...lifecycleMethods(),
+      ...(options.lifecycle === undefined ? [] : lifecycleMethods(options.lifecycle, options.etcd)),
     ]);
 
     const dispatcher = (kind: MethodKind) => (call: AnyServerCall, callback?: grpc.sendUnaryData<Buffer>): void => {
