@@ -84,12 +84,22 @@ export interface FlagShape {
   char?: string;
   aliases?: string[];
   multiple?: boolean;
+  /** A boolean that also has a `--no-<name>` form (for those whose default is true). */
+  allowNo?: boolean;
+}
+
+/** Go's strconv.ParseBool, which pflag uses for `--flag=<value>` of a boolean: the value, or undefined if it is none. */
+export function goBool(text: string): boolean | undefined {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(text)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(text)) return false;
+  return undefined;
 }
 
 /**
  * One piece of argv. `flag` spans tokens [start, end) (`--x=v`, `-xv`: one token; `--x v`,
- * `-x v`: two). `other` is what only oclif can judge: help, an unknown flag, a boolean given a
- * value, an option without one.
+ * `-x v`: two). A boolean's value is set only when given inline as pflag takes it (`--wait=false`;
+ * `true` or `false` then). `other` is what only oclif can judge: help, an unknown flag, a boolean
+ * given some other value, an option without one.
  */
 export type ArgvItem<F extends FlagShape = FlagShape> =
   | {kind: 'flag'; flag: F; value: string | undefined; start: number; end: number}
@@ -129,6 +139,10 @@ export function scanArgv<F extends FlagShape>(tokens: readonly string[], flags: 
       flag = byChar.get(token[1]);
       if (token.length > 2) inline = token[2] === '=' ? token.slice(3) : token.slice(2);
     }
+    if (flag?.type === 'boolean' && inline !== undefined && token.startsWith('--') && goBool(inline) !== undefined) {
+      items.push({kind: 'flag', flag, value: String(goBool(inline)), start: i, end: i + 1});
+      continue;
+    }
     if (!flag || (flag.type === 'boolean' && inline !== undefined)) {
       items.push({kind: 'other', token});
       continue;
@@ -166,4 +180,23 @@ export function lastValueWins(tokens: readonly string[], flags: readonly FlagSha
     }
   });
   return tokens.filter((_, t) => !drop.has(t));
+}
+
+/**
+ * The tokens with pflag's `--flag=true|false` of a boolean written as oclif reads it: `--flag`, or
+ * `--no-flag` (a boolean without that form is false when absent, so the token goes). Runbooks
+ * type `reset --graceful=false` as talosctl takes it.
+ */
+export function pflagBooleans(tokens: readonly string[], flags: readonly FlagShape[]): string[] {
+  const rewritten = new Map<number, string | undefined>();
+  for (const item of scanArgv(tokens, flags)) {
+    if (item.kind !== 'flag' || item.flag.type !== 'boolean' || item.value === undefined) continue;
+    if (item.value === 'true') rewritten.set(item.start, `--${item.flag.name}`);
+    else rewritten.set(item.start, item.flag.allowNo ? `--no-${item.flag.name}` : undefined);
+  }
+  return tokens.flatMap((token, t) => {
+    if (!rewritten.has(t)) return [token];
+    const replacement = rewritten.get(t);
+    return replacement === undefined ? [] : [replacement];
+  });
 }

@@ -1,7 +1,7 @@
 // The oclif side of every command: the global flags, and `run()`, which parses argv and hands
 // the result to the command's action (src/cli/actions/...) through the shared runtime.
 import {Command, Flags, Interfaces} from '@oclif/core';
-import {lastValueWins} from './argv.js';
+import {lastValueWins, pflagBooleans} from './argv.js';
 import {Invocation, runAction} from './runtime.js';
 
 export const globalFlags = {
@@ -53,7 +53,7 @@ export abstract class BaseCommand extends Command {
     const command = this.constructor as typeof BaseCommand;
     // oclif refuses a repeated scalar flag; talosctl takes its last value (see argv.ts).
     const definitions = Object.entries({...command.baseFlags, ...command.flags}).map(([name, flag]) => ({...flag, name}));
-    this.argv = lastValueWins(this.argv, definitions);
+    this.argv = pflagBooleans(lastValueWins(this.argv, definitions), definitions);
     const {flags, args, argv} = await this.parse(command);
     return runAction({id: this.id!, flags, args, argv: argv as string[], version: this.config.version});
   }

@@ -86,7 +86,7 @@ function parseArgv(command: ManifestCommand, tokens: readonly string[]): Pick<In
   for (const item of scanArgv(tokens, flagDefs)) {
     if (item.kind === 'other') return undefined;
     if (item.kind === 'positional') positional.push(item.value);
-    else if (item.flag.type === 'boolean') flags[item.flag.name] = true;
+    else if (item.flag.type === 'boolean') flags[item.flag.name] = item.value !== 'false';
     else if (!setOption(flags, item.flag, item.value!)) return undefined;
   }
   for (const flag of flagDefs) {

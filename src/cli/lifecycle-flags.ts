@@ -1,0 +1,14 @@
+// The flags reboot, reset and shutdown share with talosctl's (track.go): --wait, --debug, --timeout.
+// Command classes only (imports @oclif/core).
+import {Flags} from '@oclif/core';
+
+export const lifecycleFlags = {
+  wait: Flags.boolean({
+    description: 'wait for the operation to complete, tracking its progress. always set to true when --debug is set',
+    default: true,
+    allowNo: true,
+  }),
+  debug: Flags.boolean({description: 'debug operation from kernel logs. --wait is set to true when this flag is set'}),
+  // talosctl's --timeout here bounds the whole wait; each call still has its own short deadline.
+  timeout: Flags.string({description: 'time to wait for the operation is complete if --debug or --wait is set', default: '30m'}),
+};

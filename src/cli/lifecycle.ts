@@ -1,0 +1,192 @@
+// reboot, reset and shutdown: one call per node, and with --wait the watch that follows each node
+// until it is back (reboot, reset --reboot) or gone (shutdown, reset). Loaded lazily with the client.
+//
+// How a node is followed: an Events stream is opened on it before the call. The stream ends when the
+// node's API stops serving, which every one of these actions does, so "it went down" is seen even
+// when the node is back a moment later. Then the node is asked until its API answers again with
+// `machined` Running (back), or until it no longer answers (gone).
+import {setTimeout as delay} from 'node:timers/promises';
+import {MachineServiceService} from '../machinery/api/machine/machine.js';
+import {cancelSignal} from './cancel.js';
+import type {OsClient} from './client.js';
+import {timerDelay} from './duration.js';
+import {CliError} from './errors.js';
+import {fanOut, type NodeResult} from './fanout.js';
+import {messageNode} from './node-api.js';
+import type {Sink} from './output/types.js';
+import type {GlobalFlagValues, RunContext} from './runtime.js';
+
+export type Expectation = 'back' | 'gone';
+
+/** How often a node is asked while it is down or coming back. */
+const POLL_MS = 250;
+
+/** The actor id of the action, after checking the node's answer carries no error. */
+export function actorIdOf(response: {messages: Array<{metadata?: {error?: string; hostname?: string}; actorId: string}>}, node: string): string {
+  for (const message of response.messages) messageNode(message.metadata as never, node);
+  return response.messages[0]?.actorId ?? '';
+}
+
+/** Status lines of the nodes being watched: a spinner on a terminal, else one plain line per change. */
+export interface Tracker {
+  update(node: string, text: string): void;
+  finish(): void;
+}
+
+export async function createTracker(err: Sink, nodes: readonly string[]): Promise<Tracker> {
+  const statuses = new Map(nodes.map((node) => [node, 'waiting']));
+  const {wantsSpinner} = await import('./cluster/progress.js');
+  if (process.stderr.isTTY && wantsSpinner()) {
+    const {default: ora} = await import('ora');
+    const spinner = ora({stream: process.stderr, discardStdin: false});
+    const render = (): string => [`watching nodes: [${nodes.join(' ')}]`, ...[...statuses].map(([node, text]) => `    * ${node}: ${text}`)].join('\n');
+    spinner.start(render());
+    return {
+      update(node, text) {
+        statuses.set(node, text);
+        spinner.text = render();
+      },
+      finish() {
+        spinner.stopAndPersist({symbol: '', text: render()});
+      },
+    };
+  }
+  err.write(`watching nodes: [${nodes.join(' ')}]\n`);
+  return {
+    update(node, text) {
+      if (statuses.get(node) === text) return;
+      statuses.set(node, text);
+      err.write(`    * ${node}: ${text}\n`);
+    },
+    finish() {},
+  };
+}
+
+/**
+ * Runs `call` on `node` and follows the node until `expect` holds, or `deadline` (epoch ms) passes.
+ * `call` resolves with the action's actor id.
+ */
+export async function callAndFollow(
+  client: OsClient,
+  node: string,
+  call: () => Promise<string>,
+  expect: Expectation,
+  deadline: number,
+  tracker: Tracker,
+): Promise<void> {
+  const signal = AbortSignal.any([cancelSignal, AbortSignal.timeout(timerDelay(Math.max(0, deadline - Date.now())))]);
+  const phase = async (what: string, work: () => Promise<void>): Promise<void> => {
+    try {
+      await work();
+    } catch (error) {
+      if (!signal.aborted || cancelSignal.aborted) throw error;
+    }
+    if (signal.aborted && !cancelSignal.aborted) throw new CliError(`timed out waiting for node ${node}: ${what}`);
+  };
+  const events = client.serverStream(MachineServiceService.events, {tailEvents: 0, tailId: '', tailSeconds: 0, withActorId: ''}, node, 'first-answer');
+  const stopEvents = (): void => events.cancel();
+  signal.addEventListener('abort', stopEvents, {once: true});
+  try {
+    const iterator = events[Symbol.asyncIterator]();
+    // The first message is Talos's empty "hello": the stream is open on the node.
+    await iterator.next();
+    const actorId = await call();
+    tracker.update(node, `waiting for the node to go down (actor ${actorId})`);
+    await phase('it did not go down', () => drain(iterator));
+  } finally {
+    signal.removeEventListener('abort', stopEvents);
+    events.cancel();
+  }
+  if (expect === 'back') {
+    tracker.update(node, 'down, waiting for it to come back');
+    await phase('it did not come back', () => untilBack(client, node, tracker, signal));
+    tracker.update(node, 'back up');
+  } else {
+    tracker.update(node, 'going down');
+    await phase('it still answers', () => untilGone(client, node, signal));
+    tracker.update(node, 'gone');
+  }
+}
+
+/** Reads the stream to its end; an error ends it as well (the node's API went away). */
+async function drain(iterator: AsyncIterator<unknown>): Promise<void> {
+  try {
+    while (!(await iterator.next()).done) {
+      // Events of the action (service stops); the end of the stream is what counts.
+    }
+  } catch {
+    // The stream broke off: the node's API stopped (or the wait was cancelled: the caller tells).
+  }
+}
+
+async function untilBack(client: OsClient, node: string, tracker: Tracker, signal: AbortSignal): Promise<void> {
+  for (;;) {
+    try {
+      const response = await client.unary(MachineServiceService.serviceList, {}, node);
+      const machined = response.messages.flatMap((m) => m.services).find((s) => s.id === 'machined');
+      if (machined?.state === 'Running') return;
+      tracker.update(node, `answering, machined ${machined?.state ?? 'not there yet'}`);
+    } catch {
+      tracker.update(node, 'unavailable, retrying...');
+    }
+    await delay(POLL_MS, undefined, {signal});
+  }
+}
+
+async function untilGone(client: OsClient, node: string, signal: AbortSignal): Promise<void> {
+  for (;;) {
+    try {
+      await client.unary(MachineServiceService.version, {}, node);
+    } catch {
+      return;
+    }
+    await delay(POLL_MS, undefined, {signal});
+  }
+}
+
+/** Each call's own deadline while a lifecycle command runs (its --timeout bounds the whole wait). */
+const CALL_TIMEOUT_MS = 30_000;
+/** talosctl's default --timeout of these commands: how long --wait may take. */
+const WAIT_TIMEOUT = '30m';
+
+export interface LifecycleRun {
+  ctx: RunContext;
+  flags: Omit<GlobalFlagValues, 'timeout'> & {timeout?: string; wait: boolean; debug: boolean};
+  /** The word of talosctl's failure line: `error executing <verb> on node <n>`. */
+  verb: string;
+  expect: Expectation;
+  /** Makes the node's call; resolves with the actor id. */
+  call: (client: OsClient, node: string) => Promise<string>;
+}
+
+/** One call per node, and with --wait (or --debug) the following of each node; failed nodes are reported, exit 1 or 3. */
+export async function runLifecycle({ctx, flags, verb, expect, call}: LifecycleRun): Promise<NodeResult<void>[]> {
+  const session = await ctx.session({...flags, timeout: flags.timeout ?? WAIT_TIMEOUT});
+  const waitMs = session.timeoutMs;
+  session.timeoutMs = Math.min(waitMs, CALL_TIMEOUT_MS);
+  const nodes = ctx.targetNodes(session);
+  const results = await ctx.withClient(session, async (client) => {
+    // oclif's manifest keeps no boolean defaults, so the fast path leaves an absent --wait unset: absent is true.
+    if (flags.wait === false && !flags.debug) {
+      return fanOut(nodes, async (node) => {
+        await call(client, node);
+      });
+    }
+    const deadline = Date.now() + waitMs;
+    const tracker = await createTracker(ctx.err, nodes);
+    try {
+      return await fanOut(nodes, async (node) => {
+        try {
+          await callAndFollow(client, node, () => call(client, node), expect, deadline, tracker);
+        } catch (error) {
+          tracker.update(node, `failed: ${(error as Error).message}`);
+          throw error;
+        }
+      });
+    } finally {
+      tracker.finish();
+    }
+  });
+  ctx.reportNodeErrors(results, `error executing ${verb} on node`);
+  return results;
+}
