@@ -1,12 +1,11 @@
 // reboot, reset and shutdown: one call per node, and with --wait the watch that follows each node
 // until it is back (reboot, reset --reboot) or gone (shutdown, reset). Loaded lazily with the client.
 //
-// How a node is followed: an Events stream is opened on it before the call. The stream ends when the
-// node's API stops serving, which every one of these actions does, so "it went down" is seen even
-// when the node is back a moment later. Then the node is asked until its API answers again with
-// `machined` Running (back), or until it no longer answers (gone).
+// How a node is followed: before the call, when its runtime started (machined's first event); then
+// it is asked until it answers with another start and machined Running (back: seen even when the
+// restart was quicker than one poll), or until it no longer answers (gone).
 import {setTimeout as delay} from 'node:timers/promises';
-import {MachineServiceService} from '../machinery/api/machine/machine.js';
+import {MachineServiceService, type ServiceInfo} from '../machinery/api/machine/machine.js';
 import {cancelSignal} from './cancel.js';
 import type {OsClient} from './client.js';
 import {timerDelay} from './duration.js';
@@ -83,56 +82,50 @@ export async function callAndFollow(
     }
     if (signal.aborted && !cancelSignal.aborted) throw new CliError(`timed out waiting for node ${node}: ${what}`);
   };
-  const events = client.serverStream(MachineServiceService.events, {tailEvents: 0, tailId: '', tailSeconds: 0, withActorId: ''}, node, 'first-answer');
-  const stopEvents = (): void => events.cancel();
-  signal.addEventListener('abort', stopEvents, {once: true});
-  try {
-    const iterator = events[Symbol.asyncIterator]();
-    // The first message is Talos's empty "hello": the stream is open on the node.
-    await iterator.next();
-    const actorId = await call();
-    tracker.update(node, `waiting for the node to go down (actor ${actorId})`);
-    await phase('it did not go down', () => drain(iterator));
-  } finally {
-    signal.removeEventListener('abort', stopEvents);
-    events.cancel();
-  }
+  const before = await bootMark(client, node);
+  const actorId = await call();
   if (expect === 'back') {
-    tracker.update(node, 'down, waiting for it to come back');
-    await phase('it did not come back', () => untilBack(client, node, tracker, signal));
+    tracker.update(node, `waiting for the node to restart (actor ${actorId})`);
+    await phase('it did not come back', () => untilBack(client, node, before, tracker, signal));
     tracker.update(node, 'back up');
   } else {
-    tracker.update(node, 'going down');
+    tracker.update(node, `waiting for the node to go down (actor ${actorId})`);
     await phase('it still answers', () => untilGone(client, node, signal));
     tracker.update(node, 'gone');
   }
 }
 
-/** Reads the stream to its end; an error ends it as well (the node's API went away). */
-async function drain(iterator: AsyncIterator<unknown>): Promise<void> {
-  try {
-    while (!(await iterator.next()).done) {
-      // Events of the action (service stops); the end of the stream is what counts.
-    }
-  } catch {
-    // The stream broke off: the node's API stopped (or the wait was cancelled: the caller tells).
-  }
+/**
+ * When the node's runtime started: the time of machined's first event. A restarted runtime has new
+ * services, so a different mark means the node went down and came back, however quickly.
+ */
+async function bootMark(client: OsClient, node: string): Promise<string | undefined> {
+  const response = await client.unary(MachineServiceService.serviceList, {}, node);
+  return markOf(response.messages.flatMap((m) => m.services));
 }
 
-async function untilBack(client: OsClient, node: string, tracker: Tracker, signal: AbortSignal): Promise<void> {
+function markOf(services: ServiceInfo[]): string | undefined {
+  const first = services.find((s) => s.id === 'machined')?.events?.events[0]?.ts;
+  return first === undefined ? undefined : first.toISOString();
+}
+
+async function untilBack(client: OsClient, node: string, before: string | undefined, tracker: Tracker, signal: AbortSignal): Promise<void> {
+  let wentDown = false;
   for (;;) {
     try {
       const response = await client.unary(MachineServiceService.serviceList, {}, node);
-      const machined = response.messages.flatMap((m) => m.services).find((s) => s.id === 'machined');
-      if (machined?.state === 'Running') return;
-      tracker.update(node, `answering, machined ${machined?.state ?? 'not there yet'}`);
+      const services = response.messages.flatMap((m) => m.services);
+      const machined = services.find((s) => s.id === 'machined');
+      const restarted = wentDown || (before !== undefined && markOf(services) !== before);
+      if (restarted && machined?.state === 'Running') return;
+      if (restarted) tracker.update(node, `answering, machined ${machined?.state ?? 'not there yet'}`);
     } catch {
+      wentDown = true;
       tracker.update(node, 'unavailable, retrying...');
     }
     await delay(POLL_MS, undefined, {signal});
   }
 }
-
 async function untilGone(client: OsClient, node: string, signal: AbortSignal): Promise<void> {
   for (;;) {
     try {
