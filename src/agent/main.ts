@@ -90,7 +90,8 @@ async function main(argv: string[]): Promise<void> {
       if (outcome === 'stopped') return;
       if (outcome === 'restart') break;
       if (outcome === 'exit') return lifecycle.exit(0, 'info', `${action.kind} (actor ${action.actorId}): stopped`);
-      // The action failed before anything stopped: the node keeps running.
+      // The action failed before anything stopped: the node keeps running, its events no longer on the action's behalf.
+      node.events.setActor('');
       control.done();
     }
   }
