@@ -68,6 +68,10 @@ describe('health checks', () => {
         `${CP[2]}: service "etcd" not in expected state "Running": current state [Preparing] Running pre state`,
       ]),
     });
+    // Not checked yet (health unknown) is not healthy for etcd, which has a health check.
+    services[CP[1]] = [service('etcd', 'Running', {unknown: true, healthy: false})];
+    services[CP[2]] = [service('etcd', 'Running')];
+    await assert.rejects(check('etcd to be healthy').assert(fakeClient({services}), cluster), {message: multiError([`${CP[1]}: service is not healthy: etcd`])});
     services[CP[1]] = [];
     await assert.rejects(check('etcd to be healthy').assert(fakeClient({services}), cluster), {message: 'expected a response with 3 node(s), got 2'});
     await assert.rejects(check('etcd to be healthy').assert(fakeClient({down: [CP[0]]}), cluster), {
