@@ -78,7 +78,9 @@ export async function callAndFollow(
     try {
       await work();
     } catch (error) {
-      if (!signal.aborted || cancelSignal.aborted) throw error;
+      // After Ctrl-C the cancellation itself is the failure: the run context reports it as 130, not as the node's error.
+      if (cancelSignal.aborted) throw cancelSignal.reason;
+      if (!signal.aborted) throw error;
     }
     if (signal.aborted && !cancelSignal.aborted) throw new CliError(`timed out waiting for node ${node}: ${what}`);
   };
@@ -172,7 +174,7 @@ export async function runLifecycle({ctx, flags, verb, expect, call}: LifecycleRu
         try {
           await callAndFollow(client, node, () => call(client, node), expect, deadline, tracker);
         } catch (error) {
-          tracker.update(node, `failed: ${(error as Error).message}`);
+          if (!cancelSignal.aborted) tracker.update(node, `failed: ${(error as Error).message}`);
           throw error;
         }
       });
