@@ -5,6 +5,7 @@
 // it is asked until it answers with another start and machined Running (back: seen even when the
 // restart was quicker than one poll), or until it no longer answers (gone).
 import {setTimeout as delay} from 'node:timers/promises';
+import type {Metadata} from '../machinery/api/common/common.js';
 import {MachineServiceService, type ServiceInfo} from '../machinery/api/machine/machine.js';
 import {cancelSignal} from './cancel.js';
 import type {OsClient} from './client.js';
@@ -21,8 +22,8 @@ export type Expectation = 'back' | 'gone';
 const POLL_MS = 250;
 
 /** The actor id of the action, after checking the node's answer carries no error. */
-export function actorIdOf(response: {messages: Array<{metadata?: {error?: string; hostname?: string}; actorId: string}>}, node: string): string {
-  for (const message of response.messages) messageNode(message.metadata as never, node);
+export function actorIdOf(response: {messages: Array<{metadata?: Metadata; actorId: string}>}, node: string): string {
+  for (const message of response.messages) messageNode(message.metadata, node);
   return response.messages[0]?.actorId ?? '';
 }
 
