@@ -81,14 +81,17 @@ async function main(argv: string[]): Promise<void> {
       });
     });
     if (node === undefined) return;
-    control.done();
     if (boot === 1) process.stdout.write(`osd listening on ${args.address}:${node.port}\n`);
     else log.info(`node runtime started again (boot ${boot})`);
     for (;;) {
       const action = await control.next();
       const outcome = await lifecycle.carryOut(node, action);
       if (outcome === 'stopped') return;
-      if (outcome === 'restart') break;
+      if (outcome === 'restart') {
+        // Done once the node is down: the new runtime's API may take an action as soon as it serves, before startNode returns.
+        control.done();
+        break;
+      }
       if (outcome === 'exit') return lifecycle.exit(0, 'info', `${action.kind} (actor ${action.actorId}): stopped`);
       // The action failed before anything stopped: the node keeps running, its events no longer on the action's behalf.
       node.events.setActor('');
