@@ -107,6 +107,14 @@ describe('reboot', () => {
     await eventually('the worker back with its sleeper', async () => (await serviceStates(WORKER))?.['ext-sleeper'] === 'Running' && pidsStarted().length === 3);
   });
 
+  it('without -n the context\'s nodes are the targets, and nothing asks when stdin is not a terminal', async () => {
+    const result = await osctl(['reboot', '--wait=false'], {env: user.env});
+    assert.deepEqual([result.code, result.stdout, result.stderr], [0, '', '']);
+    const log = path.join(nodes[CONTROL_PLANE].stateDir, 'var/log/osd.log');
+    await eventually('the control plane to restart', () => /node runtime started again/.test(fs.readFileSync(log, 'utf8')));
+    await eventually('the control plane back', async () => (await serviceStates(CONTROL_PLANE))?.machined === 'Running');
+  });
+
   it('refuses a mode talosctl does not have', async () => {
     const result = await osctl(['-n', WORKER, 'reboot', '--mode', 'sideways'], {env: user.env});
     assert.equal(result.code, 2);

@@ -14,7 +14,7 @@ import {CliError} from './errors.js';
 import {fanOut, type NodeResult} from './fanout.js';
 import {messageNode} from './node-api.js';
 import type {Sink} from './output/types.js';
-import type {GlobalFlagValues, RunContext} from './runtime.js';
+import type {GlobalFlagValues, RunContext, Session} from './runtime.js';
 
 export type Expectation = 'back' | 'gone';
 
@@ -147,7 +147,7 @@ const WAIT_TIMEOUT = '30m';
 
 export interface LifecycleRun {
   ctx: RunContext;
-  flags: Omit<GlobalFlagValues, 'timeout'> & {timeout?: string; wait: boolean; debug: boolean};
+  flags: Omit<GlobalFlagValues, 'timeout'> & {timeout?: string; wait: boolean; debug: boolean; yes: boolean};
   /** The word of talosctl's failure line: `error executing <verb> on node <n>`. */
   verb: string;
   expect: Expectation;
@@ -161,6 +161,7 @@ export async function runLifecycle({ctx, flags, verb, expect, call}: LifecycleRu
   const waitMs = session.timeoutMs;
   session.timeoutMs = Math.min(waitMs, CALL_TIMEOUT_MS);
   const nodes = ctx.targetNodes(session);
+  if (!(await confirmed(ctx, flags, session, verb, nodes))) return [];
   const results = await ctx.withClient(session, async (client) => {
     // oclif's manifest keeps no boolean defaults, so the fast path leaves an absent --wait unset: absent is true.
     if (flags.wait === false && !flags.debug) {
@@ -185,4 +186,25 @@ export async function runLifecycle({ctx, flags, verb, expect, call}: LifecycleRu
   });
   ctx.reportNodeErrors(results, `error executing ${verb} on node`);
   return results;
+}
+
+/**
+ * A forgotten -n sends a reboot or reset to every node the context lists: on a terminal, and only
+ * then, those targets are shown and confirmed first (-n or --yes skip it; scripts are never asked).
+ */
+async function confirmed(ctx: RunContext, flags: LifecycleRun['flags'], session: Session, verb: string, nodes: readonly string[]): Promise<boolean> {
+  if ((flags.nodes?.length ?? 0) > 0 || flags.yes || !process.stdin.isTTY || !process.stderr.isTTY) return true;
+  const {createPromptModule} = await import('inquirer');
+  // On stderr: stdout may be a pipe that should get nothing but the command's output.
+  const prompt = createPromptModule({output: process.stderr});
+  const answer = await prompt<{go: boolean}>([
+    {
+      type: 'confirm',
+      name: 'go',
+      message: `${verb} ${nodes.length === 1 ? 'node' : `${nodes.length} nodes`} ${nodes.join(', ')} (the default nodes of context "${session.config.name}", through ${session.endpoints.join(', ')})?`,
+      default: false,
+    },
+  ]);
+  if (!answer.go) ctx.err.write(`nothing done: pass the nodes with -n, or --yes to ${verb} the context's nodes without asking\n`);
+  return answer.go;
 }
