@@ -21,6 +21,8 @@ import {criService} from './cri/cri-service.js';
 import {ProcessRuntime} from './cri/process-runtime.js';
 import {endLeftoverGroups, ProcessGroupRecords} from '../machinery/process-groups.js';
 import type {ContainerRuntime} from './cri/runtime.js';
+import {EtcdService} from './etcd/etcd-service.js';
+import {publishEtcdMember} from './etcd/members.js';
 import {kubeletService} from './kubelet/kubelet-service.js';
 import {applyStaticPods, type ManifestChanges} from './kubelet/manifests.js';
 import type {NodeControl} from './lifecycle/control.js';
@@ -147,6 +149,20 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   if (type === 'controlplane' || type === 'init') {
     local.controlPlane = {port: config.v1alpha1?.cluster?.controlPlane?.localAPIServerPort ?? DEFAULT_API_SERVER_PORT};
   }
+  // On every node, so that Bootstrap and the etcd methods answer workers with Talos's texts; the
+  // service itself runs on control planes only.
+  const etcd = new EtcdService({
+    root: paths.root,
+    address: options.address,
+    hostname: hostname.hostname,
+    config: () => config,
+    store,
+    supervisor,
+    serviceLog: serviceLogs.writer('etcd'),
+    log,
+    groups: new ProcessGroupRecords(paths.serviceGroups),
+  });
+  const controlPlane = type === 'controlplane' || type === 'init';
   let server: AgentServer;
   try {
     server = await AgentServer.start({
@@ -162,6 +178,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       services: {supervisor, serviceLogs, events, containerLogs: containerLogs(runtime)},
       log,
       containers: {runtime, processes: () => supervisor.processes()},
+      etcd,
+      bootstrap: etcd,
       inside: {
         root: paths.root,
         address: options.address,
@@ -194,8 +212,9 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     apiServer: {address: options.address, port: server.port, stopped: server.stopped},
     log,
     machineConfig: () => config,
-    more: [criService(runtime), kubelet],
+    more: [criService(runtime), kubelet, ...(controlPlane ? [etcd.definition()] : [])],
   });
+  const stopPublishingEtcdMember = publishEtcdMember(store, supervisor, () => etcd.localClient());
   log.info(
     `node ${hostname.hostname} (${type}, cluster "${clusterName(config)}", node id ${nodeId}) serving on ${options.address}:${server.port}`,
   );
@@ -215,6 +234,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     stop: async () => {
       await discovery.stop();
       await services.stop();
+      stopPublishingEtcdMember();
+      etcd.close();
       await stopContainers();
       await server.stop();
       await network.stop();

@@ -35,6 +35,7 @@ import {ResourceStore} from '../store/store.js';
 import {etcFileSpecType, etcFileStatusType} from './etc-files.js';
 import {addressStatusType, linkStatusType, nodeAddressType, routeStatusType} from './network.js';
 import {platformMetadataType} from './platform.js';
+import {etcdMemberType} from '../etcd/members.js';
 
 export type MachineTypeName = MachineType;
 
@@ -320,6 +321,7 @@ export function createNodeStore(): ResourceStore {
     addressStatusType,
     routeStatusType,
     nodeAddressType,
+    etcdMemberType,
   ] as ResourceTypeDefinition[]) {
     store.registerType(definition);
   }

@@ -64,6 +64,10 @@ export class EtcdClient {
       // A snapshot streams 32 KiB blobs: Node's 64 KiB default window would make etcd wait for a WINDOW_UPDATE every two.
       'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW_BYTES,
       'grpc.enable_http_proxy': 0,
+      // A member that is not up yet (a control plane waiting for bootstrap) refuses connections;
+      // grpc's default back-off would then keep failing calls for up to 2 minutes after it is up.
+      'grpc.initial_reconnect_backoff_ms': 250,
+      'grpc.max_reconnect_backoff_ms': 1000,
     });
   }
 

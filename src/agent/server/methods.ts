@@ -12,6 +12,11 @@ export interface CallContext {
 export type LocalMethod =
   | {kind: 'unary'; handle: (request: Buffer, context: CallContext) => Promise<Buffer>}
   | {
+      kind: 'clientStream';
+      /** `requests` yields the client's messages with flow control; resolves with the one response. */
+      handle: (requests: AsyncIterable<Buffer>, context: CallContext) => Promise<Buffer>;
+    }
+  | {
       kind: 'serverStream';
       /** Resolves when the stream is complete. */
       handle: (request: Buffer, context: CallContext, stream: ResponseStream<Buffer>) => Promise<void>;
@@ -48,6 +53,27 @@ export function serverStreamMethod<Request, Response>(
       kind: 'serverStream',
       handle: async (request, context, stream) =>
         handler(definition.requestDeserialize(request), context, encodingStream(stream, definition.responseSerialize)),
+    },
+  ];
+}
+
+export function clientStreamMethod<Request, Response>(
+  definition: MethodDefinition<Request, Response>,
+  handler: (requests: AsyncIterable<Request>, context: CallContext) => Promise<Response>,
+): [string, LocalMethod] {
+  return [
+    definition.path,
+    {
+      kind: 'clientStream',
+      handle: async (requests, context) =>
+        definition.responseSerialize(
+          await handler(
+            (async function* () {
+              for await (const request of requests) yield definition.requestDeserialize(request);
+            })(),
+            context,
+          ),
+        ),
     },
   ];
 }

@@ -10,7 +10,7 @@ import type {NodeInside} from '../inside/node-inside.js';
 import {insideMethods} from './inside-methods.js';
 import type {EtcdAccess} from '../etcd/access.js';
 import {etcdMethods} from './etcd-methods.js';
-import {bootstrapMethods} from './bootstrap-methods.js';
+import {bootstrapMethods, type BootstrapAccess} from './bootstrap-methods.js';
 import {lifecycleMethods, type LifecycleMethodsContext} from './lifecycle-methods.js';
 import type {Logger} from '../log.js';
 import {authenticate, type Caller} from './auth.js';
@@ -53,6 +53,8 @@ export interface AgentServerOptions extends MachineServiceContext {
   inside?: NodeInside;
   /** The etcd methods (answered Unimplemented without it). */
   etcd?: EtcdAccess;
+  /** Bootstrap and EtcdRecover (answered Unimplemented without it). */
+  bootstrap?: BootstrapAccess;
   /** Reboot, Reset and Shutdown (answered Unimplemented without it). */
   lifecycle?: LifecycleMethodsContext;
 }
@@ -99,7 +101,7 @@ export class AgentServer {
       ...(options.containers === undefined ? [] : containerMethods(options.containers)),
       ...(options.inside === undefined ? [] : insideMethods(options.inside)),
       ...(options.etcd === undefined ? [] : etcdMethods(options.etcd)),
-      ...bootstrapMethods(),
+      ...(options.bootstrap === undefined ? [] : bootstrapMethods(options.bootstrap)),
       ...(options.lifecycle === undefined ? [] : lifecycleMethods(options.lifecycle, options.etcd)),
     ]);
 
@@ -172,6 +174,15 @@ function handleLocally(
   (call as grpc.ServerUnaryCall<Buffer, Buffer>).on('cancelled', () => abort.abort());
   const context = {caller, signal: abort.signal};
 
+  if (method.kind === 'clientStream') {
+    // A readable stream's async iterator reads one message at a time: the client waits while the handler works.
+    const requests = call as grpc.ServerReadableStream<Buffer, Buffer>;
+    method.handle(requests, context).then(
+      (response) => callback?.(null, response),
+      (error: unknown) => fail(kind, call, callback, error, log),
+    );
+    return;
+  }
   if (method.kind === 'unary') {
     const unary = call as grpc.ServerUnaryCall<Buffer, Buffer>;
     method.handle(unary.request, context).then(

@@ -89,8 +89,9 @@ export interface ServiceDefinition {
   /**
    * Talos's pre state (`Running pre state`); a rejection fails the service. `signal` aborts when a
    * stop is asked for; the supervisor then stops waiting for it (`Failed to run pre stage: context canceled`).
+   * `report` records a Preparing event (a step of a long pre state, e.g. etcd joining its cluster).
    */
-  pre?(signal: AbortSignal): Promise<void>;
+  pre?(signal: AbortSignal, report: (message: string) => void): Promise<void>;
   /** Resolving true skips the service (`Skipped: Service skipped`). */
   skip?(): Promise<boolean>;
   /** A fresh runner for each run. */

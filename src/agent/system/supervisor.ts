@@ -265,7 +265,10 @@ export class Supervisor {
     }
     this.record(entry, 'Preparing', 'Running pre state');
     try {
-      if (definition.pre !== undefined) await untilAborted(definition.pre(signal), signal);
+      const report = (message: string): void => {
+        if (!signal.aborted) this.record(entry, 'Preparing', message);
+      };
+      if (definition.pre !== undefined) await untilAborted(definition.pre(signal, report), signal);
     } catch (error) {
       throw new Error(`failed to run pre stage: ${messageOf(error)}`);
     }

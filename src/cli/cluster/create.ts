@@ -36,6 +36,8 @@ export interface CreateOptions {
   progress: Progress;
   /** where the note about an interrupted create goes (stderr) */
   err: Sink;
+  /** leave etcd unbootstrapped (control planes wait in Preparing for `osctl bootstrap`) */
+  skipBootstrap?: boolean;
 }
 
 export async function createCluster(opts: CreateOptions): Promise<ClusterDescription> {
@@ -92,6 +94,25 @@ export async function createCluster(opts: CreateOptions): Promise<ClusterDescrip
       signal: opts.signal,
       onReady: (node, ready) => progress.update(`node ${node.name} is up (${ready}/${plan.nodes.length})`),
     });
+
+    const controlPlanes = description.nodes.filter((node) => node.role === 'controlplane');
+    if (opts.skipBootstrap !== true && controlPlanes.length > 0) {
+      const {bootstrapEtcd, waitForEtcd} = await import('./etcd-bootstrap.js');
+      const connection = {
+        clusterDir: plan.clusterDir,
+        clusterName: plan.name,
+        credentials: {ca: credentials.ca.crt, crt: credentials.admin.crt, key: normalizePrivateKeyPem(credentials.admin.key)},
+        deadline: Date.now() + opts.waitTimeoutMs,
+        signal: opts.signal,
+      };
+      progress.step(`bootstrapping etcd on ${controlPlanes[0].name}`);
+      await bootstrapEtcd(controlPlanes[0], connection);
+      progress.step(`waiting for etcd to be healthy on ${controlPlanes.length} control plane${controlPlanes.length === 1 ? '' : 's'}`);
+      await waitForEtcd(controlPlanes, {
+        ...connection,
+        onHealthy: (node, count) => progress.update(`etcd on ${node.name} is healthy (${count}/${controlPlanes.length})`),
+      });
+    }
 
     progress.step(`making context "${plan.name}" current in ${opts.talosconfigPath}`);
     installContext(opts.talosconfigPath, plan.name, {

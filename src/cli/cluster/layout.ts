@@ -183,6 +183,12 @@ function formatIPv4(value: number): string {
   return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
 }
 
+/** The etcd CA and a client certificate it issued, for etcdctl against the control planes' members. */
+export function etcdClientFiles(clusterDir: string): {ca: string; cert: string; key: string} {
+  const dir = path.join(clusterDir, 'etcd');
+  return {ca: path.join(dir, 'ca.crt'), cert: path.join(dir, 'client.crt'), key: path.join(dir, 'client.key')};
+}
+
 export function clusterFilePath(clusterDir: string): string {
   return path.join(clusterDir, CLUSTER_FILE);
 }

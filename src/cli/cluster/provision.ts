@@ -5,9 +5,9 @@ import {randomInt} from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {newMachineConfig, validateMachineConfig} from '../../machinery/machineconfig/index.js';
-import {CertAndKey, generateCA, issueClientCert, issueServerCert} from '../../machinery/pki.js';
+import {CertAndKey, generateCA, generateEcdsaCA, issueClientCert, issueEtcdCert, issueServerCert} from '../../machinery/pki.js';
 import {CliError, EXIT_USAGE} from '../errors.js';
-import {ClusterPlan, DISCOVERY_DIR, NODE_DIRS} from './layout.js';
+import {ClusterPlan, DISCOVERY_DIR, etcdClientFiles, NODE_DIRS} from './layout.js';
 import {patchNodeConfig, patchSources, type RolePatches} from './patches.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -21,11 +21,21 @@ export interface ClusterCredentials {
   ca: CertAndKey;
   /** the os:admin client certificate for the talosconfig */
   admin: CertAndKey;
+  /** the etcd CA (ECDSA P-256, as Talos makes it), in the control planes' configs */
+  etcdCa: CertAndKey;
 }
 
 export async function provisionCluster(plan: ClusterPlan, patches?: RolePatches): Promise<ClusterCredentials> {
   const ca = await generateCA({organization: 'talos', ttlMs: CA_TTL_MS});
   const admin = await issueClientCert(ca, {roles: ['os:admin'], ttlMs: CERT_TTL_MS});
+  const etcdCa = await generateEcdsaCA({organization: 'etcd', ttlMs: CA_TTL_MS});
+  // For etcdctl against the members (`cluster show -o json` names these files).
+  const etcdClient = await issueEtcdCert(etcdCa, {kind: 'client', commonName: 'osctl', ttlMs: CERT_TTL_MS});
+  const etcdFiles = etcdClientFiles(plan.clusterDir);
+  fs.mkdirSync(path.dirname(etcdFiles.ca), {mode: 0o700});
+  writePrivate(etcdFiles.ca, etcdCa.crt);
+  writePrivate(etcdFiles.cert, etcdClient.crt);
+  writePrivate(etcdFiles.key, etcdClient.key);
   const token = machineToken();
   const controlPlaneEndpoint = `https://${plan.nodes[0].address}:${KUBE_API_PORT}`;
   fs.mkdirSync(path.join(plan.clusterDir, DISCOVERY_DIR), {mode: 0o700});
@@ -40,6 +50,7 @@ export async function provisionCluster(plan: ClusterPlan, patches?: RolePatches)
       // Talos forbids the CA key on workers: only control planes can issue certificates.
       caKeyPem: node.role === 'controlplane' ? ca.key : undefined,
       token,
+      etcdCa: node.role === 'controlplane' ? {crtPem: etcdCa.crt, keyPem: etcdCa.key} : undefined,
     });
     const config = patchNodeConfig(generated, node, patches);
     // The same check osd runs on its config at start-up; failing it without patches is our bug, not the user's.
@@ -60,7 +71,7 @@ export async function provisionCluster(plan: ClusterPlan, patches?: RolePatches)
     writePrivate(path.join(node.stateDir, 'system/secrets/apid-client.crt'), forwarding.crt);
     writePrivate(path.join(node.stateDir, 'system/secrets/apid-client.key'), forwarding.key);
   }
-  return {ca, admin};
+  return {ca, admin, etcdCa};
 }
 
 function writePrivate(file: string, text: string): void {

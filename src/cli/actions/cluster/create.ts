@@ -33,6 +33,7 @@ export default async function create({flags}: InvocationOf<typeof ClusterCreate>
     signal: cancelSignal,
     progress: await createProgress(ctx.err),
     err: ctx.err,
+    skipBootstrap: flags['skip-bootstrap'] === true,
   });
   ctx.out.write(formatClusterTable(clusterView(description)));
   ctx.out.write(`\ncontext "${description.name}" is now current; try: osctl get members\n`);

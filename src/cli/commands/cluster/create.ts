@@ -14,7 +14,8 @@ function patchFlag(whose: string) {
 export default class ClusterCreate extends BaseCommand {
   static summary = 'Create a local cluster: one osd agent per node on loopback addresses';
   static description =
-    'Nodes get consecutive addresses of --cidr from .2 on, control planes first. Their state lives in ' +
+    'Nodes get consecutive addresses of --cidr from .2 on, control planes first. etcd is bootstrapped on the first ' +
+    'control plane and create waits until it is healthy on all of them (--skip-bootstrap leaves that to `osctl bootstrap`). Their state lives in ' +
     '$TALOS_HOME/clusters/<name> (default ~/.talos/clusters/<name>), and a context named after the cluster ' +
     'is merged into the talosconfig and made current. Patches (--config-patch for every node, then ' +
     '--config-patch-control-plane or --config-patch-worker by role) change the generated machine configs before any node ' +
@@ -32,7 +33,14 @@ export default class ClusterCreate extends BaseCommand {
     cidr: Flags.string({description: 'loopback range for the node addresses (inside 127.0.0.0/8)', default: DEFAULT_CIDR}),
     controlplanes: Flags.string({description: 'number of control plane nodes (at least 1)', default: '3'}),
     workers: Flags.string({description: 'number of worker nodes', default: '1'}),
-    'wait-timeout': Flags.string({description: 'how long to wait for every node to answer, e.g. 30s, 2m', default: '30s'}),
+    'wait-timeout': Flags.string({
+      description: 'how long to wait for every node to answer, and then for etcd to be healthy on every control plane, e.g. 30s, 2m',
+      default: '30s',
+    }),
+    'skip-bootstrap': Flags.boolean({
+      description: 'do not bootstrap etcd: the control planes wait in Preparing until `osctl bootstrap` is run against one of them',
+      default: false,
+    }),
     'config-patch': patchFlag('every node'),
     'config-patch-control-plane': patchFlag('the control plane nodes (after --config-patch)'),
     'config-patch-worker': patchFlag('the worker nodes (after --config-patch)'),
