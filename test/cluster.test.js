@@ -272,8 +272,14 @@ describe('osctl cluster, end to end', () => {
     assert.equal(json.code, 0, json.stderr);
     const view = JSON.parse(json.stdout);
     const description = readDescription('e2e-a');
-    assert.deepEqual(view.nodes.map(({state, ...node}) => node), description.nodes);
+    assert.deepEqual(view.nodes.map(({state, etcd, ...node}) => node), description.nodes);
     assert.deepEqual(view.nodes.map((n) => n.state), ['running', 'running']);
+    // The control plane's etcd member and the client files etcdctl needs; the worker has none.
+    const etcdDir = path.join(root, 'e2e-a', 'etcd');
+    assert.deepEqual(view.nodes.map((n) => n.etcd), [
+      {endpoint: 'https://127.20.9.2:2379', ca: path.join(etcdDir, 'ca.crt'), cert: path.join(etcdDir, 'client.crt'), key: path.join(etcdDir, 'client.key')},
+      undefined,
+    ]);
   });
 
   test('both nodes answer `osctl version` through the new context', async () => {

@@ -150,7 +150,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     local.controlPlane = {port: config.v1alpha1?.cluster?.controlPlane?.localAPIServerPort ?? DEFAULT_API_SERVER_PORT};
   }
   // On every node, so that Bootstrap and the etcd methods answer workers with Talos's texts; the
-  // service itself runs on control planes only.
+  // service itself runs on control planes whose config has an etcd CA (without one Talos's
+  // Bootstrap answers `etcd is not configured`, and there is nothing etcd could serve TLS with).
   const etcd = new EtcdService({
     root: paths.root,
     address: options.address,
@@ -162,7 +163,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     log,
     groups: new ProcessGroupRecords(paths.serviceGroups),
   });
-  const controlPlane = type === 'controlplane' || type === 'init';
+  const runsEtcd = (type === 'controlplane' || type === 'init') && etcd.hasEtcdCA();
   let server: AgentServer;
   try {
     server = await AgentServer.start({
@@ -212,7 +213,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     apiServer: {address: options.address, port: server.port, stopped: server.stopped},
     log,
     machineConfig: () => config,
-    more: [criService(runtime), kubelet, ...(controlPlane ? [etcd.definition()] : [])],
+    more: [criService(runtime), kubelet, ...(runsEtcd ? [etcd.definition()] : [])],
   });
   const stopPublishingEtcdMember = publishEtcdMember(store, supervisor, () => etcd.localClient());
   log.info(

@@ -125,7 +125,7 @@ async function ecPrivateKeyPem(privateKey: CryptoKey): Promise<string> {
 async function importEcdsaCASigningKey(keyPem: string): Promise<CryptoKey> {
   let keyObject;
   try {
-    keyObject = createPrivateKey(keyPem);
+    keyObject = createPrivateKey(normalizePrivateKeyPem(keyPem));
   } catch (error) {
     throw new Error(`cannot read the etcd CA private key: ${(error as Error).message}`);
   }

@@ -128,6 +128,17 @@ export class EtcdService implements EtcdAccess, BootstrapAccess {
   }
 
   private async pre(signal: AbortSignal, report: (message: string) => void): Promise<void> {
+    // Taken at once: a stopped run's pre state may still be finishing (the supervisor stops
+    // waiting for it), and it must neither take the request nor set the arguments.
+    const request = this.bootstrapRequest;
+    this.bootstrapRequest = undefined;
+    const args = await this.prepare(request, signal, report);
+    signal.throwIfAborted();
+    this.args = args;
+  }
+
+  /** The etcd command line for this run, after whatever has to happen first (restore, join). */
+  private async prepare(request: BootstrapRequest | undefined, signal: AbortSignal, report: (message: string) => void): Promise<string[]> {
     const binary = findExecutable('etcd', this.env.OSD_ETCD_BINARY, this.env.PATH);
     if (binary === undefined) {
       throw new Error(
@@ -143,9 +154,8 @@ export class EtcdService implements EtcdAccess, BootstrapAccess {
     } catch (error) {
       throw new Error(`failed to generate etcd PKI: ${(error as Error).message}`);
     }
+    signal.throwIfAborted();
 
-    const request = this.bootstrapRequest;
-    this.bootstrapRequest = undefined;
     this.promotion = undefined;
     const {hostname} = this.options;
     const base = this.baseArgs(binary);
@@ -165,14 +175,10 @@ export class EtcdService implements EtcdAccess, BootstrapAccess {
         });
       }
       report('Bootstrapping a new etcd cluster');
-      this.args = [...base, '--initial-cluster', `${hostname}=${this.urls.peer}`, '--initial-cluster-state', 'new', '--initial-advertise-peer-urls', this.urls.peer];
-      return;
+      return [...base, '--initial-cluster', `${hostname}=${this.urls.peer}`, '--initial-cluster-state', 'new', '--initial-advertise-peer-urls', this.urls.peer];
     }
-    if (!(await isDirEmpty(this.paths.dataDir))) {
-      this.args = base;
-      return;
-    }
-    this.args = [...base, ...(await this.join(signal, report)), '--initial-advertise-peer-urls', this.urls.peer];
+    if (!(await isDirEmpty(this.paths.dataDir))) return base;
+    return [...base, ...(await this.join(signal, report)), '--initial-advertise-peer-urls', this.urls.peer];
   }
 
   private baseArgs(binary: string): string[] {
