@@ -170,3 +170,59 @@ describe('the etcd service on a 3+1 cluster', () => {
     assert.ok(list.every((member) => member.isLearner !== true));
   });
 });
+
+describe('cluster create without etcd bootstrapped, and without an etcd binary', () => {
+  test('--skip-bootstrap leaves the control plane waiting in Preparing; Bootstrap brings etcd up', async () => {
+    const user = makeHome('osctl-etcd-skip-');
+    try {
+      const created = await osctl(['cluster', 'create', '--name', 'etcd-skip', '--cidr', '127.63.2.0/28', '--controlplanes', '1', '--workers', '0', '--skip-bootstrap'], {
+        env: user.env,
+        timeoutMs: 90_000,
+      });
+      assert.equal(created.code, 0, created.stderr);
+      const address = '127.63.2.2';
+      const client = machineClient(user.talosconfig, 'etcd-skip', address);
+      try {
+        await eventually(async () => {
+          const etcd = await unary(client, 'serviceList', {}).then((reply) => reply.messages[0].services.find((service) => service.id === 'etcd'));
+          assert.equal(etcd.state, 'Preparing');
+          assert.equal(
+            etcd.events.events.at(-1).msg,
+            'etcd is waiting to join the cluster, if this node is the first node in the cluster, please run `talosctl bootstrap` against one of the following IPs: no other control plane is known yet',
+          );
+        }, 20_000, 250);
+        const none = await osctl(['get', 'etcdmembers'], {env: user.env});
+        assert.equal(none.code, 0, none.stderr);
+        assert.doesNotMatch(none.stdout, /local/, 'no EtcdMembers while etcd is not running');
+        await unary(client, 'bootstrap', {});
+        await eventually(async () => {
+          const got = await osctl(['get', 'etcdmembers', 'local', '-o', 'json'], {env: user.env});
+          assert.equal(got.code, 0, got.stderr);
+          assert.match(JSON.parse(got.stdout).spec.memberID, /^[0-9a-f]{16}$/);
+        }, 30_000, 250);
+      } finally {
+        client.close();
+      }
+    } finally {
+      await discardCluster(user, 'etcd-skip');
+    }
+  });
+
+  test('with no etcd binary, create fails naming Debian\'s etcd-server package and leaves nothing behind', async () => {
+    const user = makeHome('osctl-etcd-missing-');
+    try {
+      const created = await osctl(['cluster', 'create', '--name', 'etcd-none', '--cidr', '127.63.3.0/28', '--controlplanes', '1', '--workers', '0'], {
+        env: {...user.env, OSD_ETCD_BINARY: '/nonexistent/etcd'},
+        timeoutMs: 90_000,
+      });
+      assert.equal(created.code, 1);
+      assert.match(
+        created.stderr,
+        /^error: etcd on etcd-none-controlplane-1 \(127\.63\.3\.2\) failed: Failed to run pre stage: etcd binary not found \(OSD_ETCD_BINARY=\/nonexistent\/etcd is not executable\): install Debian's etcd-server package or set OSD_ETCD_BINARY\n/,
+      );
+      assert.equal(fs.existsSync(path.join(user.home, '.talos', 'clusters', 'etcd-none')), false);
+    } finally {
+      await discardCluster(user, 'etcd-none').catch(() => undefined);
+    }
+  });
+});

@@ -7,7 +7,7 @@
 // - otherwise it waits until a member on another control plane answers, joins it as a learner
 //   (removing a stale member of the same name or peer URL first) and is promoted once in sync.
 // The same object is the EtcdAccess the API methods use.
-import {accessSync, constants} from 'node:fs';
+import {accessSync, constants, readFileSync} from 'node:fs';
 import {chmod, mkdir, readdir, rm} from 'node:fs/promises';
 import {delimiter, join} from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
@@ -83,7 +83,8 @@ export class EtcdService implements EtcdAccess, BootstrapAccess {
       id: ETCD_SERVICE_ID,
       dependsOn: ['cri'],
       restart: 'forever',
-      api: {start: true, stop: false, restart: true},
+      // Talos's etcd implements none of the API start/stop/restart interfaces.
+      api: {start: false, stop: false, restart: false},
       image: '',
       pre: (signal, report) => this.pre(signal, report),
       createRunner: () => this.createRunner(),
@@ -159,9 +160,11 @@ export class EtcdService implements EtcdAccess, BootstrapAccess {
     this.promotion = undefined;
     const {hostname} = this.options;
     const base = this.baseArgs(binary);
-    if (request !== undefined && (await isDirEmpty(this.paths.dataDir))) {
+    // An `init` node starts a new cluster on its own when it has no data (Talos's argsForInit).
+    const bootstrapping = request !== undefined || this.machineType() === 'init';
+    if (bootstrapping && (await isDirEmpty(this.paths.dataDir))) {
       // Talos honours the recover flag only on `controlplane` (the init path never reads it).
-      if (request.recover && this.machineType() === 'controlplane') {
+      if (request?.recover === true && this.machineType() === 'controlplane') {
         report('Recovering etcd from the uploaded snapshot');
         await restoreFromSnapshot({
           snapshot: this.paths.snapshot,
@@ -374,11 +377,25 @@ export class EtcdService implements EtcdAccess, BootstrapAccess {
   private client(endpoint: string): EtcdClient {
     let client = this.clients.get(endpoint);
     if (client === undefined) {
-      if (this.credentials === undefined) throw new Error('etcd is not running on this node yet (no etcd client certificate)');
-      client = new EtcdClient(endpoint, this.credentials);
+      client = new EtcdClient(endpoint, this.clientCredentials());
       this.clients.set(endpoint, client);
     }
     return client;
+  }
+
+  /** The credentials the pre state issued, or those a previous run left under system/secrets/etcd. */
+  private clientCredentials(): EtcdClientCredentials {
+    if (this.credentials !== undefined) return this.credentials;
+    try {
+      this.credentials = {
+        ca: readFileSync(this.paths.ca, 'utf8'),
+        cert: readFileSync(this.paths.adminCert, 'utf8'),
+        key: readFileSync(this.paths.adminKey, 'utf8'),
+      };
+    } catch {
+      throw new Error('failed to create etcd client: the etcd service has not issued its certificates yet');
+    }
+    return this.credentials;
   }
 
   /** The other control planes' addresses, from discovery (Members), in name order. */
