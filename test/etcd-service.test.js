@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {status} from '@grpc/grpc-js';
 import {eventually, rejectsWith, unary} from './helpers/agents.js';
-import {clusterDescription, discardCluster, makeHome, osctl} from './helpers/cli.js';
+import {clusterDescription, discardCluster, isAlive, makeHome, osctl} from './helpers/cli.js';
 import {etcdctl, etcdctlTxn, etcdEndpoints, parseEtcdJson, etcdPid, machineClient, restartNode, uploadSnapshot} from './helpers/etcd.js';
 
 const NAME = 'etcd-b';
@@ -203,6 +203,16 @@ describe('cluster create without etcd bootstrapped, and without an etcd binary',
       } finally {
         client.close();
       }
+      // etcd is a recorded process group: destroy ends it even when osd was killed beforehand.
+      const [node] = clusterDescription(user.home, 'etcd-skip').nodes;
+      const etcd = etcdPid(path.join(node.stateDir, 'var/lib/etcd'));
+      assert.ok(etcd !== undefined, 'etcd runs');
+      process.kill(node.pid, 'SIGKILL');
+      await eventually(() => assert.equal(isAlive(node.pid), false), 5000);
+      const destroyed = await osctl(['cluster', 'destroy', '--name', 'etcd-skip'], {env: user.env});
+      assert.equal(destroyed.code, 0, destroyed.stderr);
+      // Killed by destroy; reaped by init soon after (a zombie still answers kill(pid, 0)).
+      await eventually(() => assert.equal(isAlive(etcd), false, 'etcd does not outlive destroy'), 3000);
     } finally {
       await discardCluster(user, 'etcd-skip');
     }

@@ -48,7 +48,8 @@ export interface StopOutcome {
  * Stops the nodes' osd processes: SIGTERM, up to `graceMs` to exit, then a second SIGTERM, then
  * SIGKILL. osd takes the second SIGTERM as "exit now" and its exit hooks SIGKILL the service and
  * container process groups it still runs (a process ignoring SIGTERM gets 10 s inside osd, longer
- * than `graceMs`); should osd still need a SIGKILL, the groups it recorded are ended here. Before every
+ * than `graceMs`); should osd still need a SIGKILL, or be gone already, the groups it recorded are
+ * ended here. Before every
  * signal the PID is checked to still be that node's osd, so a reused PID is never signalled.
  */
 export async function stopNodeProcesses(nodes: readonly ClusterNode[], graceMs: number): Promise<StopOutcome[]> {
@@ -64,11 +65,13 @@ export async function stopNodeProcesses(nodes: readonly ClusterNode[], graceMs: 
   for (const node of alive()) if (signal(node, 'SIGKILL')) outcomes.set(node, 'killed');
   await waitUntil(() => alive().length === 0, KILL_WAIT_MS);
   for (const node of alive()) outcomes.set(node, 'still running');
-  // An osd that had to be forced out may not have stopped its services and pods: end the process
-  // groups it recorded (a no-op when its exit hook did).
-  if (forced.length > 0) {
+  // An osd that had to be forced out, or was already gone (killed before destroy), may not have
+  // stopped its services (etcd among them) and pods: end the process groups it recorded (a no-op
+  // when its exit hook did; a group whose leader is another program now is left alone).
+  const unclean = nodes.filter((node) => outcomes.get(node) === 'killed' || outcomes.get(node) === 'not running');
+  if (unclean.length > 0) {
     const {endRecordedGroups} = await import('../../machinery/process-groups.js');
-    for (const node of forced) if (outcomes.get(node) === 'killed') await endRecordedGroups(node.stateDir).catch(() => []);
+    for (const node of unclean) await endRecordedGroups(node.stateDir).catch(() => []);
   }
   return nodes.map((node) => ({node: node.name, pid: node.pid, outcome: outcomes.get(node)!}));
 }
