@@ -28,7 +28,9 @@ export async function restoreFromSnapshot(options: RestoreOptions): Promise<void
   } catch (error) {
     throw new Error(`error verifying snapshot: ${(error as Error).message}`);
   }
-  options.log(`recovering etcd from snapshot: total size ${size}`);
+  // Talos logs the snapshot's hash, revision, keys and size here; the file's length is what osd
+  // knows without a snapshot reader.
+  options.log(`recovering etcd from snapshot ${JSON.stringify(snapshot)} (${size} bytes)`);
   if (options.etcdctl === undefined) {
     throw new Error("error recovering from the snapshot: etcdctl not found: install Debian's etcd-client package or set OSD_ETCDCTL_BINARY");
   }
