@@ -157,6 +157,10 @@ describe('the etcd service on a 3+1 cluster', () => {
       await unary(cp, 'bootstrap', {recoverEtcd: true, recoverSkipHashCheck: false});
       for (const node of nodes) await waitHealthy(user, node.address, 90_000);
       assert.equal(fs.existsSync(uploaded), false, 'the upload is removed after the restore');
+      const logs = await osctl(['-n', CP1, 'logs', 'etcd'], {env: user.env});
+      assert.equal(logs.code, 0, logs.stderr);
+      assert.match(logs.stdout, /osd: recovering etcd from snapshot ".*etcd\.snapshot" \(\d+ bytes\)\n/);
+      assert.match(logs.stdout, /"msg":"serving client traffic securely"/, "etcd's own lines are in the service log");
     } finally {
       cp.close();
     }

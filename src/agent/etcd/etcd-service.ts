@@ -493,6 +493,9 @@ export async function emptyDir(dir: string): Promise<void> {
 }
 
 function errorText(error: unknown): string {
-  if (typeof error === 'object' && error !== null && 'details' in error && typeof error.details === 'string' && error.details !== '') return error.details;
+  if (typeof error === 'object' && error !== null && 'details' in error && typeof error.details === 'string' && error.details !== '') {
+    // grpc-js wraps a failed connect in a long sentence; the socket error is what matters.
+    return /Last error: (?:Error: )?(.*?)\.? Resolution note:/.exec(error.details)?.[1] ?? error.details;
+  }
   return error instanceof Error ? error.message : String(error);
 }
