@@ -199,7 +199,8 @@ describe('osd gRPC server', () => {
         call.write({bytes: Buffer.from('snapshot chunk')});
         call.end();
       });
-    await rejectsWith(recover('127.0.0.2'), grpc.status.UNIMPLEMENTED, 'EtcdRecover is not implemented by osd yet');
+    // The target's own answer (its state dir has no var/lib yet), so the upload reached it.
+    await rejectsWith(recover('127.0.0.2'), grpc.status.FAILED_PRECONDITION, 'etcd service is not ready for recovery yet');
     await rejectsWith(recover('127.0.0.3'), grpc.status.UNAVAILABLE, /node 127\.0\.0\.3 .*unreachable/);
   });
 
