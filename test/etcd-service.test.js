@@ -199,6 +199,14 @@ describe('cluster create without etcd bootstrapped, and without an etcd binary',
         assert.equal(none.code, 0, none.stderr);
         assert.doesNotMatch(none.stdout, /local/, 'no EtcdMembers while etcd is not running');
         await unary(client, 'bootstrap', {});
+        const events = (await unary(client, 'serviceList', {})).messages[0].services.find((service) => service.id === 'etcd').events.events;
+        const bootstrapRequested = events.findIndex((event) => event.msg === 'Bootstrap requested');
+        assert.equal(events[bootstrapRequested].state, 'Finished');
+        assert.deepEqual(events.slice(bootstrapRequested - 1, bootstrapRequested + 2).map((event) => `${event.state}: ${event.msg}`), [
+          'Failed: Failed to run pre stage: context canceled',
+          'Finished: Bootstrap requested',
+          'Starting: Starting service',
+        ]);
         await eventually(async () => {
           const got = await osctl(['get', 'etcdmembers', 'local', '-o', 'json'], {env: user.env});
           assert.equal(got.code, 0, got.stderr);

@@ -98,6 +98,7 @@ export class EtcdService implements EtcdAccess, BootstrapAccess {
    */
   async bootstrap(request: BootstrapRequest): Promise<void> {
     await this.options.supervisor.stop(ETCD_SERVICE_ID);
+    this.options.supervisor.recordStopped(ETCD_SERVICE_ID, 'Finished', 'Bootstrap requested');
     if (!(await isDirEmpty(this.paths.dataDir))) throw new Error('etcd data directory is not empty');
     this.bootstrapRequest = request;
     this.options.supervisor.start(ETCD_SERVICE_ID);

@@ -131,6 +131,15 @@ export class Supervisor {
     if (entry !== undefined) await this.halt(entry);
   }
 
+  /**
+   * Records a state event for a service that is not running, as Talos's UpdateState does from
+   * outside the run (etcd: `Finished`, `Bootstrap requested`, between its stop and its new start).
+   */
+  recordStopped(id: string, state: ServiceState, message: string): void {
+    const entry = this.entries.get(id);
+    if (entry !== undefined && entry.loop === undefined) this.record(entry, state, message);
+  }
+
   isRunning(id: string): boolean {
     return this.entries.get(id)?.loop !== undefined;
   }
