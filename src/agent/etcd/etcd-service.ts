@@ -21,7 +21,9 @@ import type {ResourceStore} from '../store/store.js';
 import {ProcessRunner} from '../system/process-runner.js';
 import type {Runner, RunnerReporter, ServiceDefinition} from '../system/service.js';
 import type {Supervisor} from '../system/supervisor.js';
+import {status} from '@grpc/grpc-js';
 import type {EtcdAccess} from './access.js';
+import {RpcError} from '../server/rpc-error.js';
 import type {BootstrapAccess} from '../server/bootstrap-methods.js';
 import type {Member} from '../../machinery/api/etcdserverpb/rpc.js';
 import {EtcdClient, type EtcdClientCredentials} from './client.js';
@@ -394,7 +396,8 @@ export class EtcdService implements EtcdAccess, BootstrapAccess {
         key: readFileSync(this.paths.adminKey, 'utf8'),
       };
     } catch {
-      throw new Error('failed to create etcd client: the etcd service has not issued its certificates yet');
+      // A plain error, as Talos's client failures are (code Unknown).
+      throw new RpcError(status.UNKNOWN, 'failed to create etcd client: the etcd service has not issued its certificates on this node yet');
     }
     return this.credentials;
   }
