@@ -1,0 +1,194 @@
+// What `etcdutl snapshot status` (3.6+, which talosctl uses) says about a snapshot, computed by our
+// own reader: after an integrity walk, the hash is CRC-32C over every top-level bucket's name and
+// its keys and values in order (no lengths, no separators), the revision is the main revision of
+// the last key of bucket `key`, total keys the number of distinct live user keys (each `key`
+// value's mvccpb.KeyValue key, added by a put, removed by a tombstone), total size bolt's
+// tx.Size() = high-water page × page size. Also the sha256 trailer etcd appends to a snapshot stream.
+import {createHash} from 'node:crypto';
+import * as fs from 'node:fs';
+import {setImmediate as yieldToEventLoop} from 'node:timers/promises';
+import {BoltFile, BucketCursor, bucketRoot, MAX_BUCKET_DEPTH, SnapshotFileError} from './bbolt.js';
+import {Crc32c} from './crc32c.js';
+
+export {SnapshotFileError} from './bbolt.js';
+
+export interface SnapshotStatus {
+  /** CRC-32C, printed %08x */
+  hash: number;
+  /** main revision of the last key in bucket `key` (int64) */
+  revision: bigint;
+  /** distinct live user keys (etcdutl ≥ 3.6) */
+  totalKey: number;
+  /** every key/value pair of every top-level bucket (what etcdctl 3.4/3.5 print as total keys) */
+  totalPairs: number;
+  /** bytes of the bbolt data: the file without the trailer */
+  totalSize: number;
+}
+
+/** The bytes in the snapshot's `key` bucket that mark a tombstone revision (17-byte revision + 't'). */
+const TOMBSTONE_REVISION_BYTES = 18;
+const TOMBSTONE_MARK = 0x74;
+/** pages read between two turns of the event loop (so Ctrl-C is seen during a multi-GB walk) */
+const PAGES_PER_TURN = 4096;
+
+/** The status line's numbers, as talosctl prints them (`hash %08x, revision N, total keys N, total size N`). */
+export function describeStatus(status: SnapshotStatus): string {
+  return `hash ${status.hash.toString(16).padStart(8, '0')}, revision ${status.revision}, total keys ${status.totalKey}, total size ${status.totalSize}`;
+}
+
+/**
+ * Reads `path` as an etcd snapshot. Throws SnapshotFileError with a sentence naming the problem:
+ * no bbolt file, truncated, or `snapshot file integrity check failed. N errors found.` with the list.
+ */
+export async function snapshotStatus(path: string, signal?: AbortSignal): Promise<SnapshotStatus> {
+  const file = BoltFile.open(path);
+  try {
+    return await walk(file, signal);
+  } finally {
+    file.close();
+  }
+}
+
+async function walk(file: BoltFile, signal: AbortSignal | undefined): Promise<SnapshotStatus> {
+  const crc = new Crc32c();
+  const live = new Set<string>();
+  let revision = 0n;
+  let totalPairs = 0;
+  let pacedAt = 0;
+  const decodeErrors: string[] = [];
+  file.markFreelist();
+  const roots = new BucketCursor(file, file.treePage(file.meta.root, 'the meta'), '<root>');
+  for (let top = roots.next(); top; top = roots.next()) {
+    const name = top.key;
+    if (top.value !== undefined) {
+      file.errors.add(`root element ${JSON.stringify(name.toString('latin1'))} is not a bucket`);
+      continue;
+    }
+    const label = JSON.stringify(name.toString('latin1'));
+    crc.update(name);
+    const isKeyBucket = name.length === 3 && name.toString('latin1') === 'key';
+    // Nested buckets are walked for integrity only (bbolt's ForEach hashes their key with a nil value).
+    const pending: Array<{cursor: BucketCursor; depth: number}> = [{cursor: new BucketCursor(file, bucketRoot(file, top.raw, label), label), depth: 0}];
+    while (pending.length > 0) {
+      const {cursor, depth} = pending.pop()!;
+      for (let entry = cursor.next(); entry; entry = cursor.next()) {
+        if (file.pagesRead - pacedAt >= PAGES_PER_TURN) {
+          pacedAt = file.pagesRead;
+          await yieldToEventLoop();
+          signal?.throwIfAborted();
+        }
+        if (depth > 0) continue;
+        crc.update(entry.key);
+        totalPairs++;
+        if (entry.value === undefined) {
+          if (depth + 1 < MAX_BUCKET_DEPTH) {
+            const nested = `${label}/${JSON.stringify(entry.key.toString('latin1'))}`;
+            pending.push({cursor: new BucketCursor(file, bucketRoot(file, entry.raw, nested), nested), depth: depth + 1});
+          }
+          continue;
+        }
+        crc.update(entry.value);
+        if (!isKeyBucket) continue;
+        const {key, value} = entry;
+        if (key.length < 8) {
+          if (decodeErrors.length < 10) decodeErrors.push(`revision key of ${key.length} bytes`);
+          continue;
+        }
+        revision = key.readBigInt64BE(0);
+        const userKey = keyValueKey(value);
+        if (userKey === undefined) {
+          if (decodeErrors.length < 10) decodeErrors.push(`value at revision ${revision} is not an mvccpb.KeyValue`);
+          continue;
+        }
+        if (key.length === TOMBSTONE_REVISION_BYTES && key[17] === TOMBSTONE_MARK) live.delete(userKey);
+        else live.add(userKey);
+      }
+    }
+  }
+  const {errors} = file;
+  if (errors.count > 0) {
+    const more = errors.count > errors.list.length ? `\n(stopped after ${errors.list.length} errors)` : '';
+    throw new SnapshotFileError(`snapshot file integrity check failed. ${errors.count} errors found.\n${errors.list.join('\n')}${more}`);
+  }
+  if (decodeErrors.length > 0) throw new SnapshotFileError(`error during bucket key iteration: ${decodeErrors.join('; ')}`);
+  return {hash: crc.digest(), revision, totalKey: live.size, totalPairs, totalSize: file.meta.pgid * file.meta.pageSize};
+}
+
+/**
+ * Field 1 (key) of a protobuf-encoded mvccpb.KeyValue, as a map key; undefined when the bytes are
+ * not a well-formed message (every field is walked, as an Unmarshal would).
+ */
+export function keyValueKey(bytes: Buffer): string | undefined {
+  let key = '';
+  let i = 0;
+  const varint = (): number | undefined => {
+    let result = 0;
+    let scale = 1;
+    for (let n = 0; n < 10; n++) {
+      if (i >= bytes.length) return undefined;
+      const b = bytes[i++];
+      result += (b & 0x7f) * scale;
+      scale *= 128;
+      if (b < 0x80) return result;
+    }
+    return undefined;
+  };
+  while (i < bytes.length) {
+    const tag = varint();
+    if (tag === undefined) return undefined;
+    const field = Math.floor(tag / 8);
+    const wire = tag % 8;
+    if (field === 0) return undefined;
+    if (wire === 0) {
+      if (varint() === undefined) return undefined;
+    } else if (wire === 2) {
+      const length = varint();
+      if (length === undefined || i + length > bytes.length) return undefined;
+      if (field === 1) key = bytes.toString('latin1', i, i + length);
+      i += length;
+    } else if (wire === 1 || wire === 5) {
+      i += wire === 1 ? 8 : 4;
+      if (i > bytes.length) return undefined;
+    } else {
+      return undefined;
+    }
+  }
+  return key;
+}
+
+export interface SnapshotTrailer {
+  /** size % 512 == 32: etcd's rule for "a sha256 digest follows the database" */
+  present: boolean;
+  /** sha256 of everything before the last 32 bytes equals them (false when absent) */
+  valid: boolean;
+  size: number;
+}
+
+/** Checks the sha256 trailer by reading the file once, in 1 MiB pieces. */
+export async function snapshotTrailer(path: string, signal?: AbortSignal): Promise<SnapshotTrailer> {
+  const handle = await fs.promises.open(path, 'r');
+  try {
+    const {size} = await handle.stat();
+    if (size % 512 !== 32) return {present: false, valid: false, size};
+    const hash = createHash('sha256');
+    const buf = Buffer.allocUnsafe(1 << 20);
+    const end = size - 32;
+    for (let at = 0; at < end;) {
+      signal?.throwIfAborted();
+      const {bytesRead} = await handle.read(buf, 0, Math.min(buf.length, end - at), at);
+      if (bytesRead === 0) throw new SnapshotFileError(`${JSON.stringify(path)} shrank while being read`);
+      hash.update(buf.subarray(0, bytesRead));
+      at += bytesRead;
+    }
+    const trailer = Buffer.alloc(32);
+    await handle.read(trailer, 0, 32, end);
+    return {present: true, valid: hash.digest().equals(trailer), size};
+  } finally {
+    await handle.close();
+  }
+}
+
+/** talosctl's rule for a downloaded snapshot: the stream must end with a digest. */
+export function hasTrailerSize(size: number): boolean {
+  return size % 512 === 32;
+}
