@@ -258,6 +258,73 @@ export class OsClient {
       },
     };
   }
+
+  /** A client-streaming call (see ClientStream). */
+  clientStream<Req, Res>(method: Method<Req, Res>, node?: string): ClientStream<Req, Res> {
+    const refusal = this.refusal();
+    if (refusal !== undefined) {
+      const refused = Promise.reject(refusal);
+      refused.catch(() => {});
+      return {write: () => refused, finish: () => refused, cancel: () => {}};
+    }
+    let untrack = () => {};
+    let call!: grpc.ClientWritableStream<Req>;
+    const answer = new Promise<Res>((resolve, reject) => {
+      call = this.connection.channel.makeClientStreamRequest(
+        method.path, method.requestSerialize, method.responseDeserialize, this.metadata(node), {},
+        (err, res) => {
+          untrack();
+          if (err) reject(this.failure(err, node));
+          else resolve(res!);
+        },
+      );
+    });
+    answer.catch(() => {}); // observed by write/finish; a cancelled upload is no unhandled rejection
+    untrack = this.track(call);
+    // What a waiting write races against: the call ending before the upload did.
+    const ended = answer.then(() => {
+      throw new Error('the node answered before the upload was complete');
+    });
+    ended.catch(() => {});
+    return {
+      async write(message) {
+        if (call.write(message)) return;
+        let onDrain: (() => void) | undefined;
+        try {
+          await Promise.race([new Promise<void>((resolve) => call.once('drain', (onDrain = resolve))), ended]);
+        } finally {
+          if (onDrain) call.off('drain', onDrain);
+        }
+      },
+      finish: async () => {
+        call.end();
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            call.cancel();
+            reject(new NodeCallError({code: Status.DEADLINE_EXCEEDED, details: 'no answer after the upload'}, this.site(node)));
+          }, timerDelay(this.target.timeoutMs));
+        });
+        try {
+          return await Promise.race([answer, timedOut]);
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+      cancel: () => call.cancel(),
+    };
+  }
+}
+
+/**
+ * A client stream (EtcdRecover): `write` sends one message and waits while the transport is full
+ * (rejecting once the call has failed); `finish` half-closes and waits for the one answer, at most
+ * the timeout; `cancel` ends it. Sending has no deadline of its own: the caller watches for stalls.
+ */
+export interface ClientStream<Req, Res> {
+  write(message: Req): Promise<void>;
+  finish(): Promise<Res>;
+  cancel(): void;
 }
 
 /** Watches a connection attempt until it is ready, fails, or the deadline passes. */

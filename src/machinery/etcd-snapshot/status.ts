@@ -162,33 +162,66 @@ export interface SnapshotTrailer {
   /** sha256 of everything before the last 32 bytes equals them (false when absent) */
   valid: boolean;
   size: number;
-}
-
-/** Checks the sha256 trailer by reading the file once, in 1 MiB pieces. */
-export async function snapshotTrailer(path: string, signal?: AbortSignal): Promise<SnapshotTrailer> {
-  const handle = await fs.promises.open(path, 'r');
-  try {
-    const {size} = await handle.stat();
-    if (size % 512 !== 32) return {present: false, valid: false, size};
-    const hash = createHash('sha256');
-    const buf = Buffer.allocUnsafe(1 << 20);
-    const end = size - 32;
-    for (let at = 0; at < end;) {
-      signal?.throwIfAborted();
-      const {bytesRead} = await handle.read(buf, 0, Math.min(buf.length, end - at), at);
-      if (bytesRead === 0) throw new SnapshotFileError(`${JSON.stringify(path)} shrank while being read`);
-      hash.update(buf.subarray(0, bytesRead));
-      at += bytesRead;
-    }
-    const trailer = Buffer.alloc(32);
-    await handle.read(trailer, 0, 32, end);
-    return {present: true, valid: hash.digest().equals(trailer), size};
-  } finally {
-    await handle.close();
-  }
+  /** the last 32 bytes and the digest of what precedes them, hex (when present) */
+  expected?: string;
+  actual?: string;
 }
 
 /** talosctl's rule for a downloaded snapshot: the stream must end with a digest. */
 export function hasTrailerSize(size: number): boolean {
   return size % 512 === 32;
+}
+
+const DIGEST_BYTES = 32;
+
+/**
+ * The sha256 trailer check over bytes fed in order (a download as it arrives, or a file read
+ * once): everything but the last 32 bytes is hashed, those are kept to compare at the end.
+ */
+export class TrailerDigest {
+  private readonly hash = createHash('sha256');
+  private tail = Buffer.alloc(0);
+  size = 0;
+
+  update(bytes: Uint8Array): void {
+    this.size += bytes.length;
+    if (bytes.length >= DIGEST_BYTES) {
+      this.hash.update(this.tail);
+      this.hash.update(bytes.subarray(0, bytes.length - DIGEST_BYTES));
+      this.tail = Buffer.from(bytes.subarray(bytes.length - DIGEST_BYTES));
+      return;
+    }
+    const joined = Buffer.concat([this.tail, bytes]);
+    const cut = Math.max(0, joined.length - DIGEST_BYTES);
+    this.hash.update(joined.subarray(0, cut));
+    this.tail = joined.subarray(cut);
+  }
+
+  result(): SnapshotTrailer {
+    if (!hasTrailerSize(this.size)) return {present: false, valid: false, size: this.size};
+    const actual = this.hash.digest('hex');
+    const expected = this.tail.toString('hex');
+    return {present: true, valid: actual === expected, size: this.size, expected, actual};
+  }
+}
+
+/** Checks the sha256 trailer of a file by reading it once, in 1 MiB pieces. */
+export async function snapshotTrailer(path: string, signal?: AbortSignal): Promise<SnapshotTrailer> {
+  const handle = await fs.promises.open(path, 'r');
+  try {
+    const {size} = await handle.stat();
+    if (!hasTrailerSize(size)) return {present: false, valid: false, size};
+    const digest = new TrailerDigest();
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let at = 0; at < size;) {
+      signal?.throwIfAborted();
+      const {bytesRead} = await handle.read(buf, 0, Math.min(buf.length, size - at), at);
+      if (bytesRead === 0) throw new SnapshotFileError(`${JSON.stringify(path)} shrank while being read`);
+      digest.update(buf.subarray(0, bytesRead));
+      at += bytesRead;
+    }
+    return digest.result();
+  } finally {
+    await handle.close();
+  }
 }

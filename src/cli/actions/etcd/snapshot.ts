@@ -1,0 +1,145 @@
+import type * as fsp from 'node:fs/promises';
+import type EtcdSnapshotCommand from '../../commands/etcd/snapshot.js';
+import type {InvocationOf} from '../../base-command.js';
+import {cancelSignal} from '../../cancel.js';
+import {durationFlag} from '../../duration.js';
+import {CliError, EXIT_USAGE} from '../../errors.js';
+import type {RunContext} from '../../runtime.js';
+import {StallWatchdog, TransferProgress} from './snapshot-transfer.js';
+
+/** The node's messages (Talos sends 1 KiB each) are joined into writes of this size. */
+const WRITE_BYTES = 1 << 20;
+
+/**
+ * talosctl's `etcd snapshot <path>`: one node's EtcdSnapshot stream into `<path>.part`, fsynced,
+ * its sha256 trailer and bbolt structure checked, renamed to `<path>`; then talosctl's two lines.
+ * Beyond talosctl: the trailer's digest and the database are checked before the rename (talosctl
+ * checks only the size, and reads the database after renaming), a stall watchdog, progress on a
+ * terminal, and `-` for stdout. Whatever fails, nothing is left at `<path>` or `<path>.part`.
+ */
+export default async function etcdSnapshot({flags, args}: InvocationOf<typeof EtcdSnapshotCommand>, ctx: RunContext): Promise<void> {
+  const session = await ctx.session(flags);
+  const node = ctx.singleNode(session);
+  const stallMs = durationFlag('stall-timeout', flags['stall-timeout']);
+  if (args.path === '') throw new CliError('the snapshot path is empty: give a file name, or - for stdout', EXIT_USAGE);
+  const [fs, {MachineServiceService}, snapshots, {formatDuration}, {describeWriteError}] = await Promise.all([
+    import('node:fs/promises'),
+    import('../../../machinery/api/machine/machine.js'),
+    import('../../../machinery/etcd-snapshot/index.js'),
+    import('../../../machinery/go-duration.js'),
+    import('../../output/stdio.js'),
+  ]);
+  const toStdout = args.path === '-';
+  const partPath = `${args.path}.part`;
+  let part: fsp.FileHandle | undefined;
+  let renamed = false;
+  if (!toStdout) {
+    try {
+      part = await fs.open(partPath, 'w', 0o600);
+      await part.chmod(0o600); // a .part left by another program keeps its mode otherwise
+    } catch (err) {
+      await part?.close();
+      throw new CliError(`error creating temporary file: ${describeWriteError(err as NodeJS.ErrnoException)} (${partPath})`);
+    }
+  }
+  const digest = new snapshots.TrailerDigest();
+  try {
+    const writeOut = toStdout
+      ? (await import('../read.js')).writeStdout
+      : async (bytes: Uint8Array) => {
+        try {
+          for (let done = 0; done < bytes.length;) done += (await part!.write(bytes, done, bytes.length - done)).bytesWritten;
+        } catch (err) {
+          throw new CliError(`error writing ${JSON.stringify(partPath)}: ${describeWriteError(err as NodeJS.ErrnoException)}`);
+        }
+      };
+    await ctx.withClient(session, async (client) => {
+      const stream = client.serverStream(MachineServiceService.etcdSnapshot, {}, node, 'first-answer');
+      const watchdog = new StallWatchdog(stallMs, () => stream.cancel());
+      const progress = new TransferProgress('receiving etcd snapshot:');
+      let pending = Buffer.allocUnsafe(WRITE_BYTES);
+      let filled = 0;
+      const flush = async () => {
+        if (filled === 0) return;
+        const full = pending.subarray(0, filled);
+        digest.update(full);
+        // stdout may hold on to what it was given: the next piece gets a new buffer.
+        pending = Buffer.allocUnsafe(WRITE_BYTES);
+        filled = 0;
+        await writeOut(full);
+      };
+      try {
+        for await (const data of stream) {
+          watchdog.poke();
+          if (data.metadata?.error) throw new CliError(`error reading: ${data.metadata.error}`);
+          const bytes = data.bytes;
+          progress.add(bytes.length);
+          for (let at = 0; at < bytes.length;) {
+            const n = Math.min(bytes.length - at, WRITE_BYTES - filled);
+            pending.set(bytes.subarray(at, at + n), filled);
+            filled += n;
+            at += n;
+            if (filled === WRITE_BYTES) {
+              // a slow disk or reader is not a stalled stream
+              watchdog.stop();
+              await flush();
+              watchdog.poke();
+            }
+          }
+        }
+        await flush();
+      } catch (err) {
+        if (cancelSignal.aborted || err instanceof CliError) throw err;
+        if (watchdog.stalled) {
+          throw new CliError(`error reading: node ${node} sent no snapshot data for ${formatDuration(stallMs)}`, 1, [
+            'the etcd member may be stuck; try again, or another control plane node; raise --stall-timeout for a very slow link',
+          ]);
+        }
+        throw new CliError(`error reading: ${(err as Error).message}`);
+      } finally {
+        watchdog.stop();
+        progress.done();
+      }
+    });
+    const trailer = digest.result();
+    if (!trailer.present) throw new CliError(`sha256 checksum not found (size ${trailer.size})`);
+    if (!trailer.valid) {
+      throw new CliError(`sha256 checksum mismatch: the snapshot's last 32 bytes are ${trailer.expected}, its data hashes to ${trailer.actual}`);
+    }
+    if (toStdout) return;
+    try {
+      await part!.sync();
+    } catch (err) {
+      throw new CliError(`failed to fsync: ${describeWriteError(err as NodeJS.ErrnoException)}`);
+    }
+    await part!.close();
+    part = undefined;
+    let status;
+    try {
+      status = await snapshots.snapshotStatus(partPath, cancelSignal);
+    } catch (err) {
+      if (err instanceof snapshots.SnapshotFileError) throw new CliError(`the received snapshot is damaged: ${err.message}`);
+      throw err;
+    }
+    try {
+      await fs.rename(partPath, args.path);
+      renamed = true;
+    } catch (err) {
+      throw new CliError(`error renaming to final location: ${describeWriteError(err as NodeJS.ErrnoException)}`);
+    }
+    await syncFolder(fs, args.path);
+    ctx.out.write(`etcd snapshot saved to ${JSON.stringify(args.path)} (${trailer.size} bytes)\n`);
+    ctx.out.write(`snapshot info: ${snapshots.describeStatus(status)}\n`);
+  } finally {
+    await part?.close().catch(() => {});
+    if (!toStdout && !renamed) await fs.rm(partPath, {force: true}).catch(() => {});
+  }
+}
+
+/** Makes the rename durable; a filesystem that cannot fsync a folder still renamed atomically. */
+async function syncFolder(fs: typeof fsp, file: string): Promise<void> {
+  const {dirname} = await import('node:path');
+  const handle = await fs.open(dirname(file), 'r').catch(() => undefined);
+  await handle?.sync().catch(() => {});
+  await handle?.close();
+}
