@@ -109,7 +109,7 @@ describe('status agrees with etcdctl on snapshots real etcd wrote', () => {
     const file = await save('empty.db');
     const status = await assertAgrees(file, 0);
     assert.equal(status.revision, 0n);
-    assert.deepEqual(await snapshotTrailer(file), {present: true, valid: true, size: fs.statSync(file).size});
+    assert.deepEqual(await snapshotTrailer(file).then(({present, valid, size}) => ({present, valid, size})), {present: true, valid: true, size: fs.statSync(file).size});
     assert.match(describeStatus(status), /^hash [0-9a-f]{8}, revision 0, total keys 0, total size \d+$/);
   });
 
@@ -159,7 +159,10 @@ describe('status agrees with etcdctl on snapshots real etcd wrote', () => {
     const ours = await snapshotStatus(flipped);
     assert.notEqual(ours.hash, hash);
     assert.equal(ours.hash, theirs.hash);
-    assert.deepEqual(await snapshotTrailer(flipped), {present: true, valid: false, size: bytes.length});
+    const trailer = await snapshotTrailer(flipped);
+    assert.deepEqual({present: trailer.present, valid: trailer.valid, size: trailer.size}, {present: true, valid: false, size: bytes.length});
+    assert.equal(trailer.expected, bytes.subarray(-32).toString("hex"));
+    assert.notEqual(trailer.actual, trailer.expected);
   });
 
   it('damaged files: a clear SnapshotFileError or a status, never a crash, never a hang (fixed seed)', async (t) => {

@@ -89,12 +89,14 @@ export default async function etcdSnapshot({flags, args}: InvocationOf<typeof Et
         }
         await flush();
       } catch (err) {
-        if (cancelSignal.aborted || err instanceof CliError) throw err;
+        if (cancelSignal.aborted) throw err;
         if (watchdog.stalled) {
           throw new CliError(`error reading: node ${node} sent no snapshot data for ${formatDuration(stallMs)}`, 1, [
             'the etcd member may be stuck; try again, or another control plane node; raise --stall-timeout for a very slow link',
           ]);
         }
+        // our own sentences (writing, the node's metadata error) as they are; the call's failure as talosctl words it
+        if (err instanceof CliError && !isCallError(err)) throw err;
         throw new CliError(`error reading: ${(err as Error).message}`);
       } finally {
         watchdog.stop();
@@ -142,4 +144,9 @@ async function syncFolder(fs: typeof fsp, file: string): Promise<void> {
   const handle = await fs.open(dirname(file), 'r').catch(() => undefined);
   await handle?.sync().catch(() => {});
   await handle?.close();
+}
+
+/** A failed call (client.ts's NodeCallError carries the gRPC code), told apart without loading grpc-js. */
+function isCallError(err: Error): boolean {
+  return typeof (err as {code?: unknown}).code === 'number';
 }
