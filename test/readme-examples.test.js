@@ -23,7 +23,7 @@ const DAY_MS = 24 * 3600 * 1000;
  */
 const COMMAND_ORDER = [
   'cluster:create', 'cluster:show', 'config:context', 'get', 'version', 'service', 'containers', 'logs', 'restart', 'list', 'read', 'copy', 'usage', 'netstat', 'stats', 'time', 'meta:write', 'meta:delete', 'processes', 'memory', 'mounts', 'dmesg',
-  'etcd:members', 'etcd:status', 'etcd:alarm:list', 'etcd:alarm:disarm', 'etcd:defrag', 'etcd:forfeit-leadership', 'etcd:leave', 'etcd:remove-member', 'config:info', 'config:new', 'config:merge',
+  'bootstrap', 'etcd:snapshot', 'etcd:snapshot:inspect', 'etcd:members', 'etcd:status', 'etcd:alarm:list', 'etcd:alarm:disarm', 'etcd:defrag', 'etcd:forfeit-leadership', 'etcd:leave', 'etcd:remove-member', 'config:info', 'config:new', 'config:merge',
   'config:contexts', 'config:endpoint', 'config:node', 'config:add', 'config:remove', 'health', 'reboot', 'reset', 'shutdown', 'cluster:destroy',
 ];
 

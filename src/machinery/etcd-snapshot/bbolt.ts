@@ -24,8 +24,13 @@ const MAX_DEPTH = 64;
 export const MAX_BUCKET_DEPTH = 16;
 /** integrity errors collected before the walk gives up (a garbage page yields one per element) */
 const MAX_ERRORS = 100;
-const WINDOW = 1 << 20;
-const CACHED_WINDOWS = 8;
+/** How much of the file is cached: `windows` pieces of `windowBytes` (a multiple of the page size). */
+export interface ReadCache {
+  windowBytes: number;
+  windows: number;
+}
+
+const DEFAULT_CACHE: ReadCache = {windowBytes: 1 << 20, windows: 8};
 
 /** A file that is not a usable bbolt database at all (no valid meta page, truncated, unreadable). */
 export class SnapshotFileError extends Error {
@@ -96,13 +101,19 @@ export class BoltFile {
   /** pages read so far (for the caller's pacing) */
   pagesRead = 0;
 
-  private constructor(private readonly fd: number, readonly size: number, readonly meta: BoltMeta, readonly errors: IntegrityErrors) {
+  private constructor(
+    private readonly fd: number,
+    readonly size: number,
+    readonly meta: BoltMeta,
+    readonly errors: IntegrityErrors,
+    private readonly cache: ReadCache,
+  ) {
     this.seen = new Uint8Array(Math.ceil(meta.pgid / 8));
     this.markSeen(0, 2); // the meta pages
   }
 
   /** Opens `path` and picks its meta; throws SnapshotFileError when it is no bbolt file. */
-  static open(path: string): BoltFile {
+  static open(path: string, cache: ReadCache = DEFAULT_CACHE): BoltFile {
     let fd: number;
     try {
       fd = fs.openSync(path, 'r');
@@ -119,7 +130,7 @@ export class BoltFile {
           `${JSON.stringify(path)} is truncated: it holds ${stat.size} bytes, its header says ${needed} (${meta.pgid} pages of ${meta.pageSize} bytes)`,
         );
       }
-      return new BoltFile(fd, stat.size, meta, new IntegrityErrors());
+      return new BoltFile(fd, stat.size, meta, new IntegrityErrors(), cache);
     } catch (err) {
       fs.closeSync(fd);
       throw err;
@@ -131,7 +142,12 @@ export class BoltFile {
   }
 
   private read(offset: number, length: number): Buffer {
-    const buf = Buffer.allocUnsafe(length);
+    return this.readInto(Buffer.allocUnsafe(length), offset);
+  }
+
+  /** Fills `buf` from `offset` (less at the end of the file: the result is then shorter). */
+  private readInto(buf: Buffer, offset: number): Buffer {
+    const length = buf.length;
     let done = 0;
     while (done < length) {
       const n = fs.readSync(this.fd, buf, done, length - done, offset + done);
@@ -141,16 +157,26 @@ export class BoltFile {
     return done === length ? buf : buf.subarray(0, done);
   }
 
-  /** bytes [offset, offset + length) of the file, through a small cache of 1 MiB windows */
+  /** bytes [offset, offset + length) of the file, through the small cache of windows */
   private bytes(offset: number, length: number): Buffer {
+    const {windowBytes: WINDOW, windows: CACHED_WINDOWS} = this.cache;
     const index = Math.floor(offset / WINDOW);
     if (offset + length > (index + 1) * WINDOW) return this.read(offset, length);
     let window = this.windows.get(index);
     if (window) {
       this.windows.delete(index); // most recently used goes last
     } else {
-      window = this.read(index * WINDOW, WINDOW);
-      if (this.windows.size >= CACHED_WINDOWS) this.windows.delete(this.windows.keys().next().value!);
+      // The least recently used window's memory is reused (fresh 1 MiB buffers cost page faults
+      // and garbage): what callers keep across reads is copied (see stable pages, BucketCursor).
+      let memory: Buffer | undefined;
+      if (this.windows.size >= CACHED_WINDOWS) {
+        const oldest = this.windows.keys().next().value!;
+        memory = this.windows.get(oldest)!;
+        this.windows.delete(oldest);
+      }
+      // the whole 1 MiB again (the last window of the file was only partly filled)
+      memory = memory ? Buffer.from(memory.buffer, memory.byteOffset, WINDOW) : Buffer.allocUnsafe(WINDOW);
+      window = this.readInto(memory, index * WINDOW);
     }
     this.windows.set(index, window);
     const at = offset - index * WINDOW;
@@ -171,7 +197,7 @@ export class BoltFile {
    * Page `pgid` of a tree, checked: in bounds, referenced once, a branch or leaf page with its own
    * id, elements inside its span. Undefined (with the error recorded) when it is not usable.
    */
-  treePage(pgid: number, referrer: string): PageView | undefined {
+  treePage(pgid: number, referrer: string, stable = false): PageView | undefined {
     const {pageSize, pgid: highWater} = this.meta;
     if (!Number.isSafeInteger(pgid) || pgid < 2 || pgid >= highWater) {
       this.errors.add(`page ${pgid}: out of bounds: ${highWater} (referenced by ${referrer})`);
@@ -200,7 +226,10 @@ export class BoltFile {
     }
     this.pagesRead += overflow + 1;
     const span = (overflow + 1) * pageSize;
-    const buf = overflow === 0 ? this.bytes(pgid * pageSize, span) : this.read(pgid * pageSize, span);
+    const view = this.bytes(pgid * pageSize, span);
+    // A page that stays in use while others are read (a branch above its children, the root
+    // bucket's leaf while buckets are walked) gets its own copy: windows are reused.
+    const buf = stable || flags === BRANCH_PAGE ? Buffer.from(view) : view;
     return checkedPage({buf, start: 0, end: span, flags, count, pgid}, this.errors);
   }
 
@@ -280,7 +309,10 @@ function describeFsError(err: unknown): string {
   return /^[A-Z]+: (.*?), \w+/.exec(e.message)?.[1] ?? e.message;
 }
 
-/** One key/value of a bucket, in key order. `value` is undefined for a nested bucket's entry. */
+/**
+ * One key/value of a bucket, in key order. `value` is undefined for a nested bucket's entry. The
+ * bytes are valid until the cursor reads its next page: copy what must last longer.
+ */
 export interface BucketEntry {
   key: Buffer;
   value: Buffer | undefined;
@@ -307,13 +339,19 @@ export class BucketCursor {
     if (root) this.stack.push({page: root, next: 0, depth: 0});
   }
 
+  /** Leaves the current page; the next one may reuse its memory, so the last key (order check) is copied. */
+  private pop(): void {
+    const frame = this.stack.pop();
+    if (frame?.page.flags === LEAF_PAGE && this.lastKey) this.lastKey = Buffer.from(this.lastKey);
+  }
+
   next(): BucketEntry | undefined {
     const errors = this.file.errors;
     while (this.stack.length > 0 && !errors.full) {
       const top = this.stack[this.stack.length - 1];
       const {page} = top;
       if (top.next >= page.count) {
-        this.stack.pop();
+        this.pop();
         continue;
       }
       const i = top.next++;
@@ -323,7 +361,7 @@ export class BucketCursor {
         const child = page.buf.readBigUInt64LE(at + 8);
         if (top.depth + 1 >= MAX_DEPTH) {
           errors.add(`${where}: tree deeper than ${MAX_DEPTH} levels`);
-          this.stack.pop();
+          this.pop();
           continue;
         }
         const childPage = this.file.treePage(child > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(child), `${where} element ${i}`);
@@ -338,13 +376,13 @@ export class BucketCursor {
       const valueEnd = keyStart + ksize + vsize;
       if (valueEnd > page.end) {
         errors.add(`${where}: element ${i} (key ${ksize} bytes, value ${vsize} bytes) runs past the page's end`);
-        this.stack.pop();
+        this.pop();
         continue;
       }
       const key = page.buf.subarray(keyStart, keyStart + ksize);
       if (this.lastKey && Buffer.compare(this.lastKey, key) >= 0) {
         errors.add(`${where}: keys out of order in bucket ${this.name} at element ${i}`);
-        this.stack.pop();
+        this.pop();
         continue;
       }
       this.lastKey = key;
@@ -372,5 +410,6 @@ export function bucketRoot(file: BoltFile, raw: Buffer, name: string): PageView 
     file.errors.add(`bucket ${name}: inline page of type ${pageTypeName(flags)}`);
     return undefined;
   }
-  return checkedPage({buf: raw, start: BUCKET_HEADER, end: raw.length, flags, count: raw.readUInt16LE(BUCKET_HEADER + 10), pgid: -1}, file.errors);
+  // a copy: the page that holds it may be reused while the bucket is walked
+  return checkedPage({buf: Buffer.from(raw), start: BUCKET_HEADER, end: raw.length, flags, count: raw.readUInt16LE(BUCKET_HEADER + 10), pgid: -1}, file.errors);
 }

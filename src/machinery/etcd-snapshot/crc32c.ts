@@ -1,6 +1,8 @@
 // CRC-32C (Castagnoli: reflected polynomial 0x82F63B78, init and final xor 0xFFFFFFFF), the hash
-// etcd's `snapshot status` prints. Slicing-by-8: eight 256-entry tables, eight bytes per step
-// (≈ 3× a byte-wise table in V8; see bench/etcd-snapshot.js for the measured rate).
+// etcd's `snapshot status` prints, in JavaScript: slicing-by-8 (eight table lookups per 8 bytes,
+// ≈ 3× a byte-wise table in V8). A native crc32c (@node-rs/crc32, the CPU's crc32 instruction)
+// was tried in the reader on a 206 MB snapshot (2026-12-02): ≈ 15% less CPU in all, once pieces
+// were batched (a native call per key or value cost more than the hashing): not worth a native dependency.
 
 const POLY = 0x82f63b78;
 
@@ -18,28 +20,10 @@ const TABLES = (() => {
   return t;
 })();
 
-/** A running CRC-32C: `update` with the bytes in order, `digest` at the end. */
-export class Crc32c {
-  /** the inverted running register (what the algorithm keeps between bytes) */
-  private state = -1;
-
-  update(bytes: Uint8Array, start = 0, end = bytes.length): void {
-    this.state = crc32cUpdate(this.state, bytes, start, end);
-  }
-
-  digest(): number {
-    return ~this.state >>> 0;
-  }
-}
-
-/** One-shot CRC-32C of `bytes`. */
-export function crc32c(bytes: Uint8Array): number {
-  return ~crc32cUpdate(-1, bytes, 0, bytes.length) >>> 0;
-}
-
-function crc32cUpdate(state: number, b: Uint8Array, start: number, end: number): number {
+/** CRC-32C of b[start, end), continuing from the finished CRC `previous` (0 to start). */
+function crc32cRange(b: Uint8Array, start: number, end: number, previous: number): number {
   const t = TABLES;
-  let c = state | 0;
+  let c = ~previous;
   let i = start;
   const fastEnd = end - 8;
   while (i <= fastEnd) {
@@ -56,5 +40,23 @@ function crc32cUpdate(state: number, b: Uint8Array, start: number, end: number):
     i += 8;
   }
   while (i < end) c = (c >>> 8) ^ t[(c ^ b[i++]) & 0xff];
-  return c;
+  return ~c >>> 0;
+}
+
+/** A running CRC-32C: `update` with the bytes in order, `digest` at the end. */
+export class Crc32c {
+  private crc = 0;
+
+  update(bytes: Uint8Array, start = 0, end = bytes.length): void {
+    this.crc = crc32cRange(bytes, start, end, this.crc);
+  }
+
+  digest(): number {
+    return this.crc;
+  }
+}
+
+/** One-shot CRC-32C of `bytes`. */
+export function crc32c(bytes: Uint8Array): number {
+  return crc32cRange(bytes, 0, bytes.length, 0);
 }

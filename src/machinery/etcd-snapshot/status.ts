@@ -7,7 +7,7 @@
 import {createHash} from 'node:crypto';
 import * as fs from 'node:fs';
 import {setImmediate as yieldToEventLoop} from 'node:timers/promises';
-import {BoltFile, BucketCursor, bucketRoot, MAX_BUCKET_DEPTH, SnapshotFileError} from './bbolt.js';
+import {BoltFile, BucketCursor, bucketRoot, MAX_BUCKET_DEPTH, SnapshotFileError, type ReadCache} from './bbolt.js';
 import {Crc32c} from './crc32c.js';
 
 export {SnapshotFileError} from './bbolt.js';
@@ -40,8 +40,8 @@ export function describeStatus(status: SnapshotStatus): string {
  * Reads `path` as an etcd snapshot. Throws SnapshotFileError with a sentence naming the problem:
  * no bbolt file, truncated, or `snapshot file integrity check failed. N errors found.` with the list.
  */
-export async function snapshotStatus(path: string, signal?: AbortSignal): Promise<SnapshotStatus> {
-  const file = BoltFile.open(path);
+export async function snapshotStatus(path: string, signal?: AbortSignal, cache?: ReadCache): Promise<SnapshotStatus> {
+  const file = BoltFile.open(path, cache);
   try {
     return await walk(file, signal);
   } finally {
@@ -57,7 +57,7 @@ async function walk(file: BoltFile, signal: AbortSignal | undefined): Promise<Sn
   let pacedAt = 0;
   const decodeErrors: string[] = [];
   file.markFreelist();
-  const roots = new BucketCursor(file, file.treePage(file.meta.root, 'the meta'), '<root>');
+  const roots = new BucketCursor(file, file.treePage(file.meta.root, 'the meta', true), '<root>');
   for (let top = roots.next(); top; top = roots.next()) {
     const name = top.key;
     if (top.value !== undefined) {
@@ -68,9 +68,11 @@ async function walk(file: BoltFile, signal: AbortSignal | undefined): Promise<Sn
     crc.update(name);
     const isKeyBucket = name.length === 3 && name.toString('latin1') === 'key';
     // Nested buckets are walked for integrity only (bbolt's ForEach hashes their key with a nil value).
-    const pending: Array<{cursor: BucketCursor; depth: number}> = [{cursor: new BucketCursor(file, bucketRoot(file, top.raw, label), label), depth: 0}];
+    // Each bucket's cursor is made when it is walked: its first page is read then (windows are reused).
+    const pending: Array<{raw: Buffer; name: string; depth: number}> = [{raw: top.raw, name: label, depth: 0}];
     while (pending.length > 0) {
-      const {cursor, depth} = pending.pop()!;
+      const {raw, name: bucketName, depth} = pending.pop()!;
+      const cursor = new BucketCursor(file, bucketRoot(file, raw, bucketName), bucketName);
       for (let entry = cursor.next(); entry; entry = cursor.next()) {
         if (file.pagesRead - pacedAt >= PAGES_PER_TURN) {
           pacedAt = file.pagesRead;
@@ -83,7 +85,7 @@ async function walk(file: BoltFile, signal: AbortSignal | undefined): Promise<Sn
         if (entry.value === undefined) {
           if (depth + 1 < MAX_BUCKET_DEPTH) {
             const nested = `${label}/${JSON.stringify(entry.key.toString('latin1'))}`;
-            pending.push({cursor: new BucketCursor(file, bucketRoot(file, entry.raw, nested), nested), depth: depth + 1});
+            pending.push({raw: Buffer.from(entry.raw), name: nested, depth: depth + 1});
           }
           continue;
         }
