@@ -15,7 +15,7 @@ import {MachineServiceService} from '../dist/machinery/api/machine/machine.js';
 import {StateService} from '../dist/machinery/api/v1alpha1/state.js';
 import {generateCA, issueClientCert, issueServerCert} from '../dist/machinery/pki.js';
 import {DAY, freePort, normalizeKey} from './helpers/agents.js';
-import {makeHome, osctl, osctlSpawn} from './helpers/cli.js';
+import {makeHome, osctl, osctlSpawn, runJs} from './helpers/cli.js';
 
 const run = promisify(execFile);
 const ETCD = '127.62.0.2';
@@ -248,6 +248,22 @@ describe('etcd snapshot', () => {
     assert.equal(code, 0, stderr);
     assert.equal(stderr, '');
     assert.ok(Buffer.concat(chunks).equals(fs.readFileSync(snapshot)));
+  });
+
+  it('on a terminal, stderr shows bytes and rate, erased at the end', async () => {
+    const out = outputFolder('tty');
+    // script(1) gives osctl a terminal for stdin, stdout and stderr, and copies what it printed
+    const command = [process.execPath, runJs, 'etcd', 'snapshot', out.file].map((w) => `'${w}'`).join(' ');
+    const r = await new Promise((resolve) => {
+      const child = spawn('script', ['-qec', command, '/dev/null'], {env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe']});
+      let text = '';
+      child.stdout.on('data', (d) => (text += d));
+      child.on('close', (code) => resolve({code, text}));
+    });
+    assert.equal(r.code, 0, r.text);
+    assert.match(r.text, /\r\x1b\[Kreceiving etcd snapshot: \d+(\.\d)? [kM]?B( \([\d.]+ [kMG]?B\/s\))?/);
+    assert.match(r.text, /\r\x1b\[Ketcd snapshot saved to /, 'the progress line is erased before the result');
+    assert.ok(fs.readFileSync(out.file).equals(fs.readFileSync(snapshot)));
   });
 
   it('several nodes: talosctl\'s text, nothing written', async () => {
