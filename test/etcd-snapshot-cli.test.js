@@ -4,6 +4,7 @@
 // printed, what is uploaded, and that nothing partial is left by a failure, a stall or Ctrl-C.
 import assert from 'node:assert/strict';
 import {execFile, spawn} from 'node:child_process';
+import {createHash} from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -32,6 +33,8 @@ const NO_TRAILER = '127.62.0.16';
 const SLOW = '127.62.0.17';
 /** Bootstrap answers AlreadyExists */
 const EXISTS = '127.62.0.18';
+/** a damaged database with a digest that matches it */
+const DAMAGED = '127.62.0.19';
 
 let dir;
 let etcd;
@@ -79,6 +82,11 @@ const handlers = {
       }
       case NO_TRAILER:
         return streamBytes(call, fs.readFileSync(memberDb));
+      case DAMAGED: {
+        const db = Buffer.from(bytes.subarray(0, bytes.length - 32));
+        db.fill(0xab, 3 * 4096, 3 * 4096 + 64);
+        return streamBytes(call, Buffer.concat([db, createHash('sha256').update(db).digest()]));
+      }
       case SLOW: {
         let at = 0;
         const timer = setInterval(() => {
@@ -306,6 +314,15 @@ describe('etcd snapshot', () => {
     assert.equal(r.code, 1);
     assert.equal(r.stderr, `error: sha256 checksum not found (size ${fs.statSync(memberDb).size})\n`);
     assert.deepEqual(out.entries(), []);
+  });
+
+  it('a database the reader refuses but whose digest matches is kept, with an error', async () => {
+    const out = outputFolder('damaged');
+    const r = await cli(['-n', DAMAGED, 'etcd', 'snapshot', out.file]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /^etcd snapshot saved to ".*db\.snapshot" \(\d+ bytes\)\n$/);
+    assert.match(r.stderr, /^error: the snapshot's sha256 digest matches, but its database cannot be read: snapshot file integrity check failed\. \d+ errors found\./);
+    assert.deepEqual(out.entries(), ['db.snapshot']);
   });
 
   it('Ctrl-C during the download: exit 130, no file, no .part', async () => {

@@ -116,12 +116,16 @@ export default async function etcdSnapshot({flags, args}: InvocationOf<typeof Et
     }
     await part!.close();
     part = undefined;
+    // Read before the rename, so Ctrl-C while reading leaves nothing. A database the reader
+    // refuses is still kept: its digest says it is exactly what etcd sent, and a backup must not
+    // be lost to a reader's doubt; the error says so (exit 1), as talosctl fails after renaming.
     let status;
+    let unreadable: Error | undefined;
     try {
       status = await snapshots.snapshotStatus(partPath, cancelSignal);
     } catch (err) {
-      if (err instanceof snapshots.SnapshotFileError) throw new CliError(`the received snapshot is damaged: ${err.message}`);
-      throw err;
+      if (!(err instanceof snapshots.SnapshotFileError)) throw err;
+      unreadable = err;
     }
     try {
       await fs.rename(partPath, args.path);
@@ -131,7 +135,12 @@ export default async function etcdSnapshot({flags, args}: InvocationOf<typeof Et
     }
     await syncFolder(fs, args.path);
     ctx.out.write(`etcd snapshot saved to ${JSON.stringify(args.path)} (${trailer.size} bytes)\n`);
-    ctx.out.write(`snapshot info: ${snapshots.describeStatus(status)}\n`);
+    if (unreadable) {
+      throw new CliError(`the snapshot's sha256 digest matches, but its database cannot be read: ${unreadable.message}`, 1, [
+        'this is what etcd sent; check it with `osctl etcd snapshot inspect` or `etcdctl snapshot status`',
+      ]);
+    }
+    ctx.out.write(`snapshot info: ${snapshots.describeStatus(status!)}\n`);
   } finally {
     await part?.close().catch(() => {});
     if (!toStdout && !renamed) await fs.rm(partPath, {force: true}).catch(() => {});

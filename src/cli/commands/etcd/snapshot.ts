@@ -6,9 +6,9 @@ export default class EtcdSnapshot extends BaseCommand {
   static description =
     'Exactly one control-plane node streams its etcd member\'s snapshot (the bbolt database followed by etcd\'s sha256 ' +
     'digest). It is written to <path>.part (mode 0600) and fsynced; the digest is checked (the size must be 512·n + 32 ' +
-    'and the sha256 of the data must equal the last 32 bytes), then the database itself (bbolt integrity, as ' +
-    '`etcd snapshot inspect`); only then is it renamed to <path>. Any failure, Ctrl-C included, leaves neither <path> nor ' +
-    'the .part file. Prints `etcd snapshot saved to "<path>" (N bytes)` and `snapshot info: hash …, revision …, total ' +
+    'and the sha256 of the data must equal the last 32 bytes), then read (bbolt integrity, as `etcd snapshot inspect`) ' +
+    'and renamed to <path>. Any failure, Ctrl-C included, leaves neither <path> nor the .part file — except a ' +
+    'database osctl cannot read whose digest matches: that is what etcd sent, so it is kept, with an error (exit 1). Prints `etcd snapshot saved to "<path>" (N bytes)` and `snapshot info: hash …, revision …, total ' +
     'keys …, total size …` (total keys: distinct live keys, as talosctl counts them). With `-` the stream goes to stdout ' +
     'as it arrives and nothing else is printed there; the digest is still checked at the end (exit 1 when it does not ' +
     'match). On a terminal, stderr shows the bytes received and the rate. A stream that sends nothing for ' +
