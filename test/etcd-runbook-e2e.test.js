@@ -101,8 +101,17 @@ describe('the disaster-recovery runbook, end to end', {timeout: 600_000}, () => 
     );
     assert.match(snapshot.stdout.split('\n')[1], /^snapshot info: hash [0-9a-f]{8}, revision \d+, total keys \d+, total size \d+$/);
 
+    const inspect = await run(['etcd', 'snapshot', 'inspect', 'db.snapshot']);
+    assert.equal(inspect.code, 0, inspect.stderr);
+    assert.ok(inspect.stdout.includes(snapshot.stdout.split('\n')[1].replace('snapshot info: ', '')), inspect.stdout);
+    const before = await run(['-n', CPS.join(','), 'etcd', 'members']);
+    assert.equal(before.code, 0, before.stderr);
+    assert.equal(before.stdout.trim().split('\n').length, 1 + 3 * 3, 'each node lists the 3 members');
+
     await wipeAllControlPlanes();
     await recoverAndCheck(['--recover-from=./db.snapshot'], 'a', KEYS);
+    const health = await run(['health', '--wait-timeout', '2m']);
+    assert.equal(health.code, 0, health.stdout + health.stderr);
   });
 
   test('the same from a cp-ed member/snap/db with --recover-skip-hash-check', async () => {
