@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
 import {after, before, describe, it} from 'node:test';
 import {promisify} from 'node:util';
-import {crc32c} from '../dist/machinery/etcd-snapshot/crc32c.js';
+import {Crc32c, crc32c} from '../dist/machinery/etcd-snapshot/crc32c.js';
 import {keyValueKey} from '../dist/machinery/etcd-snapshot/status.js';
 import {describeStatus, SnapshotFileError, snapshotStatus, snapshotTrailer} from '../dist/machinery/etcd-snapshot/index.js';
 
@@ -248,6 +248,31 @@ describe('pieces', () => {
     assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283);
     assert.equal(crc32c(Buffer.alloc(0)), 0);
     assert.equal(crc32c(Buffer.alloc(32)), 0x8a9136aa);
+  });
+
+  it('CRC-32C: the word loop equals a bit-by-bit CRC at every alignment and length, whole and in pieces', () => {
+    const bitwise = (bytes) => {
+      let c = 0xffffffff;
+      for (const byte of bytes) {
+        c ^= byte;
+        for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+      }
+      return ~c >>> 0;
+    };
+    const backing = new Uint8Array(600);
+    for (let i = 0; i < backing.length; i++) backing[i] = (i * 2654435761) >>> 24;
+    for (const offset of [0, 1, 2, 3, 5]) {
+      for (const length of [0, 15, 63, 64, 65, 79, 80, 127, 300, 513]) {
+        const bytes = backing.subarray(offset, offset + length);
+        const expected = bitwise(bytes);
+        assert.equal(crc32c(bytes), expected, `offset ${offset}, length ${length}`);
+        const running = new Crc32c();
+        const cut = length >> 1;
+        running.update(bytes, 0, cut);
+        running.update(Buffer.from(bytes.subarray(cut)));
+        assert.equal(running.digest(), expected, `in two pieces: offset ${offset}, length ${length}`);
+      }
+    }
   });
 
   it('mvccpb.KeyValue key: decoded; malformed messages refused', () => {

@@ -24,7 +24,12 @@ export interface EtcdMethodsOptions {
 
 /** Defragmenting a large database takes long; the caller's deadline (signal) bounds it too. */
 const DEFRAGMENT_TIMEOUT_MS = 10 * 60_000;
-export const DEFAULT_SNAPSHOT_CHUNK_BYTES = 1 << 20;
+/**
+ * 128 KiB: each message is copied twice into a new buffer (here, and by grpc-js's framing); a new
+ * 1 MiB buffer costs page faults on every touch (≈ 5 ms per MB measured, half of osd's CPU for a
+ * snapshot), 128 KiB ones come from malloc's heap. osd's CPU per snapshot halved (2026-12-02).
+ */
+export const DEFAULT_SNAPSHOT_CHUNK_BYTES = 128 << 10;
 /** etcd waits for the transferee to take over (an election or two); a busy member needs more than a call's 5 s. */
 const MOVE_LEADER_TIMEOUT_MS = 30_000;
 
