@@ -137,6 +137,12 @@ export async function benchEtcdSnapshot({osctl, env, record}) {
   const dir = fs.mkdtempSync(path.join(env.HOME, 'etcd-'));
   const run = (...args) => execFileSync(osctl(...args)[0], osctl(...args).slice(1), {env, stdio: ['ignore', 'pipe', 'inherit']}).toString();
   const lines = [];
+  // Each figure is printed as it is measured too: a later failure keeps what was measured.
+  const note = lines.push.bind(lines);
+  lines.push = (...items) => {
+    for (const item of items) process.stderr.write(`${item}\n`);
+    return note(...items);
+  };
   const up = [];
   try {
     const createStarted = Date.now();
@@ -174,7 +180,8 @@ export async function benchEtcdSnapshot({osctl, env, record}) {
     const recoverStarted = Date.now() - recover.ms;
     await waitHealthy([recoverNode], 120_000);
     const healthyAfterMs = Date.now() - recoverStarted;
-    const count = spawnSync('etcdctl', [...etcdctlArgs(recoverNode.etcd), 'get', '--prefix', '/bench/', '--count-only', '-w', 'json'],
+    // etcdctl 3.4 has no --count-only: the response's count is the range's total whatever the limit.
+    const count = spawnSync('etcdctl', [...etcdctlArgs(recoverNode.etcd), 'get', '/bench/', '--prefix', '--limit', '1', '-w', 'json'],
       {env: {PATH: process.env.PATH, ETCDCTL_API: '3'}}).stdout.toString();
     const recoveredKeys = JSON.parse(count || '{}').count;
     if (recoveredKeys !== KEYS) throw new Error(`recovered ${recoveredKeys} keys, not ${KEYS}`);
