@@ -57,7 +57,7 @@ function fakeNode(dir, overrides = {}) {
       criReady: async () => true,
       hasEtcdCA: () => true,
       dataDirEmpty: async () => true,
-      paths: {varLib: path.join(dir, 'var/lib'), snapshot: path.join(dir, 'var/lib/etcd.snapshot')},
+      paths: {root: dir, snapshot: path.join(dir, 'var/lib/etcd.snapshot')},
       bootstrap: async (request) => {
         calls.push(request);
       },

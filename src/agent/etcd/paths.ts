@@ -3,6 +3,8 @@
 import {join} from 'node:path';
 
 export interface EtcdPaths {
+  /** The node's state folder: nothing is written outside it. */
+  root: string;
   /** The parent of the data dir; EtcdRecover refuses uploads until it exists. */
   varLib: string;
   dataDir: string;
@@ -21,6 +23,7 @@ export interface EtcdPaths {
 export function etcdPaths(root: string): EtcdPaths {
   const secrets = join(root, 'system/secrets/etcd');
   return {
+    root,
     varLib: join(root, 'var/lib'),
     dataDir: join(root, 'var/lib/etcd'),
     snapshot: join(root, 'var/lib/etcd.snapshot'),

@@ -3,9 +3,10 @@
 // STATE = `system/state` + `system/secrets` (machine config, node identity, certificates).
 // Nothing outside `root` is ever touched: every removal is of an entry found by reading a folder
 // that was checked to be a real directory inside root, and removals never follow symbolic links.
-import {lstat, mkdir, readdir, realpath, rm} from 'node:fs/promises';
+import {mkdir, readdir, rm} from 'node:fs/promises';
 import {join} from 'node:path';
 import {META_FILE} from '../inside/meta-store.js';
+import {isRealDirectory, realDirectoryInside} from '../node-dirs.js';
 
 /**
  * Files under var/log that are osd's own console, not the node's: osd writes its log there and
@@ -39,29 +40,4 @@ export async function wipeEphemeral(root: string): Promise<void> {
 export async function wipeMeta(root: string): Promise<void> {
   const state = await realDirectoryInside(root, 'system/state');
   if (state !== undefined) await rm(join(root, META_FILE), {force: true});
-}
-
-/**
- * `<root>/<relative>` when it is a real directory at that very place (no symbolic link on the
- * way); undefined when it does not exist. A link there is refused: wiping through it could reach
- * outside the node.
- */
-async function realDirectoryInside(root: string, relative: string): Promise<string | undefined> {
-  const path = join(root, relative);
-  try {
-    await lstat(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  const [realRoot, realPath] = await Promise.all([realpath(root), realpath(path)]);
-  if (realPath !== join(realRoot, relative) || !(await isRealDirectory(path))) {
-    throw new Error(`${path} is not a directory of the node (a symbolic link or another file): not wiped`);
-  }
-  return path;
-}
-
-async function isRealDirectory(path: string): Promise<boolean> {
-  const stats = await lstat(path);
-  return stats.isDirectory() && !stats.isSymbolicLink();
 }
