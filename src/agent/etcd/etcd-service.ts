@@ -8,8 +8,8 @@
 //   (removing a stale member of the same name or peer URL first) and is promoted once in sync.
 // The same object is the EtcdAccess the API methods use.
 import {accessSync, constants, readFileSync} from 'node:fs';
-import {chmod, mkdir, readdir, rm} from 'node:fs/promises';
-import {delimiter, join} from 'node:path';
+import {chmod, readdir, rm} from 'node:fs/promises';
+import {delimiter, join, relative} from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
 import {machineType} from '../../machinery/machineconfig/accessors.js';
 import type {MachineConfigDocument} from '../../machinery/machineconfig/types.js';
@@ -18,6 +18,7 @@ import {MEMBER_TYPE, type MemberSpec} from '../controllers/resource-types.js';
 import type {Logger} from '../log.js';
 import type {LogWriter} from '../logs/service-logs.js';
 import type {ResourceStore} from '../store/store.js';
+import {makeRealDirectoryInside, realDirectoryInside} from '../node-dirs.js';
 import {ProcessRunner} from '../system/process-runner.js';
 import type {Runner, RunnerReporter, ServiceDefinition} from '../system/service.js';
 import type {Supervisor} from '../system/supervisor.js';
@@ -149,8 +150,8 @@ export class EtcdService implements EtcdAccess, BootstrapAccess {
         `etcd binary not found (${this.env.OSD_ETCD_BINARY !== undefined ? `OSD_ETCD_BINARY=${this.env.OSD_ETCD_BINARY} is not executable` : 'no etcd on PATH'}): install Debian's etcd-server package or set OSD_ETCD_BINARY`,
       );
     }
-    await mkdir(this.paths.dataDir, {recursive: true, mode: 0o700});
-    await chmod(this.paths.dataDir, 0o700);
+    // etcd writes there and a wipe empties it: never through a link to outside the node.
+    await chmod(await makeRealDirectoryInside(this.paths.root, relative(this.paths.root, this.paths.dataDir), 0o700), 0o700);
     const ca = etcdCA(this.options.config());
     if (ca === undefined) throw new Error('etcd is not configured: the machine config has no cluster.etcd.ca');
     try {
@@ -368,7 +369,9 @@ export class EtcdService implements EtcdAccess, BootstrapAccess {
 
   async stopAndWipe(): Promise<void> {
     await this.options.supervisor.stop(ETCD_SERVICE_ID);
-    await emptyDir(this.paths.dataDir);
+    // A link there is not followed out of the node.
+    const dataDir = await realDirectoryInside(this.paths.root, relative(this.paths.root, this.paths.dataDir));
+    if (dataDir !== undefined) await emptyDir(dataDir);
   }
 
   // ---- helpers ----
