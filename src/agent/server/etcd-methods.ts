@@ -20,6 +20,8 @@ export interface EtcdMethodsOptions {
   leaveTimings?: Readonly<LeaveTimings>;
   /** Largest Data message of a snapshot: etcd's 32 KiB blobs are joined up to it (fewer, larger messages stream faster). */
   snapshotChunkBytes?: number;
+  /** How long a method looks for a member that answers (FIND_MEMBER_MS). */
+  findMemberMs?: number;
 }
 
 /** Defragmenting a large database takes long; the caller's deadline (signal) bounds it too. */
@@ -33,13 +35,21 @@ export const DEFAULT_SNAPSHOT_CHUNK_BYTES = 128 << 10;
 /** etcd waits for the transferee to take over (an election or two); a busy member needs more than a call's 5 s. */
 const MOVE_LEADER_TIMEOUT_MS = 30_000;
 
+/**
+ * How long a method looks for a member that answers: without it a call with no deadline would wait
+ * for ever while no control plane runs etcd (Talos's client gives up on dialing too).
+ */
+const FIND_MEMBER_MS = 10_000;
+
 export function etcdMethods(etcd: EtcdAccess, options: EtcdMethodsOptions = {}): Array<[string, LocalMethod]> {
   const leaveTimings = options.leaveTimings ?? DEFAULT_LEAVE_TIMINGS;
   const chunkBytes = options.snapshotChunkBytes ?? DEFAULT_SNAPSHOT_CHUNK_BYTES;
   const check = (api: string): void => requireControlPlane(etcd.machineType(), api);
+  const findMemberMs = options.findMemberMs ?? FIND_MEMBER_MS;
+  const findingMember = (signal: AbortSignal): AbortSignal => AbortSignal.any([signal, AbortSignal.timeout(findMemberMs)]);
   const clusterClient = async (signal: AbortSignal): Promise<EtcdClient> => {
     try {
-      return await etcd.clusterClient(signal);
+      return await etcd.clusterClient(findingMember(signal));
     } catch (error) {
       throw plainError(`failed to create etcd client: ${etcdErrorText(error)}`);
     }
@@ -48,7 +58,7 @@ export function etcdMethods(etcd: EtcdAccess, options: EtcdMethodsOptions = {}):
     unaryMethod(MachineServiceService.etcdMemberList, async (request, {signal}) => {
       check('member list');
       // Talos returns the client's errors as they are.
-      const client = request.queryLocal ? etcd.localClient() : await etcd.clusterClient(signal).catch(asPlain(''));
+      const client = request.queryLocal ? etcd.localClient() : await etcd.clusterClient(findingMember(signal)).catch(asPlain(''));
       const response = await client.memberList({signal, requireLeader: true}).catch(asPlain(''));
       return {messages: [{legacyMembers: response.members.map((m) => m.name), members: response.members.map(memberMessage)}]};
     }),
