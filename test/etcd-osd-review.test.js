@@ -17,7 +17,7 @@ import {bootstrapMethods} from '../dist/agent/server/bootstrap-methods.js';
 import {etcdMethods} from '../dist/agent/server/etcd-methods.js';
 import {EtcdClient} from '../dist/agent/etcd/client.js';
 import {EtcdService} from '../dist/agent/etcd/etcd-service.js';
-import {wipeEphemeral} from '../dist/agent/lifecycle/wipe.js';
+import {finishInterruptedWipe, wipeEphemeral, WIPING_DIR} from '../dist/agent/lifecycle/wipe.js';
 
 const run = promisify(execFile);
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-osd-review-'));
@@ -267,5 +267,61 @@ describe('etcd calls always end', () => {
       );
       assert.ok(Date.now() - started < 3000, `${name} ended after ${Date.now() - started} ms`);
     }
+  });
+});
+
+describe('Reset\'s wipe: all or nothing, mounts left alone', () => {
+  function withEtcdData(root) {
+    fs.mkdirSync(path.join(root, 'var/lib/etcd/member/snap'), {recursive: true});
+    fs.mkdirSync(path.join(root, 'var/lib/etcd/member/wal'), {recursive: true});
+    fs.writeFileSync(path.join(root, 'var/lib/etcd/member/snap/db'), 'db');
+    fs.mkdirSync(path.join(root, 'var/log'), {recursive: true});
+    fs.writeFileSync(path.join(root, 'var/log/osd.log'), 'osd log');
+    fs.writeFileSync(path.join(root, 'var/log/etcd.log'), 'node log');
+  }
+
+  test('an osd killed after var was moved aside: the next start finishes the wipe and keeps osd\'s log', async () => {
+    const {root} = nodeRoot();
+    withEtcdData(root);
+    // Where a killed wipe stops: var moved aside, nothing else done yet.
+    fs.renameSync(path.join(root, 'var'), path.join(root, WIPING_DIR));
+    assert.deepEqual(await finishInterruptedWipe(root), []);
+    assert.equal(fs.existsSync(path.join(root, WIPING_DIR)), false);
+    assert.deepEqual(fs.readdirSync(path.join(root, 'var'), {recursive: true}).sort(), ['lib', 'log', 'log/osd.log']);
+    assert.equal(fs.readFileSync(path.join(root, 'var/log/osd.log'), 'utf8'), 'osd log');
+  });
+
+  test('a mount point inside var (tmpfs and a bind mount): what is mounted there is not removed', async (t) => {
+    const {root, outside} = nodeRoot();
+    withEtcdData(root);
+    const tmpfs = path.join(root, 'var/lib/kubelet-volume');
+    fs.mkdirSync(tmpfs);
+    await run('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'osd-review-test', tmpfs]);
+    fs.writeFileSync(path.join(tmpfs, 'data'), 'mounted');
+    const bind = path.join(root, 'var/lib/bound');
+    fs.mkdirSync(bind);
+    fs.writeFileSync(path.join(outside, 'host-file'), 'host');
+    await run('mount', ['--bind', outside, bind]);
+    const mounted = [];
+    t.after(async () => {
+      for (const point of mounted) await run('umount', [point]).catch(() => {});
+    });
+    const skipped = await wipeEphemeral(root);
+    // The mounts moved with var: unmount them where they are now.
+    mounted.push(...skipped);
+    assert.deepEqual(skipped.sort(), [path.join(root, WIPING_DIR, 'lib/bound'), path.join(root, WIPING_DIR, 'lib/kubelet-volume')]);
+    assert.deepEqual(entries(outside), ['host-file']);
+    assert.equal(fs.readFileSync(path.join(root, WIPING_DIR, 'lib/kubelet-volume/data'), 'utf8'), 'mounted');
+    assert.deepEqual(fs.readdirSync(path.join(root, 'var'), {recursive: true}).sort(), ['lib', 'log', 'log/osd.log']);
+  });
+
+  test('var a mount point itself: emptied in place', async (t) => {
+    const {root} = nodeRoot();
+    const ephemeral = path.join(root, 'var');
+    await run('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'osd-review-test', ephemeral]);
+    t.after(() => run('umount', [ephemeral]));
+    withEtcdData(root);
+    assert.deepEqual(await wipeEphemeral(root), []);
+    assert.deepEqual(fs.readdirSync(ephemeral, {recursive: true}).sort(), ['lib', 'log', 'log/osd.log']);
   });
 });

@@ -70,6 +70,14 @@ async function main(argv: string[]): Promise<void> {
   for (const signal of STOP_SIGNALS) process.on(signal, (name: NodeJS.Signals) => lifecycle.stop(name));
   log.info(`osd starting (PID ${process.pid}, state dir ${args.stateDir})`);
   const {NodeControl} = await import('./lifecycle/control.js');
+  // A Reset's wipe that an earlier osd could not finish (it was killed) is finished before the node starts.
+  const {finishInterruptedWipe} = await import('./lifecycle/wipe.js');
+  await finishInterruptedWipe(args.stateDir).then(
+    (mountPoints) => {
+      for (const mountPoint of mountPoints) log.warn(`reset: ${mountPoint} is a mount point: what is mounted there was left as it is`);
+    },
+    (error: Error) => log.error(`cannot finish the wipe an earlier osd began: ${error.message}`),
+  );
   // Reboot, Reset and Shutdown come through here; a reboot starts the node's runtime again in this
   // process, so the PID (which `osctl cluster destroy` knows) stays the same.
   const control = new NodeControl();

@@ -77,7 +77,8 @@ export function lifecycleMethods(context: LifecycleMethodsContext, etcd?: EtcdAc
           : undefined,
         afterStop: async () => {
           if (plan.wipeEphemeral) {
-            await wipeEphemeral(context.root);
+            const mountPoints = await wipeEphemeral(context.root);
+            for (const mountPoint of mountPoints) context.log.warn(`reset: ${mountPoint} is a mount point: what is mounted there was left as it is`);
             context.log.info('reset: EPHEMERAL wiped (var)');
           }
           if (plan.wipeMeta) {
