@@ -2,7 +2,7 @@
 // stall, race, fill the disk or meet links out of the node; the etcd data dir behind a link; etcd
 // calls against a member that accepts TCP and never answers; a method looking for a member while
 // none runs. In-process handlers and fakes; loopback 127.70.0.0/16.
-import {after, describe, test} from 'node:test';
+import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {execFile} from 'node:child_process';
 import * as fs from 'node:fs';
@@ -17,6 +17,9 @@ import {bootstrapMethods} from '../dist/agent/server/bootstrap-methods.js';
 import {etcdMethods} from '../dist/agent/server/etcd-methods.js';
 import {EtcdClient} from '../dist/agent/etcd/client.js';
 import {EtcdService} from '../dist/agent/etcd/etcd-service.js';
+import {eventually, unary} from './helpers/agents.js';
+import {clusterDescription, createCluster, discardCluster, makeHome, osctl} from './helpers/cli.js';
+import {etcdctl, etcdEndpoints, machineClient, uploadSnapshot} from './helpers/etcd.js';
 import {finishInterruptedWipe, wipeEphemeral, WIPING_DIR} from '../dist/agent/lifecycle/wipe.js';
 
 const run = promisify(execFile);
@@ -323,5 +326,99 @@ describe('Reset\'s wipe: all or nothing, mounts left alone', () => {
     withEtcdData(root);
     assert.deepEqual(await wipeEphemeral(root), []);
     assert.deepEqual(fs.readdirSync(ephemeral, {recursive: true}).sort(), ['lib', 'log', 'log/osd.log']);
+  });
+});
+
+describe('a real control plane (127.70.2.0/28): reboots leak nothing, recovery through the upload, kill -9 leaves no etcd', () => {
+  const NAME = 'osd-review';
+  const ADDRESS = '127.70.2.2';
+  const user = makeHome('osctl-etcd-osd-review-');
+  let osdPid;
+  let member;
+
+  const etcdChildren = () => {
+    const children = fs.readFileSync(`/proc/${osdPid}/task/${osdPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return children.filter((pid) => fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'etcd');
+  };
+  // A zombie has ended (an orphan's may wait for a PID 1 that does not reap).
+  const running = (pid) => {
+    try {
+      return !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+  const fdCount = () => fs.readdirSync(`/proc/${osdPid}/fd`).length;
+  async function etcdState() {
+    const client = machineClient(path.join(user.home, '.talos/config'), NAME, ADDRESS);
+    try {
+      return (await unary(client, 'serviceList', {})).messages[0].services.find((s) => s.id === 'etcd');
+    } finally {
+      client.close();
+    }
+  }
+  const waitFor = (check, timeoutMs = 60_000) => eventually(check, timeoutMs, 250);
+  const waitHealthy = () =>
+    waitFor(async () => {
+      const etcd = await etcdState();
+      assert.equal(etcd?.state, 'Running');
+      assert.equal(etcd.health.healthy, true);
+    });
+
+  before(async () => {
+    await createCluster(user, ['--name', NAME, '--cidr', '127.70.2.0/28', '--controlplanes', '1', '--workers', '0', '--wait-timeout', '60s']);
+    osdPid = clusterDescription(user.home, NAME).nodes[0].pid;
+    [member] = await etcdEndpoints(user.env, NAME);
+  });
+  after(() => discardCluster(user, NAME));
+
+  test('three reboots: one etcd child each time, osd\'s descriptors do not grow', async () => {
+    await waitHealthy();
+    const baseline = fdCount();
+    let previous = etcdChildren();
+    assert.equal(previous.length, 1);
+    for (let round = 1; round <= 3; round++) {
+      const r = await osctl(['-n', ADDRESS, 'reboot', '--wait', '--timeout', '60s'], {env: user.env});
+      assert.equal(r.code, 0, r.stderr);
+      await waitHealthy();
+      const now = etcdChildren();
+      assert.equal(now.length, 1, `round ${round}: etcd processes ${now}`);
+      assert.notEqual(now[0], previous[0], 'a new etcd');
+      assert.equal(running(previous[0]), false, 'the old etcd ended');
+      previous = now;
+    }
+    assert.ok(fdCount() <= baseline + 2, `descriptors: ${baseline} before, ${fdCount()} after three reboots`);
+  });
+
+  test('reset, an upload through EtcdRecover, Bootstrap{recover_etcd}: the key is back, nothing partial left', async () => {
+    assert.equal((await etcdctl(member, ['put', 'review-key', 'review-value'])).code, 0);
+    const snapshotFile = path.join(user.home, 'db.snapshot');
+    const saved = await etcdctl(member, ['snapshot', 'save', snapshotFile]);
+    assert.equal(saved.code, 0, saved.stderr);
+    const reset = await osctl(['-n', ADDRESS, 'reset', '--graceful=false', '--reboot', '--system-labels-to-wipe=EPHEMERAL'], {env: user.env});
+    assert.equal(reset.code, 0, reset.stderr);
+    await waitFor(async () => assert.equal((await etcdState())?.state, 'Preparing'));
+    const client = machineClient(path.join(user.home, '.talos/config'), NAME, ADDRESS);
+    try {
+      await uploadSnapshot(client, fs.readFileSync(snapshotFile));
+      const varLib = path.join(clusterDescription(user.home, NAME).nodes[0].stateDir, 'var/lib');
+      assert.deepEqual(entries(varLib), ['etcd', 'etcd.snapshot']);
+      await unary(client, 'bootstrap', {recoverEtcd: true, recoverSkipHashCheck: false});
+    } finally {
+      client.close();
+    }
+    await waitHealthy();
+    const got = await etcdctl(member, ['get', 'review-key', '--print-value-only']);
+    assert.equal(got.stdout.trim(), 'review-value');
+  });
+
+  test('kill -9 osd leaves etcd running; cluster destroy ends it', async () => {
+    const [etcd] = etcdChildren();
+    process.kill(osdPid, 'SIGKILL');
+    await eventually(() => assert.equal(running(osdPid), false), 5000);
+    assert.equal(running(etcd), true, 'etcd survives its supervisor');
+    const destroyed = await osctl(['cluster', 'destroy', '--name', NAME], {env: user.env});
+    assert.equal(destroyed.code, 0, destroyed.stderr);
+    await eventually(() => assert.equal(running(etcd), false, `etcd ${etcd} still runs`), 5000);
   });
 });
