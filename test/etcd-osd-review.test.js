@@ -62,6 +62,28 @@ function recoverHandler(root, {uploadIdleMs} = {}) {
 const entries = (dir) => fs.readdirSync(dir).sort();
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+describe('Bootstrap while a Reboot, Reset or Shutdown is under way', () => {
+  test('refused as Talos refuses it with a reboot pending: FailedPrecondition, etcd untouched', async () => {
+    let pending = true;
+    const started = [];
+    const node = {
+      machineType: () => 'controlplane',
+      criReady: async () => true,
+      hasEtcdCA: () => true,
+      dataDirEmpty: async () => true,
+      paths: {root: scratch, snapshot: path.join(scratch, 'etcd.snapshot')},
+      bootstrap: async (request) => started.push(request),
+    };
+    const bootstrap = new Map(bootstrapMethods(node, {actionPending: () => pending})).get(MachineServiceService.bootstrap.path);
+    const ask = () => bootstrap.handle(MachineServiceService.bootstrap.requestSerialize({recoverEtcd: true}), {caller: {roles: ['os:admin']}, signal: new AbortController().signal});
+    await assert.rejects(ask(), {code: status.FAILED_PRECONDITION, message: 'bootstrap is not available yet'});
+    assert.deepEqual(started, []);
+    pending = false;
+    await ask();
+    assert.equal(started.length, 1);
+  });
+});
+
 describe('EtcdRecover never writes outside the node', () => {
   test('var/lib a link out of the node: refused before anything is written', async () => {
     const {root, outside} = nodeRoot();

@@ -40,11 +40,18 @@ async function removeStalePartials(varLib: string): Promise<void> {
   }
 }
 
-export function bootstrapMethods(node: BootstrapAccess, options: {uploadIdleMs?: number} = {}): Array<[string, LocalMethod]> {
+export interface BootstrapMethodsOptions {
+  /** How long an upload may go without a message (UPLOAD_IDLE_MS). */
+  uploadIdleMs?: number;
+  /** A Reboot, Reset or Shutdown is under way (Talos's IsBootstrapAllowed: no reboot pending). */
+  actionPending?: () => boolean;
+}
+
+export function bootstrapMethods(node: BootstrapAccess, options: BootstrapMethodsOptions = {}): Array<[string, LocalMethod]> {
   const idleMs = options.uploadIdleMs ?? UPLOAD_IDLE_MS;
   return [
     unaryMethod(MachineServiceService.bootstrap, async (request) => {
-      if (!(await node.criReady(CRI_WAIT_MS))) throw new RpcError(status.FAILED_PRECONDITION, 'bootstrap is not available yet');
+      if (options.actionPending?.() === true || !(await node.criReady(CRI_WAIT_MS))) throw new RpcError(status.FAILED_PRECONDITION, 'bootstrap is not available yet');
       requireControlPlane(node.machineType(), 'bootstrap');
       if (!node.hasEtcdCA()) throw new RpcError(status.INVALID_ARGUMENT, 'etcd is not configured, bootstrap is not possible');
       if (!(await node.dataDirEmpty())) throw new RpcError(status.ALREADY_EXISTS, 'etcd data directory is not empty');

@@ -101,7 +101,9 @@ export class AgentServer {
       ...(options.containers === undefined ? [] : containerMethods(options.containers)),
       ...(options.inside === undefined ? [] : insideMethods(options.inside)),
       ...(options.etcd === undefined ? [] : etcdMethods(options.etcd)),
-      ...(options.bootstrap === undefined ? [] : bootstrapMethods(options.bootstrap)),
+      ...(options.bootstrap === undefined
+        ? []
+        : bootstrapMethods(options.bootstrap, {actionPending: () => options.lifecycle?.control.inProgress() !== undefined})),
       ...(options.lifecycle === undefined ? [] : lifecycleMethods(options.lifecycle, options.etcd)),
     ]);
 
