@@ -14,6 +14,7 @@ import {status} from '@grpc/grpc-js';
 import {MachineServiceService} from '../dist/machinery/api/machine/machine.js';
 import {Data} from '../dist/machinery/api/common/common.js';
 import {bootstrapMethods} from '../dist/agent/server/bootstrap-methods.js';
+import {isAuthorized} from '../dist/agent/server/roles.js';
 import {etcdMethods} from '../dist/agent/server/etcd-methods.js';
 import {EtcdClient} from '../dist/agent/etcd/client.js';
 import {EtcdService} from '../dist/agent/etcd/etcd-service.js';
@@ -61,6 +62,36 @@ function recoverHandler(root, {uploadIdleMs} = {}) {
 
 const entries = (dir) => fs.readdirSync(dir).sort();
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('roles: the etcd and lifecycle methods as in Talos\'s machined rules', () => {
+  // machined.go `rules`; os:impersonator alone grants nothing (it only makes talos-role trusted).
+  const TALOS = {
+    Bootstrap: ['os:admin'],
+    EtcdRecover: ['os:admin'],
+    EtcdLeaveCluster: ['os:admin'],
+    EtcdRemoveMemberByID: ['os:admin'],
+    EtcdForfeitLeadership: ['os:admin'],
+    Reset: ['os:admin'],
+    EtcdSnapshot: ['os:admin', 'os:operator', 'os:etcd:backup'],
+    EtcdMemberList: ['os:admin', 'os:operator', 'os:reader', 'os:etcd:backup'],
+    EtcdStatus: ['os:admin', 'os:operator', 'os:reader', 'os:etcd:backup'],
+    EtcdAlarmList: ['os:admin', 'os:operator', 'os:reader', 'os:etcd:backup'],
+    EtcdAlarmDisarm: ['os:admin', 'os:operator'],
+    EtcdDefragment: ['os:admin', 'os:operator'],
+    Reboot: ['os:admin', 'os:operator'],
+    Shutdown: ['os:admin', 'os:operator'],
+    Restart: ['os:admin', 'os:operator'],
+  };
+  const ROLES = ['os:admin', 'os:operator', 'os:reader', 'os:etcd:backup', 'os:meta:writer', 'os:image:verifier', 'os:impersonator'];
+  for (const [method, allowed] of Object.entries(TALOS)) {
+    test(method, () => {
+      for (const role of ROLES) {
+        assert.equal(isAuthorized(`/machine.MachineService/${method}`, [role]), allowed.includes(role), `${method} with ${role}`);
+      }
+      assert.equal(isAuthorized(`/machine.MachineService/${method}`, []), false);
+    });
+  }
+});
 
 describe('Bootstrap while a Reboot, Reset or Shutdown is under way', () => {
   test('refused as Talos refuses it with a reboot pending: FailedPrecondition, etcd untouched', async () => {
