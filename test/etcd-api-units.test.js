@@ -283,6 +283,32 @@ describe('EtcdSnapshot stream', () => {
   });
 });
 
+describe('EtcdSnapshot stall', () => {
+  it('etcd going quiet mid-stream fails the call after the stall time, and the member stream is cancelled', async () => {
+    let cancelled = false;
+    const quiet = new Readable({objectMode: true, read() {}});
+    quiet.push({blob: Buffer.alloc(100)}); // then nothing, never an end
+    const local = {
+      snapshot: () =>
+        Object.assign(quiet, {
+          cancel: () => {
+            cancelled = true;
+            quiet.destroy(Object.assign(new Error('Cancelled on client'), {code: 1, details: 'Cancelled on client'}));
+          },
+        }),
+    };
+    const {access} = fakeAccess({local});
+    const definition = MachineServiceService.etcdSnapshot;
+    const method = new Map(etcdMethods(access, {snapshotStallMs: 200})).get(definition.path);
+    const stream = {send: async () => {}, sendLazily() {}, describeOverrun() {}};
+    const started = Date.now();
+    const outcome = await method.handle(definition.requestSerialize({}), {caller: {roles: []}, signal: new AbortController().signal}, stream).then(() => undefined, (e) => e);
+    assert.deepEqual({code: outcome?.code, details: outcome?.details}, {code: status.UNKNOWN, details: 'failed reading etcd snapshot: etcd sent nothing for 0.2s'});
+    assert.ok(Date.now() - started < 5000);
+    assert.equal(cancelled, true);
+  });
+});
+
 describe('etcd printers', () => {
   it('IN USE percentage as Go\'s %.2f, 0.00 for an empty database', () => {
     assert.equal(inUsePercent(0n, 0n), '0.00');

@@ -20,6 +20,8 @@ export interface EtcdMethodsOptions {
   leaveTimings?: Readonly<LeaveTimings>;
   /** Largest Data message of a snapshot: etcd's 32 KiB blobs are joined up to it (fewer, larger messages stream faster). */
   snapshotChunkBytes?: number;
+  /** How long etcd may send nothing during a snapshot (SNAPSHOT_STALL_MS). */
+  snapshotStallMs?: number;
   /** How long a method looks for a member that answers (FIND_MEMBER_MS). */
   findMemberMs?: number;
 }
@@ -136,7 +138,7 @@ export function etcdMethods(etcd: EtcdAccess, options: EtcdMethodsOptions = {}):
     // Chunks leave encoded already (see streamSnapshot): the generated encoder would copy each twice more.
     serverStreamMethod({...MachineServiceService.etcdSnapshot, responseSerialize: (encoded: Buffer) => encoded}, async (_request, {signal}, stream) => {
       check('etcd snapshot');
-      await streamSnapshot(etcd.localClient(), stream, signal, chunkBytes);
+      await streamSnapshot(etcd.localClient(), stream, signal, chunkBytes, options.snapshotStallMs);
     }),
   ];
 }
@@ -212,6 +214,9 @@ async function forfeitLeadership(cluster: EtcdClient, local: EtcdClient, memberI
 
 /** Room before a chunk's bytes for its `common.Data` header: the field tag and up to 5 bytes of length. */
 const DATA_HEADER_ROOM = 6;
+/** How long etcd may send nothing during a snapshot before the call fails. */
+const SNAPSHOT_STALL_MS = 30_000;
+
 /** `common.Data` field 2 (`bytes`), length-delimited. */
 const DATA_BYTES_TAG = 0x12;
 
@@ -223,8 +228,25 @@ const DATA_BYTES_TAG = 0x12;
  * from etcd while the previous one goes out. A failure of etcd mid-stream ends the call with an
  * error rather than a short, valid-looking file.
  */
-async function streamSnapshot(client: EtcdClient, stream: ResponseStream<Buffer>, signal: AbortSignal, chunkBytes: number): Promise<void> {
+async function streamSnapshot(
+  client: EtcdClient,
+  stream: ResponseStream<Buffer>,
+  signal: AbortSignal,
+  chunkBytes: number,
+  stallMs = SNAPSHOT_STALL_MS,
+): Promise<void> {
   const call = client.snapshot(signal);
+  // etcd going quiet mid-stream must not hold the call (and the client) for ever; time spent
+  // waiting for a slow client does not count.
+  let lastProgress = Date.now();
+  let waitingForClient = false;
+  let stalled = false;
+  const watchdog = setInterval(() => {
+    if (!waitingForClient && Date.now() - lastProgress > stallMs) {
+      stalled = true;
+      call.cancel();
+    }
+  }, Math.min(1000, stallMs));
   let chunk = Buffer.allocUnsafe(DATA_HEADER_ROOM + chunkBytes);
   let filled = 0;
   // At most one encoded chunk waits in the sink while the next is read.
@@ -236,11 +258,15 @@ async function streamSnapshot(client: EtcdClient, stream: ResponseStream<Buffer>
     const message = chunk.subarray(DATA_HEADER_ROOM - header.length, DATA_HEADER_ROOM + filled);
     chunk = Buffer.allocUnsafe(DATA_HEADER_ROOM + chunkBytes);
     filled = 0;
+    waitingForClient = true;
     await room;
+    waitingForClient = false;
+    lastProgress = Date.now();
     room = stream.send(message);
   };
   try {
     for await (const response of call as AsyncIterable<{blob: Uint8Array}>) {
+      lastProgress = Date.now();
       let blob = response.blob;
       while (blob.length > 0) {
         const taken = Math.min(blob.length, chunkBytes - filled);
@@ -255,8 +281,10 @@ async function streamSnapshot(client: EtcdClient, stream: ResponseStream<Buffer>
     await room;
   } catch (error) {
     if (signal.aborted) return;
+    if (stalled) throw plainError(`failed reading etcd snapshot: etcd sent nothing for ${stallMs / 1000}s`);
     throw plainError(`failed reading etcd snapshot: ${etcdErrorText(error)}`);
   } finally {
+    clearInterval(watchdog);
     call.cancel();
   }
 }
