@@ -46,10 +46,11 @@ function writeErrorLine(text: string): void {
 
 /**
  * The reason without Node's decoration: `ENOSPC: no space left on device, write` becomes
- * `no space left on device`; socket errors (`write EIO`) keep their code.
+ * `no space left on device`, `ENOENT: no such file or directory, open 'a/b'` becomes `no such file or
+ * directory` (callers name the path); socket errors (`write EIO`) keep their code.
  */
 export function describeWriteError(err: NodeJS.ErrnoException): string {
-  const fsStyle = /^[A-Z0-9_]+: (.*?)(?:, \w+)?$/.exec(err.message);
+  const fsStyle = /^[A-Z0-9_]+: (.*?)(?:, \w+(?: '[^']*'(?: -> '[^']*')?)?)?$/.exec(err.message);
   if (fsStyle) return fsStyle[1];
   return err.code ?? err.message;
 }

@@ -34,12 +34,17 @@ export default async function etcdSnapshot({flags, args}: InvocationOf<typeof Et
   let part: fsp.FileHandle | undefined;
   let renamed = false;
   if (!toStdout) {
+    await checkTarget(fs, args.path);
     try {
-      part = await fs.open(partPath, 'w', 0o600);
-      await part.chmod(0o600); // a .part left by another program keeps its mode otherwise
+      // A new file of our own: a stale .part goes first, and a link planted there (or raced in) is
+      // neither followed nor written through (O_EXCL|O_NOFOLLOW), so the mode is ours too.
+      await fs.unlink(partPath).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+      const {constants} = await import('node:fs');
+      part = await fs.open(partPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     } catch (err) {
-      await part?.close();
-      throw new CliError(`error creating temporary file: ${describeWriteError(err as NodeJS.ErrnoException)} (${partPath})`);
+      throw new CliError(`error creating temporary file ${JSON.stringify(partPath)}: ${describeWriteError(err as NodeJS.ErrnoException)}`, 1, createHints(err as NodeJS.ErrnoException, partPath));
     }
   }
   const digest = new snapshots.TrailerDigest();
@@ -131,7 +136,7 @@ export default async function etcdSnapshot({flags, args}: InvocationOf<typeof Et
       await fs.rename(partPath, args.path);
       renamed = true;
     } catch (err) {
-      throw new CliError(`error renaming to final location: ${describeWriteError(err as NodeJS.ErrnoException)}`);
+      throw new CliError(`error renaming to final location ${JSON.stringify(args.path)}: ${describeWriteError(err as NodeJS.ErrnoException)}`);
     }
     await syncFolder(fs, args.path);
     ctx.out.write(`etcd snapshot saved to ${JSON.stringify(args.path)} (${trailer.size} bytes)\n`);
@@ -145,6 +150,30 @@ export default async function etcdSnapshot({flags, args}: InvocationOf<typeof Et
     await part?.close().catch(() => {});
     if (!toStdout && !renamed) await fs.rm(partPath, {force: true}).catch(() => {});
   }
+}
+
+/**
+ * Refuses, before anything is downloaded, a path the rename could not or must not replace: a
+ * folder, or a device, FIFO or socket (renaming over /dev/full as root would replace the device
+ * node). A symbolic link is replaced by the file, as talosctl's rename does.
+ */
+async function checkTarget(fs: typeof fsp, target: string): Promise<void> {
+  const stat = await fs.lstat(target).catch(() => undefined);
+  if (stat === undefined || stat.isFile() || stat.isSymbolicLink()) return;
+  if (stat.isDirectory()) {
+    throw new CliError(`${JSON.stringify(target)} is a directory: give the snapshot's file name`, EXIT_USAGE, [
+      `e.g. \`osctl etcd snapshot ${(await import('node:path')).join(target, 'db.snapshot')}\``,
+    ]);
+  }
+  throw new CliError(`${JSON.stringify(target)} is not a regular file (a device, FIFO or socket): etcd snapshot writes a file and renames it into place`, EXIT_USAGE, [
+    `to send the stream to a device or a pipe, write it to stdout: \`osctl etcd snapshot - > ${target}\``,
+  ]);
+}
+
+function createHints(err: NodeJS.ErrnoException, partPath: string): string[] {
+  if (err.code === 'ENOENT') return ['the folder does not exist: create it first, or give another path'];
+  if (err.code === 'EEXIST' || err.code === 'EISDIR' || err.code === 'ELOOP') return [`something else holds ${JSON.stringify(partPath)}: remove it, or give another path`];
+  return [];
 }
 
 /** Makes the rename durable; a filesystem that cannot fsync a folder still renamed atomically. */
