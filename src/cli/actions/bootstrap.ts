@@ -117,9 +117,21 @@ async function warnAboutControlPlanes(client: OsClient, node: string, ctx: RunCo
   try {
     const [{listResources}, {listServices}] = await Promise.all([import('../resource-client.js'), import('../node-api.js')]);
     const members = await listResources(client, node, 'cluster', 'Members.cluster.talos.dev');
-    const controlPlanes = members
-      .map((m) => m.spec as {addresses?: string[]; hostname?: string; machineType?: string} | undefined)
-      .filter((spec) => (spec?.machineType === 'controlplane' || spec?.machineType === 'init') && spec.addresses?.length)
+    const specs = members.map((m) => m.spec as {addresses?: string[]; hostname?: string; machineType?: string} | undefined);
+    const isControlPlane = (spec: typeof specs[number]) => spec?.machineType === 'controlplane' || spec?.machineType === 'init';
+    const target = specs.find((spec) => spec?.addresses?.includes(node));
+    // A worker (or a node the members do not show as a control plane) gets the node's own refusal; the others' states would only be noise.
+    if (target !== undefined && !isControlPlane(target)) return;
+    if (target !== undefined) {
+      const etcd = await listServices(client, node).then((services) => services.find((s) => s.id === 'etcd'), () => undefined);
+      if (etcd?.state === 'Running' && !cancelSignal.aborted) {
+        // Bootstrap will refuse it: the others' states do not matter then.
+        ctx.err.write(`warning: etcd on ${node} is Running: its data directory is not empty, so expect "etcd data directory is not empty"; wipe it first with \`osctl -n ${node} reset --graceful=false --reboot --system-labels-to-wipe=EPHEMERAL\`\n`);
+        return;
+      }
+    }
+    const controlPlanes = specs
+      .filter((spec) => isControlPlane(spec) && spec!.addresses?.length)
       .filter((spec) => !spec!.addresses!.includes(node));
     const states = await Promise.all(controlPlanes.map(async (spec) => {
       const address = spec!.addresses![0];
@@ -136,7 +148,7 @@ async function warnAboutControlPlanes(client: OsClient, node: string, ctx: RunCo
       if (seen.machineType === 'init') {
         ctx.err.write(`warning: ${name} is an init node: it bootstraps etcd by itself and ignores a recovery; recover with controlplane nodes only\n`);
       } else if (seen.state !== undefined && seen.state !== 'Preparing') {
-        ctx.err.write(`warning: etcd on ${name} is ${seen.state}, not Preparing: it will not join the recovered cluster; wipe it with \`osctl -n ${seen.address} reset --graceful=false --reboot --system-labels-to-wipe=EPHEMERAL\`\n`);
+        ctx.err.write(`warning: etcd on ${name} is ${seen.state}, not Preparing: it will not join the new cluster; wipe it with \`osctl -n ${seen.address} reset --graceful=false --reboot --system-labels-to-wipe=EPHEMERAL\`\n`);
       }
     }
   } catch {
