@@ -75,6 +75,13 @@ const handlers = {
     if (node === CP_RUNNING) return callback(failure(grpc.status.ALREADY_EXISTS, 'etcd data directory is not empty'));
     callback(null, {messages: [{}]});
   },
+  // slower than the tests' --timeout: the node still finishes after the client gave up
+  etcdLeaveCluster(call, callback) {
+    setTimeout(() => callback(null, {messages: [{}]}), 3000).unref();
+  },
+  etcdDefragment(call, callback) {
+    setTimeout(() => callback(null, {messages: [{}]}), 3000).unref();
+  },
   serviceList(call, callback) {
     const node = nodeOf(call);
     const services = node === WORKER ? [] : [{id: 'etcd', state: node === CP_RUNNING ? 'Running' : 'Preparing', health: {unknown: true, healthy: false, lastMessage: ''}, events: {events: []}}];
@@ -273,4 +280,17 @@ describe('bootstrap: warnings', () => {
     assert.equal(r.stderr, `warning: etcd on ${CP_RUNNING} (cp-2) is Running, not Preparing: it will not join the new cluster; wipe it with \`osctl -n ${CP_RUNNING} reset --graceful=false --reboot --system-labels-to-wipe=EPHEMERAL\`\n`);
     assert.deepEqual(bootstraps.at(-1), {node: CP, request: {recoverEtcd: false, recoverSkipHashCheck: false}});
   });
+});
+
+describe('etcd leave and defrag: a deadline does not stop the node', () => {
+  for (const [command, hint] of [['leave', /it goes on leaving after this deadline: check `osctl -n 127\.69\.1\.11 service etcd`.*\n  hint: .*--timeout 10m\n$/], ['defrag', /its member goes on defragmenting after this deadline: watch DB SIZE in `osctl -n 127\.69\.1\.11 etcd status`.*\n  hint: .*--timeout 5m\n$/]]) {
+    it(`${command}: the timeout says the node may still be at it, not just "retry"`, async () => {
+      const r = await cli(['-n', CP, 'etcd', command, '--timeout', '1s']);
+      assert.equal(r.code, 1);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /^error: node 127\.69\.1\.11 via endpoint 127\.69\.1\.10:\d+ did not answer within 1s\.\n  hint: if the call reached the node, /);
+      assert.match(r.stderr, hint);
+      assert.doesNotMatch(r.stderr, /retry with a larger --timeout/);
+    });
+  }
 });

@@ -7,5 +7,9 @@ export default async function etcdDefrag({flags}: InvocationOf<typeof EtcdDefrag
   const session = await ctx.session(flags);
   const node = ctx.singleNode(session);
   const machine = await import('../../../machinery/api/machine/machine.js');
-  await ctx.withClient(session, (client) => client.unary(machine.MachineServiceService.etcdDefragment, {}, node));
+  const {mayGoOnAfterDeadline} = await import('./deadline.js');
+  await ctx.withClient(session, (client) => mayGoOnAfterDeadline(client.unary(machine.MachineServiceService.etcdDefragment, {}, node), [
+    `if the call reached the node, its member goes on defragmenting after this deadline: watch DB SIZE in \`osctl -n ${node} etcd status\` rather than running it again`,
+    'a large database takes longer: give it e.g. --timeout 5m',
+  ]));
 }
