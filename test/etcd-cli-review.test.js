@@ -294,3 +294,20 @@ describe('etcd leave and defrag: a deadline does not stop the node', () => {
     });
   }
 });
+
+describe('a FIFO given as a snapshot to read', () => {
+  // Opening it would block in a thread that even process.exit waits for: only SIGKILL ended osctl.
+  for (const args of [(fifo) => ['etcd', 'snapshot', 'inspect', fifo], (fifo) => ['-n', CP, 'bootstrap', `--recover-from=${fifo}`]]) {
+    it(`${args('F').join(' ')}: refused at once, nothing uploaded`, async () => {
+      const out = folder(`read-fifo-${args('F').includes('inspect') ? 'inspect' : 'bootstrap'}`);
+      const fifo = path.join(out.at, 'F');
+      await run('mkfifo', [fifo]);
+      const before = uploads.length;
+      const r = await cli(args(fifo), {timeoutMs: 10_000});
+      assert.equal(r.code, 1);
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderr, `error: ${JSON.stringify(fifo)} is not a regular file\n`);
+      assert.equal(uploads.length, before);
+    });
+  }
+});

@@ -53,6 +53,10 @@ export function trailerMismatch(file: string, trailer: {expected?: string; actua
 
 /** Reads a snapshot file (structure, status, trailer); the reader's errors become CLI errors naming the file. */
 export async function checkSnapshotFile(snapshots: Snapshots, file: string, withTrailer: boolean) {
+  // Opening a FIFO blocks until a writer comes, in a thread even process.exit waits for: no
+  // signal but SIGKILL would end osctl. stat does not block; the reader checks the rest.
+  const stat = await (await import('node:fs/promises')).stat(file).catch(() => undefined);
+  if (stat !== undefined && !stat.isFile()) throw new CliError(`${JSON.stringify(file)} is not a regular file`);
   try {
     const status = await snapshots.snapshotStatus(file, cancelSignal);
     const trailer = withTrailer ? await snapshots.snapshotTrailer(file, cancelSignal) : {present: false, valid: false, size: 0};
