@@ -16,7 +16,7 @@ import {MachineServiceService} from '../dist/machinery/api/machine/machine.js';
 import {StateService} from '../dist/machinery/api/v1alpha1/state.js';
 import {generateCA, issueClientCert, issueServerCert} from '../dist/machinery/pki.js';
 import {DAY, freePort, normalizeKey} from './helpers/agents.js';
-import {makeHome, osctl} from './helpers/cli.js';
+import {makeHome, osctl, runJs} from './helpers/cli.js';
 
 const run = promisify(execFile);
 const ETCD = '127.69.1.2';
@@ -310,4 +310,21 @@ describe('a FIFO given as a snapshot to read', () => {
       assert.equal(uploads.length, before);
     });
   }
+});
+
+describe('etcd snapshot - on a terminal', () => {
+  it('refuses to write the binary stream to a terminal (usage, exit 2), before any download', async () => {
+    // script(1) gives osctl a terminal for stdin, stdout and stderr, and copies what it printed
+    const command = [process.execPath, runJs, 'etcd', 'snapshot', '-'].map((w) => `'${w}'`).join(' ');
+    const calls = snapshotCalls;
+    const r = await new Promise((resolve) => {
+      const child = spawn('script', ['-qec', command, '/dev/null'], {env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe']});
+      let text = '';
+      child.stdout.on('data', (d) => (text += d));
+      child.on('close', (code) => resolve({code, text}));
+    });
+    assert.equal(r.code, 2, r.text);
+    assert.match(r.text, /error: refusing to write the binary snapshot to a terminal\r?\n {2}hint: redirect stdout/);
+    assert.equal(snapshotCalls, calls);
+  });
 });

@@ -30,6 +30,9 @@ export default async function etcdSnapshot({flags, args}: InvocationOf<typeof Et
     import('../../output/stdio.js'),
   ]);
   const toStdout = args.path === '-';
+  if (toStdout && process.stdout.isTTY) {
+    throw new CliError('refusing to write the binary snapshot to a terminal', EXIT_USAGE, ['redirect stdout (`osctl etcd snapshot - > db.snapshot`, `| gzip > db.snapshot.gz`), or give a file name']);
+  }
   const partPath = `${args.path}.part`;
   let part: fsp.FileHandle | undefined;
   let renamed = false;
