@@ -11,7 +11,8 @@ export default class EtcdSnapshot extends BaseCommand {
     'database osctl cannot read whose digest matches: that is what etcd sent, so it is kept, with an error (exit 1). Prints `etcd snapshot saved to "<path>" (N bytes)` and `snapshot info: hash …, revision …, total ' +
     'keys …, total size …` (total keys: distinct live keys, as talosctl counts them). With `-` the stream goes to stdout ' +
     'as it arrives and nothing else is printed there; the digest is still checked at the end (exit 1 when it does not ' +
-    'match). On a terminal, stderr shows the bytes received and the rate. A stream that sends nothing for ' +
+    'match). A folder, a device, FIFO or socket as <path>, and - with stdout on a terminal, are refused before anything ' +
+    'is downloaded; a link at <path> is replaced by the file, as talosctl does. On a terminal, stderr shows the bytes received and the rate. A stream that sends nothing for ' +
     '--stall-timeout fails instead of hanging; --timeout bounds connecting and the first answer.';
   static examples = ['<%= config.bin %> etcd snapshot db.snapshot'];
   static args = {
