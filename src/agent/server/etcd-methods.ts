@@ -193,6 +193,10 @@ async function forfeitLeadership(cluster: EtcdClient, local: EtcdClient, memberI
   } catch (error) {
     throw new EtcdOperationError(etcdErrorText(error));
   }
+  // Not the leader (or no leader at the moment, as while the leader's own call hands over): nothing
+  // to forfeit, and no leader-requiring member list that could fail mid-election. A single member
+  // always leads itself, so "only one member" is still reported below.
+  if (leader !== memberId) return '';
   const list = await cluster.memberList({signal, requireLeader: true}).catch((error: unknown) => {
     throw new EtcdOperationError(`failed to list etcd members: ${etcdErrorText(error)}`);
   });
