@@ -1,10 +1,12 @@
 // Restoring var/lib/etcd from the snapshot EtcdRecover stored (talos-behaviour.md (b) items
-// 14–16): Debian's `etcdctl snapshot restore` (etcd 3.4) with Talos's parameters, into a fresh
+// 14–16): first the snapshot's status from our own bbolt reader (as Talos's Status: a file it
+// refuses fails with `error verifying snapshot: …`, and the numbers go to the log), then Debian's `etcdctl snapshot restore` (etcd 3.4) with Talos's parameters, into a fresh
 // folder that is then moved into the (empty) data dir, as 3.4 refuses an existing data dir. On
 // success the upload is deleted; on failure it is kept and nothing is left in the data dir.
 import {spawn} from 'node:child_process';
-import {readdir, rename, rm, stat} from 'node:fs/promises';
+import {readdir, rename, rm} from 'node:fs/promises';
 import {join} from 'node:path';
+import {describeStatus, snapshotStatus} from '../../machinery/etcd-snapshot/index.js';
 
 export interface RestoreOptions {
   snapshot: string;
@@ -22,15 +24,14 @@ export interface RestoreOptions {
 
 export async function restoreFromSnapshot(options: RestoreOptions): Promise<void> {
   const {snapshot, dataDir} = options;
-  let size: number;
+  let described: string;
   try {
-    size = (await stat(snapshot)).size;
+    described = describeStatus(await snapshotStatus(snapshot, options.signal));
   } catch (error) {
+    options.signal.throwIfAborted();
     throw new Error(`error verifying snapshot: ${(error as Error).message}`);
   }
-  // Talos logs the snapshot's hash, revision, keys and size here; the file's length is what osd
-  // knows without a snapshot reader.
-  options.log(`recovering etcd from snapshot ${JSON.stringify(snapshot)} (${size} bytes)`);
+  options.log(`recovering etcd from snapshot: ${described}`);
   if (options.etcdctl === undefined) {
     throw new Error("error recovering from the snapshot: etcdctl not found: install Debian's etcd-client package or set OSD_ETCDCTL_BINARY");
   }
