@@ -1,8 +1,11 @@
-// reboot, reset and shutdown end to end on 127.65.1.x: a local cluster made by the real CLI (one
-// control plane, one worker), the built osctl against real osd processes. A reboot restarts the node's
+// reboot, reset and shutdown end to end on 127.68.1.x: a local cluster made by the real CLI (one
+// control plane, one worker), the built osctl against real osd processes (real etcd on the control
+// plane). A reboot restarts the node's
 // runtime in the same process (same PID, its service processes replaced, none left behind); a reset
 // wipes the node's var folder and nothing outside it; a shutdown ends osd; bad input gets talosctl's
-// texts and exit codes.
+// texts and exit codes; health reports a control plane whose etcd waits to join, and passes once it
+// is bootstrapped. On 127.68.2.x, three control planes: a graceful reset of one removes its etcd
+// member before wiping, and the node joins again as a new member.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -10,10 +13,12 @@ import * as path from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
 import {after, before, describe, it} from 'node:test';
 import {clusterDescription, createCluster, discardCluster, isAlive, makeHome, osctl} from './helpers/cli.js';
+import {etcdctl, etcdEndpoints, machineClient, parseEtcdJson} from './helpers/etcd.js';
+import {unary} from './helpers/agents.js';
 
 const CLUSTER = 'lc';
-const CONTROL_PLANE = '127.65.1.2';
-const WORKER = '127.65.1.3';
+const CONTROL_PLANE = '127.68.1.2';
+const WORKER = '127.68.1.3';
 
 let user;
 let scratch;
@@ -35,6 +40,16 @@ async function eventually(what, predicate, timeoutMs = 20_000) {
   }
 }
 
+/** The etcd service of `node` as ServiceList reports it (state, events). */
+async function etcdService(node, cluster = CLUSTER, env = user) {
+  const client = machineClient(env.talosconfig, cluster, node);
+  try {
+    return (await unary(client, 'serviceList', {})).messages[0].services.find((service) => service.id === 'etcd');
+  } finally {
+    client.close();
+  }
+}
+
 async function serviceStates(node) {
   const result = await osctl(['-n', node, 'service'], {env: user.env});
   if (result.code !== 0) return undefined;
@@ -45,7 +60,7 @@ before(async () => {
   user = makeHome('osctl-lifecycle-');
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'osctl-lifecycle-scratch-'));
   pidFile = path.join(scratch, 'sleeper.pids');
-  await createCluster(user, ['--name', CLUSTER, '--cidr', '127.65.1.0/24', '--controlplanes', '1', '--workers', '1']);
+  await createCluster(user, ['--name', CLUSTER, '--cidr', '127.68.1.0/24', '--controlplanes', '1', '--workers', '1']);
   nodes = Object.fromEntries(clusterDescription(user.home, CLUSTER).nodes.map((node) => [node.address, node]));
   // An extension service on the worker: services are read when the runtime starts, so the first reboot brings it up.
   const stateDir = nodes[WORKER].stateDir;
@@ -141,9 +156,11 @@ describe('reset', () => {
     assert.equal(result.stdout, '');
     assert.match(result.stderr, new RegExp(`    \\* ${CONTROL_PLANE.replaceAll('.', '\\.')}: back up\\n$`));
 
-    const left = fs.readdirSync(path.join(root, 'var'), {recursive: true}).sort();
-    // The etcd service of the control plane that came back makes its data dir again, empty (it waits in Preparing), maybe already.
-    assert.deepEqual(left.filter((entry) => entry !== 'lib/etcd'), ['lib', 'log', 'log/osd.console.log', 'log/osd.log']);
+    // The etcd service of the control plane that came back makes its data dir again (empty) before
+    // it says it waits to join: wait for that, then the list is exact.
+    await eventually('etcd waiting to join', async () => /^etcd is waiting to join the cluster/.test((await etcdService(CONTROL_PLANE).catch(() => undefined))?.events?.events.at(-1)?.msg ?? ''));
+    assert.equal((await etcdService(CONTROL_PLANE)).state, 'Preparing', 'the wiped control plane waits for a bootstrap');
+    assert.deepEqual(fs.readdirSync(path.join(root, 'var'), {recursive: true}).sort(), ['lib', 'lib/etcd', 'log', 'log/osd.console.log', 'log/osd.log']);
     assert.equal(fs.readFileSync(path.join(outside, 'precious'), 'utf8'), 'keep me');
     assert.equal(fs.readFileSync(path.join(root, 'etc/not-ephemeral'), 'utf8'), 'kept');
     assert.deepEqual(fs.readFileSync(path.join(root, 'system/state/config.yaml')), config);
@@ -152,9 +169,12 @@ describe('reset', () => {
   });
 
   it('a graceful reset through oclif\'s parser (--no-wait) is accepted and the node comes back', async () => {
-    const result = await osctl(['-n', CONTROL_PLANE, 'reset', '--reboot', '--system-labels-to-wipe', 'EPHEMERAL,META', '--no-wait'], {env: user.env});
+    // On the worker: it has no etcd member to leave (the control plane's etcd, wiped above, is not
+    // running, so a graceful reset there would keep trying to leave it for minutes).
+    const before = pidsStarted().length;
+    const result = await osctl(['-n', WORKER, 'reset', '--reboot', '--system-labels-to-wipe', 'EPHEMERAL,META', '--no-wait'], {env: user.env});
     assert.deepEqual([result.code, result.stdout, result.stderr], [0, '', '']);
-    await eventually('the control plane back', async () => (await serviceStates(CONTROL_PLANE))?.machined === 'Running');
+    await eventually('the worker back with a new sleeper', async () => (await serviceStates(WORKER))?.['ext-sleeper'] === 'Running' && pidsStarted().length === before + 1);
   });
 
   it('bad input gets talosctl\'s texts: the wipe mode locally, the rest from the node', async () => {
@@ -179,14 +199,30 @@ describe('reset', () => {
 });
 
 describe('health', () => {
-  it('reports talosctl\'s lines and fails within --wait-timeout when a check does not pass', async () => {
+  it('fails within --wait-timeout while the control plane\'s etcd waits to join, with the node\'s state; passes once it is bootstrapped', async () => {
+    // The state the reset above left: the only control plane's etcd data is gone and nobody bootstrapped it.
+    const etcd = await etcdService(CONTROL_PLANE);
+    assert.equal(etcd.state, 'Preparing');
+    const waiting =
+      'etcd is waiting to join the cluster, if this node is the first node in the cluster, please run `talosctl bootstrap` against one of the following IPs: no other control plane is known yet';
+    assert.equal(etcd.events.events.at(-1).msg, waiting);
+
     const started = Date.now();
-    const result = await osctl(['health', '--control-plane-nodes', CONTROL_PLANE, '--worker-nodes', WORKER, '--wait-timeout', '2s'], {env: user.env});
+    const args = ['health', '--control-plane-nodes', CONTROL_PLANE, '--worker-nodes', WORKER];
+    const result = await osctl([...args, '--wait-timeout', '2s'], {env: user.env});
     assert.equal(result.code, 1);
     assert.ok(Date.now() - started < 10_000);
-    const lines = result.stderr.trim().split('\n');
-    assert.equal(lines[0], 'waiting for etcd to be healthy: ...');
-    assert.match(lines.at(-1), /^error: health check "etcd to be healthy" did not pass within --wait-timeout 2s: /);
+    const failure = `1 error occurred:\n\t* ${CONTROL_PLANE}: service "etcd" not in expected state "Running": current state [Preparing] ${waiting}`;
+    assert.equal(
+      result.stderr,
+      `waiting for etcd to be healthy: ...\nwaiting for etcd to be healthy: ${failure}\nerror: health check "etcd to be healthy" did not pass within --wait-timeout 2s: ${failure}\n`,
+    );
+
+    const bootstrapped = await osctl(['-n', CONTROL_PLANE, 'bootstrap'], {env: user.env});
+    assert.deepEqual([bootstrapped.code, bootstrapped.stdout, bootstrapped.stderr], [0, '', '']);
+    const healthy = await osctl([...args, '--wait-timeout', '60s'], {env: user.env, timeoutMs: 90_000});
+    assert.equal(healthy.code, 0, healthy.stderr);
+    assert.match(healthy.stderr, /waiting for etcd to be healthy: OK\n/);
   });
 
   it('refuses a bad --wait-timeout', async () => {
@@ -215,5 +251,59 @@ describe('shutdown', () => {
     const result = await osctl(['-n', WORKER, 'reboot', '--wait=false', '--timeout', '3s'], {env: user.env});
     assert.equal(result.code, 1);
     assert.match(result.stderr, new RegExp(`^error executing reboot on node ${WORKER.replaceAll('.', '\\.')}: `));
+  });
+});
+
+describe('graceful reset of one control plane of three', () => {
+  const NAME = 'lc3';
+  const home = makeHome('osctl-lifecycle-3cp-');
+  const ADDRESSES = ['127.68.2.2', '127.68.2.3', '127.68.2.4'];
+  const RESET = ADDRESSES[2];
+  let members;
+
+  before(async () => {
+    await createCluster(home, ['--name', NAME, '--cidr', '127.68.2.0/28', '--controlplanes', '3', '--workers', '0']);
+    members = await etcdEndpoints(home.env, NAME);
+  });
+
+  after(async () => {
+    await discardCluster(home, NAME);
+  });
+
+  async function memberList() {
+    const listed = await etcdctl(members[0], ['member', 'list', '-w', 'json']);
+    assert.equal(listed.code, 0, listed.stderr);
+    return parseEtcdJson(listed.stdout).members;
+  }
+
+  it('`reset --reboot` removes the member first, wipes, and the node joins again: three voting members, health passes', async () => {
+    const name = members.find((member) => member.address === RESET).name;
+    const before = await memberList();
+    assert.equal(before.length, 3);
+    const oldId = before.find((member) => member.name === name).ID;
+
+    const result = await osctl(['-n', RESET, 'reset', '--reboot', '--system-labels-to-wipe', 'EPHEMERAL'], {env: home.env, timeoutMs: 120_000});
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, new RegExp(`    \\* ${RESET.replaceAll('.', '\\.')}: back up\\n$`));
+
+    // The new member is not the old one, and the join found no stale member of this name to remove:
+    // the reset removed it before wiping.
+    const after = await eventually('three voting members again', async () => {
+      const list = await memberList();
+      return list.length === 3 && list.every((member) => member.isLearner !== true && member.name !== '') ? list : undefined;
+    }, 60_000);
+    const rejoined = after.find((member) => member.name === name);
+    assert.ok(rejoined, `${name} is a member again`);
+    assert.notEqual(rejoined.ID, oldId);
+    const events = (await etcdService(RESET, NAME, home)).events.events.map((event) => event.msg);
+    const newIdText = BigInt(rejoined.ID).toString(16).padStart(16, '0');
+    assert.ok(events.includes(`Added etcd member ${newIdText} as a learner through ${ADDRESSES[0]}`) || events.includes(`Added etcd member ${newIdText} as a learner through ${ADDRESSES[1]}`), events.join('\n'));
+    assert.ok(!events.some((msg) => msg.startsWith('Removed stale etcd member')), events.join('\n'));
+    const log = fs.readFileSync(path.join(clusterDescription(home.home, NAME).nodes.find((node) => node.address === RESET).stateDir, 'var/log/osd.log'), 'utf8');
+    assert.match(log, /reset \(actor [0-9a-f-]{36}\): stopping the node/);
+
+    const health = await osctl(['health', '--control-plane-nodes', ADDRESSES.join(','), '--wait-timeout', '60s'], {env: home.env, timeoutMs: 90_000});
+    assert.equal(health.code, 0, health.stderr);
+    assert.match(health.stderr, /waiting for etcd members to be consistent across nodes: OK\n/);
   });
 });
