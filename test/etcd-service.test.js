@@ -72,6 +72,10 @@ describe('the etcd service on a 3+1 cluster', () => {
     const list = parseEtcdJson(listed.stdout).members;
     assert.deepEqual(list.map((member) => member.name).sort(), members.map((member) => member.name));
     assert.ok(list.every((member) => member.isLearner !== true), 'no learner is left');
+    // create returned once every member said it votes and knows a leader; the service's own health
+    // check (first run 5 s after the start, Talos's timing) follows within that delay.
+    for (const member of members) assert.equal((await etcdService(user, member.address)).state, 'Running');
+    for (const member of members) await waitHealthy(user, member.address, 10_000);
     for (const member of members) assert.deepEqual(list.find((each) => each.name === member.name).clientURLs, [member.endpoint]);
   });
 

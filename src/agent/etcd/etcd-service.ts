@@ -38,6 +38,12 @@ export const ETCD_SERVICE_ID = 'etcd';
 export const ETCD_HEALTH = {initialDelayMs: 5000, periodMs: 20_000, timeoutMs: 15_000};
 /** How often a member waiting to join looks for a healthy member again (Talos: 3 s ± 1 s; faster locally). */
 const JOIN_RETRY_MS = 1000;
+/**
+ * How soon a member that answered with a leader is asked again after it refused the add for a
+ * while only: etcd 3.4 allows one learner at a time, and its strict reconfig check refuses any add
+ * until the leader has been connected to every voting member for 5 s.
+ */
+const JOIN_REFUSED_RETRY_MS = 200;
 /** How often a learner asks to be promoted until it is in sync. */
 const PROMOTE_RETRY_MS = 500;
 /** One call of a join attempt against one control plane (Talos: 30 s for the attempt). */
@@ -233,13 +239,16 @@ export class EtcdService implements EtcdAccess, BootstrapAccess {
           }
         }),
       );
+      let refusedForNow = false;
       for (const answer of lists) {
         if (answer === undefined) continue;
         try {
           return await this.addLearner(answer.address, answer.list.members, signal, report);
         } catch (error) {
           if (signal.aborted) throw error;
-          this.noteOnce(lastProblems, answer.address, `cannot join the etcd cluster through ${answer.address}: ${errorText(error)}`);
+          const text = errorText(error);
+          if (/^etcdserver: (unhealthy cluster|too many learner members in cluster)$/.test(text)) refusedForNow = true;
+          this.noteOnce(lastProblems, answer.address, `cannot join the etcd cluster through ${answer.address}: ${text}`);
         }
       }
       if (!asked) {
@@ -249,7 +258,7 @@ export class EtcdService implements EtcdAccess, BootstrapAccess {
           `etcd is waiting to join the cluster, if this node is the first node in the cluster, please run \`talosctl bootstrap\` against one of the following IPs: ${list}`,
         );
       }
-      await delay(JOIN_RETRY_MS, undefined, {signal});
+      await delay(refusedForNow ? JOIN_REFUSED_RETRY_MS : JOIN_RETRY_MS, undefined, {signal});
     }
   }
 

@@ -1,6 +1,9 @@
 // The end of `cluster create`, as `talosctl cluster create` does it: bootstrap etcd on the first
-// control plane, then wait until the etcd service is Running and healthy on every control plane
-// (the others join it by themselves). Loads grpc-js (through the client): import lazily.
+// control plane, then wait until etcd is healthy on every control plane (the others join it by
+// themselves). Healthy: the service is Running and either its health check passed, or — not to
+// wait for that check's first run, 5 s after the start (Talos's timing) — the member itself says,
+// through EtcdStatus, that it is a voting member (not a learner) that knows a leader and has applied
+// what it committed. Loads grpc-js (through the client): import lazily.
 import {setTimeout as delay} from 'node:timers/promises';
 import {status} from '@grpc/grpc-js';
 import {MachineServiceService} from '../../machinery/api/machine/machine.js';
@@ -67,6 +70,7 @@ async function waitForNodeEtcd(node: ClusterNode, connection: Connection): Promi
       if (etcd === undefined) last = 'no etcd service';
       else if (etcd.state === 'Failed') throw new CliError(`etcd on ${node.name} (${node.address}) failed: ${lastEvent}`);
       else if (etcd.state === 'Running' && etcd.health?.healthy === true) return;
+      else if (etcd.state === 'Running' && (await votingWithLeader(client))) return;
       else last = `${etcd.state}${lastEvent === '' ? '' : `: ${lastEvent}`}`;
     } catch (error) {
       if (connection.signal.aborted) throw connection.signal.reason;
@@ -76,6 +80,17 @@ async function waitForNodeEtcd(node: ClusterNode, connection: Connection): Promi
       client.close();
     }
     await delay(RETRY_MS, undefined, {signal: connection.signal});
+  }
+}
+
+/** The local member's own status: promoted, a leader known, caught up with its commits. */
+async function votingWithLeader(client: OsClient): Promise<boolean> {
+  try {
+    const status = (await client.unary(MachineServiceService.etcdStatus, {})).messages[0]?.memberStatus;
+    return status !== undefined && !status.isLearner && status.leader !== 0n && status.errors.length === 0 && status.raftAppliedIndex >= status.raftIndex;
+  } catch (error) {
+    if (error instanceof NodeCallError) return false;
+    throw error;
   }
 }
 
