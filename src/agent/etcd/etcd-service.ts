@@ -79,6 +79,8 @@ export class EtcdService implements EtcdAccess, BootstrapAccess {
   private args: string[] = [];
   /** A learner added by this node that still has to be promoted, and where it was added. */
   private promotion?: {id: bigint; endpoint: string};
+  /** The certificate issuance in progress, if any (see issueCertificates). */
+  private issuing: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: EtcdServiceOptions) {
     this.paths = etcdPaths(options.root);
@@ -161,7 +163,7 @@ export class EtcdService implements EtcdAccess, BootstrapAccess {
     const ca = etcdCA(this.options.config());
     if (ca === undefined) throw new Error('etcd is not configured: the machine config has no cluster.etcd.ca');
     try {
-      this.credentials = (await issueNodeCertificates(ca, {address: this.options.address, hostname: this.options.hostname}, this.paths)).client;
+      this.credentials = (await this.issueCertificates(ca)).client;
     } catch (error) {
       throw new Error(`failed to generate etcd PKI: ${(error as Error).message}`);
     }
@@ -192,6 +194,17 @@ export class EtcdService implements EtcdAccess, BootstrapAccess {
     }
     if (!(await isDirEmpty(this.paths.dataDir))) return base;
     return [...base, ...(await this.join(signal, report)), '--initial-advertise-peer-urls', this.urls.peer];
+  }
+
+  /**
+   * One issuance at a time: a stopped run's pre state may still be writing the files when the next
+   * run's starts (Bootstrap right after the start), and interleaved writes would pair one run's
+   * peer.crt with the other's peer.key, or race on the same temporary file.
+   */
+  private issueCertificates(ca: NonNullable<ReturnType<typeof etcdCA>>): ReturnType<typeof issueNodeCertificates> {
+    const issued = this.issuing.then(() => issueNodeCertificates(ca, {address: this.options.address, hostname: this.options.hostname}, this.paths));
+    this.issuing = issued.catch(() => undefined);
+    return issued;
   }
 
   private baseArgs(binary: string): string[] {
