@@ -1,4 +1,4 @@
-// The etcd service end to end (127.63.0.0/16, used by no other test): a 3 control plane + 1
+// The etcd service end to end (127.68.3-5.x): a 3 control plane + 1
 // worker cluster made by the real CLI runs real etcd 3.4 over TLS; Bootstrap's refusals, the
 // supervisor restarting a killed etcd, EtcdMembers, and disaster recovery at the osd level
 // (every member wiped, a snapshot uploaded with EtcdRecover, Bootstrap{recover_etcd}).
@@ -16,9 +16,9 @@ import {etcdctl, etcdctlTxn, etcdEndpoints, parseEtcdJson, etcdPid, machineClien
 
 const execFileAsync = promisify(execFile);
 const NAME = 'etcd-b';
-const CIDR = '127.63.1.0/28';
-const CP1 = '127.63.1.2';
-const WORKER = '127.63.1.5';
+const CIDR = '127.68.3.0/28';
+const CP1 = '127.68.3.2';
+const WORKER = '127.68.3.5';
 
 /** `osctl service etcd` on one node: state, health and events, parsed from ServiceList. */
 async function etcdService(user, address) {
@@ -62,7 +62,7 @@ describe('the etcd service on a 3+1 cluster', () => {
 
   test('create bootstraps etcd: three voting members, seen with etcdctl and the files cluster show names', async () => {
     console.log(`cluster create (3+1, etcd healthy on every control plane): ${createMs} ms`);
-    assert.deepEqual(members.map((member) => member.address), ['127.63.1.2', '127.63.1.3', '127.63.1.4']);
+    assert.deepEqual(members.map((member) => member.address), ['127.68.3.2', '127.68.3.3', '127.68.3.4']);
     for (const member of members) {
       assert.equal(member.endpoint, `https://${member.address}:2379`);
       for (const file of [member.ca, member.cert, member.key]) assert.ok(fs.existsSync(file), file);
@@ -191,12 +191,12 @@ describe('cluster create without etcd bootstrapped, and without an etcd binary',
   test('--skip-bootstrap leaves the control plane waiting in Preparing; Bootstrap brings etcd up', async () => {
     const user = makeHome('osctl-etcd-skip-');
     try {
-      const created = await osctl(['cluster', 'create', '--name', 'etcd-skip', '--cidr', '127.63.2.0/28', '--controlplanes', '1', '--workers', '0', '--skip-bootstrap'], {
+      const created = await osctl(['cluster', 'create', '--name', 'etcd-skip', '--cidr', '127.68.4.0/28', '--controlplanes', '1', '--workers', '0', '--skip-bootstrap'], {
         env: user.env,
         timeoutMs: 90_000,
       });
       assert.equal(created.code, 0, created.stderr);
-      const address = '127.63.2.2';
+      const address = '127.68.4.2';
       const client = machineClient(user.talosconfig, 'etcd-skip', address);
       try {
         await eventually(async () => {
@@ -245,14 +245,14 @@ describe('cluster create without etcd bootstrapped, and without an etcd binary',
   test('with no etcd binary, create fails naming Debian\'s etcd-server package and leaves nothing behind', async () => {
     const user = makeHome('osctl-etcd-missing-');
     try {
-      const created = await osctl(['cluster', 'create', '--name', 'etcd-none', '--cidr', '127.63.3.0/28', '--controlplanes', '1', '--workers', '0'], {
+      const created = await osctl(['cluster', 'create', '--name', 'etcd-none', '--cidr', '127.68.5.0/28', '--controlplanes', '1', '--workers', '0'], {
         env: {...user.env, OSD_ETCD_BINARY: '/nonexistent/etcd'},
         timeoutMs: 90_000,
       });
       assert.equal(created.code, 1);
       assert.match(
         created.stderr,
-        /^error: etcd on etcd-none-controlplane-1 \(127\.63\.3\.2\) failed: Failed to run pre stage: etcd binary not found \(OSD_ETCD_BINARY=\/nonexistent\/etcd is not executable\): install Debian's etcd-server package or set OSD_ETCD_BINARY\n/,
+        /^error: etcd on etcd-none-controlplane-1 \(127\.68\.5\.2\) failed: Failed to run pre stage: etcd binary not found \(OSD_ETCD_BINARY=\/nonexistent\/etcd is not executable\): install Debian's etcd-server package or set OSD_ETCD_BINARY\n/,
       );
       assert.equal(fs.existsSync(path.join(user.home, '.talos', 'clusters', 'etcd-none')), false);
     } finally {
