@@ -3,9 +3,11 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import {randomBytes} from 'node:crypto';
 
+/** Unique per write: two writers of one path in one process must not share (or swap) a temp file. */
 function temporaryPath(target: string): string {
-  return `${target}.tmp-${process.pid}`;
+  return `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
 export function writeFileAtomic(target: string, data: string | Uint8Array, mode = 0o600): void {
@@ -13,9 +15,9 @@ export function writeFileAtomic(target: string, data: string | Uint8Array, mode 
   const temp = temporaryPath(target);
   try {
     fs.mkdirSync(directory, {recursive: true, mode: 0o700});
-    const fd = fs.openSync(temp, 'w', mode);
+    const fd = fs.openSync(temp, 'wx', mode);
     try {
-      fs.fchmodSync(fd, mode); // a leftover temp file from a crashed run keeps its old mode otherwise
+      fs.fchmodSync(fd, mode); // the umask may have narrowed the mode
       fs.writeFileSync(fd, data);
       fs.fsyncSync(fd);
     } finally {
@@ -34,7 +36,7 @@ export async function writeFileAtomicAsync(target: string, data: string | Uint8A
   const temp = temporaryPath(target);
   try {
     await fsp.mkdir(path.dirname(target), {recursive: true, mode: 0o700});
-    const file = await fsp.open(temp, 'w', mode);
+    const file = await fsp.open(temp, 'wx', mode);
     try {
       await file.chmod(mode);
       await file.writeFile(data);
