@@ -6,6 +6,7 @@ import type {ResourceTypeDefinition} from '../store/resource.js';
 import type {ResourceStore} from '../store/store.js';
 import type {Supervisor} from '../system/supervisor.js';
 import type {EtcdClient} from './client.js';
+import {setTimeout as sleep} from 'node:timers/promises';
 
 export const ETCD_MEMBER_TYPE = 'EtcdMembers.etcd.talos.dev';
 const OWNER = 'etcd.MemberController';
@@ -65,14 +66,7 @@ export async function localMemberIdFromStore(store: ResourceStore, signal: Abort
     const resource = store.get<EtcdMemberSpec>(POINTER);
     if (resource !== undefined) return BigInt(`0x${resource.spec.memberID}`);
     if (signal.aborted) throw new Error('etcd member ID is not known: the etcd service is not running and healthy');
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, POLL_MS);
-      function done(): void {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      }
-      signal.addEventListener('abort', done, {once: true});
-    });
+    // Ends early on abort; the loop then reports it.
+    await sleep(POLL_MS, undefined, {signal}).catch(() => undefined);
   }
 }

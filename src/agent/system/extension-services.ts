@@ -20,6 +20,7 @@ import type {ProcessGroupRecords} from '../../machinery/process-groups.js';
 import {readRegularFile} from '../regular-file.js';
 import {ProcessRunner} from './process-runner.js';
 import type {Condition, RestartPolicy, ServiceDefinition} from './service.js';
+import {setTimeout as sleep} from 'node:timers/promises';
 
 export const EXTENSION_SERVICE_CONFIG_DIR = 'usr/local/etc/containers';
 export const EXTENSION_SERVICE_ROOTFS_DIR = 'usr/local/lib/containers';
@@ -345,15 +346,8 @@ async function poll(check: () => Promise<boolean>, signal: AbortSignal): Promise
   for (;;) {
     if (signal.aborted) throw new Error('context canceled');
     if (await check()) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, POLL_MS);
-      function done(): void {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      }
-      signal.addEventListener('abort', done, {once: true});
-    });
+    // Ends early on abort; the loop then reports it.
+    await sleep(POLL_MS, undefined, {signal}).catch(() => undefined);
   }
 }
 
