@@ -7,7 +7,11 @@ import {CliError, EXIT_USAGE} from '../../errors.js';
 import type {RunContext} from '../../runtime.js';
 import {StallWatchdog, TransferProgress} from './snapshot-transfer.js';
 
-/** The node's messages (Talos sends 1 KiB each) are joined into writes of this size. */
+/**
+ * The node's messages (Talos sends 1 KiB each, osd 128 KiB) are written together, by one
+ * writev(2) of up to this many bytes: the received buffers themselves, never copied (gRPC gives
+ * each message a buffer of its own; copying into 1 MiB buffers cost a third of osctl's CPU).
+ */
 const WRITE_BYTES = 1 << 20;
 
 /**
@@ -52,47 +56,52 @@ export default async function etcdSnapshot({flags, args}: InvocationOf<typeof Et
   }
   const digest = new snapshots.TrailerDigest();
   try {
-    const writeOut = toStdout
-      ? (await import('../read.js')).writeStdout
-      : async (bytes: Uint8Array) => {
-        try {
-          for (let done = 0; done < bytes.length;) done += (await part!.write(bytes, done, bytes.length - done)).bytesWritten;
-        } catch (err) {
-          throw new CliError(`error writing ${JSON.stringify(partPath)}: ${describeWriteError(err as NodeJS.ErrnoException)}`);
+    const writeStdout = toStdout ? (await import('../read.js')).writeStdout : undefined;
+    const writeOut = async (pieces: Uint8Array[], size: number) => {
+      if (writeStdout) {
+        for (const piece of pieces) await writeStdout(piece);
+        return;
+      }
+      try {
+        let done = (await part!.writev(pieces)).bytesWritten;
+        // a short write (a full disk reports ENOSPC on the next one): the rest, joined
+        if (done < size) {
+          const rest = Buffer.concat(pieces).subarray(done);
+          for (let at = 0; at < rest.length;) at += (await part!.write(rest, at, rest.length - at)).bytesWritten;
         }
-      };
+      } catch (err) {
+        throw new CliError(`error writing ${JSON.stringify(partPath)}: ${describeWriteError(err as NodeJS.ErrnoException)}`);
+      }
+    };
     await ctx.withClient(session, async (client) => {
       const stream = client.serverStream(MachineServiceService.etcdSnapshot, {}, node, 'first-answer');
       const watchdog = new StallWatchdog(stallMs, () => stream.cancel());
       const progress = new TransferProgress('receiving etcd snapshot:');
-      let pending = Buffer.allocUnsafe(WRITE_BYTES);
+      let pending: Uint8Array[] = [];
       let filled = 0;
       const flush = async () => {
         if (filled === 0) return;
-        const full = pending.subarray(0, filled);
-        digest.update(full);
-        // stdout may hold on to what it was given: the next piece gets a new buffer.
-        pending = Buffer.allocUnsafe(WRITE_BYTES);
+        const pieces = pending;
+        const size = filled;
+        pending = [];
         filled = 0;
-        await writeOut(full);
+        await writeOut(pieces, size);
       };
       try {
         for await (const data of stream) {
           watchdog.poke();
           if (data.metadata?.error) throw new CliError(`error reading: ${data.metadata.error}`);
           const bytes = data.bytes;
+          if (bytes.length === 0) continue;
           progress.add(bytes.length);
-          for (let at = 0; at < bytes.length;) {
-            const n = Math.min(bytes.length - at, WRITE_BYTES - filled);
-            pending.set(bytes.subarray(at, at + n), filled);
-            filled += n;
-            at += n;
-            if (filled === WRITE_BYTES) {
-              // a slow disk or reader is not a stalled stream
-              watchdog.stop();
-              await flush();
-              watchdog.poke();
-            }
+          digest.update(bytes);
+          pending.push(bytes);
+          filled += bytes.length;
+          if (filled >= WRITE_BYTES) {
+            // a slow disk or reader is not a stalled stream
+            watchdog.stop();
+            await flush();
+            watchdog.poke();
           }
         }
         await flush();
