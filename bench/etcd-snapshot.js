@@ -28,6 +28,17 @@ const SNAPSHOT_ROUNDS = Number(process.env.BENCH_ETCD_SNAPSHOT_ROUNDS ?? 3);
 const VALUE_BYTES = 4000;
 const ROUNDS = Number(process.env.BENCH_ETCD_ROUNDS ?? 7);
 const MB = 1_000_000;
+const FLOOR_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'etcd-snapshot-floor.js');
+
+/** CPU time (user + system) a running process has used so far, in ms (Linux /proc; 0 elsewhere). */
+function processCpuMs(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime in 1/100 s
+  } catch {
+    return 0;
+  }
+}
 
 /** `keys` puts of VALUE_BYTES each over gRPC, 32 at a time (etcdctl would start a process per batch). */
 async function loadEtcd(target, credentials, from, to) {
@@ -99,16 +110,22 @@ function snapshotRounds({osctl, env, dir, hop, target, label, record}) {
   const command = (argv) => [argv[0], argv.slice(1)];
   const cases = {
     etcdctl: [...command(['etcdctl', ...etcdctlArgs(target.etcd), 'snapshot', 'save', path.join(dir, 'etcdctl.snapshot')]), etcdEnv],
+    floor: [process.execPath, [FLOOR_SCRIPT, target.address, target.address, path.join(dir, 'floor.snapshot')], env],
     direct: [...command(osctl('--timeout', '5m', '-e', target.address, '-n', target.address, 'etcd', 'snapshot', path.join(dir, 'direct.snapshot'))), env],
     hop: [...command(osctl('--timeout', '5m', '-e', hop.address, '-n', target.address, 'etcd', 'snapshot', path.join(dir, 'hop.snapshot'))), env],
   };
-  const samples = {etcdctl: [], direct: [], hop: []};
-  const rss = {etcdctl: 0, direct: 0, hop: 0};
+  const samples = {etcdctl: [], floor: [], direct: [], hop: []};
+  const cpu = {etcdctl: [], floor: [], direct: [], hop: []};
+  const osdCpu = {etcdctl: [], floor: [], direct: [], hop: []};
+  const rss = {etcdctl: 0, floor: 0, direct: 0, hop: 0};
   for (let round = 0; round < SNAPSHOT_ROUNDS + 1; round++) {
     for (const name of Object.keys(cases).sort(() => Math.random() - 0.5)) {
-      const {ms, maxRssKb} = timed(...cases[name]);
+      const osdBefore = processCpuMs(target.pid) + processCpuMs(hop.pid);
+      const {ms, cpuMs, maxRssKb} = timed(...cases[name]);
       if (round === 0) continue; // warms etcd's and the page cache
       samples[name].push(ms);
+      cpu[name].push(cpuMs);
+      osdCpu[name].push(processCpuMs(target.pid) + processCpuMs(hop.pid) - osdBefore);
       rss[name] = Math.max(rss[name], maxRssKb);
     }
   }
@@ -117,6 +134,8 @@ function snapshotRounds({osctl, env, dir, hop, target, label, record}) {
     if (fs.statSync(path.join(dir, `${name}.snapshot`)).size !== size) throw new Error(`${name}: the snapshot differs in size from etcdctl's`);
   }
   const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+  const c = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, median(v).toFixed(0)]));
+  const o = Object.fromEntries(Object.entries(osdCpu).map(([k, v]) => [k, median(v).toFixed(0)]));
   const mbps = (ms) => (size / MB / (ms / 1000)).toFixed(1);
   // Throughput ratio ≥ 0.9 is time ratio ≤ 1/0.9.
   record(`\`osctl etcd snapshot\` ${label} (${(size / MB).toFixed(0)} MB), straight to the member's osd`, m.direct, m.etcdctl, '`etcdctl snapshot save`, same member', 1 / 0.9);
@@ -127,7 +146,11 @@ function snapshotRounds({osctl, env, dir, hop, target, label, record}) {
     line: `- ${(size / MB).toFixed(1)} MB snapshot, medians of ${SNAPSHOT_ROUNDS} interleaved rounds: etcdctl ${m.etcdctl.toFixed(0)} ms ` +
       `(${mbps(m.etcdctl)} MB/s); osctl direct ${m.direct.toFixed(0)} ms (${mbps(m.direct)} MB/s, throughput ratio ${(m.etcdctl / m.direct).toFixed(2)}); ` +
       `osctl through a hop ${m.hop.toFixed(0)} ms (${mbps(m.hop)} MB/s, ratio ${(m.etcdctl / m.hop).toFixed(2)}). ` +
-      `Peak RSS: osctl direct ${(rss.direct / 1024).toFixed(0)} MiB, through a hop ${(rss.hop / 1024).toFixed(0)} MiB, etcdctl ${(rss.etcdctl / 1024).toFixed(0)} MiB. ` +
+      `Floor (a bare grpc-js client through the member's osd, identity deserializer, each message written as it comes): ${m.floor.toFixed(0)} ms ` +
+      `(${mbps(m.floor)} MB/s, ratio ${(m.etcdctl / m.floor).toFixed(2)}). ` +
+      `CPU (user + system, medians): etcdctl ${c.etcdctl} ms, floor ${c.floor} ms, osctl direct ${c.direct} ms, through a hop ${c.hop} ms; ` +
+      `osd (both control planes involved) during etcdctl ${o.etcdctl} ms, floor ${o.floor} ms, osctl direct ${o.direct} ms, through a hop ${o.hop} ms. ` +
+      `Peak RSS: osctl direct ${(rss.direct / 1024).toFixed(0)} MiB, through a hop ${(rss.hop / 1024).toFixed(0)} MiB, floor ${(rss.floor / 1024).toFixed(0)} MiB, etcdctl ${(rss.etcdctl / 1024).toFixed(0)} MiB. ` +
       'osctl also reads the saved file back for its `snapshot info` line (the bbolt reader), which etcdctl 3.4 does not.',
   };
 }
@@ -249,6 +272,6 @@ function readerVsEtcdctl({osctl, env, file, size, record}) {
     `(${(size / MB / (m.reader / 1000)).toFixed(0)} MB/s incl. node start), inspect ${m.inspect.toFixed(0)} ms. Hash, revision, size and ` +
     `pair count equal etcdctl's; total keys (distinct live keys) ${inspect.totalKey}.`);
   lines.push(`- The reader's peak RSS on the ${(size / MB).toFixed(0)} MB file: ${(reader.maxRssKb / 1024).toFixed(0)} MiB ` +
-    '(pages read on demand through eight 1 MiB windows; the rest is node and garbage between collections).');
+    '(pages read on demand through 32 windows of 256 KiB; the rest is node and garbage between collections).');
   return lines;
 }

@@ -52,15 +52,17 @@ export async function snapshotStatus(path: string, signal?: AbortSignal, cache?:
 async function walk(file: BoltFile, signal: AbortSignal | undefined): Promise<SnapshotStatus> {
   const crc = new Crc32c();
   const live = new Set<string>();
-  let revision = 0n;
+  // the last revision key's main revision, as two 32-bit halves (a BigInt per key cost more than the rest of its handling)
+  let revisionHigh = 0;
+  let revisionLow = 0;
   let totalPairs = 0;
   let pacedAt = 0;
   const decodeErrors: string[] = [];
   file.markFreelist();
   const roots = new BucketCursor(file, file.treePage(file.meta.root, 'the meta', true), '<root>');
-  for (let top = roots.next(); top; top = roots.next()) {
-    const name = top.key;
-    if (top.value !== undefined) {
+  while (roots.next()) {
+    const name = roots.key();
+    if (!roots.isBucket) {
       file.errors.add(`root element ${JSON.stringify(name.toString('latin1'))} is not a bucket`);
       continue;
     }
@@ -69,40 +71,43 @@ async function walk(file: BoltFile, signal: AbortSignal | undefined): Promise<Sn
     const isKeyBucket = name.length === 3 && name.toString('latin1') === 'key';
     // Nested buckets are walked for integrity only (bbolt's ForEach hashes their key with a nil value).
     // Each bucket's cursor is made when it is walked: its first page is read then (windows are reused).
-    const pending: Array<{raw: Buffer; name: string; depth: number}> = [{raw: top.raw, name: label, depth: 0}];
+    const pending: Array<{raw: Buffer; name: string; depth: number}> = [{raw: roots.raw(), name: label, depth: 0}];
     while (pending.length > 0) {
       const {raw, name: bucketName, depth} = pending.pop()!;
       const cursor = new BucketCursor(file, bucketRoot(file, raw, bucketName), bucketName);
-      for (let entry = cursor.next(); entry; entry = cursor.next()) {
+      while (cursor.next()) {
         if (file.pagesRead - pacedAt >= PAGES_PER_TURN) {
           pacedAt = file.pagesRead;
           await yieldToEventLoop();
           signal?.throwIfAborted();
         }
         if (depth > 0) continue;
-        crc.update(entry.key);
         totalPairs++;
-        if (entry.value === undefined) {
+        const {buf, keyStart, keyEnd, valueEnd} = cursor;
+        if (cursor.isBucket) {
+          crc.update(buf, keyStart, keyEnd);
           if (depth + 1 < MAX_BUCKET_DEPTH) {
-            const nested = `${label}/${JSON.stringify(entry.key.toString('latin1'))}`;
-            pending.push({raw: Buffer.from(entry.raw), name: nested, depth: depth + 1});
+            const nested = `${label}/${JSON.stringify(buf.toString('latin1', keyStart, keyEnd))}`;
+            pending.push({raw: Buffer.from(cursor.raw()), name: nested, depth: depth + 1});
           }
           continue;
         }
-        crc.update(entry.value);
+        // key and value lie next to each other in the page: one piece to hash
+        crc.update(buf, keyStart, valueEnd);
         if (!isKeyBucket) continue;
-        const {key, value} = entry;
-        if (key.length < 8) {
-          if (decodeErrors.length < 10) decodeErrors.push(`revision key of ${key.length} bytes`);
+        const keyLength = keyEnd - keyStart;
+        if (keyLength < 8) {
+          if (decodeErrors.length < 10) decodeErrors.push(`revision key of ${keyLength} bytes`);
           continue;
         }
-        revision = key.readBigInt64BE(0);
-        const userKey = keyValueKey(value);
+        revisionHigh = buf.readInt32BE(keyStart);
+        revisionLow = buf.readUInt32BE(keyStart + 4);
+        const userKey = keyValueKey(buf, keyEnd, valueEnd);
         if (userKey === undefined) {
-          if (decodeErrors.length < 10) decodeErrors.push(`value at revision ${revision} is not an mvccpb.KeyValue`);
+          if (decodeErrors.length < 10) decodeErrors.push(`value at revision ${revisionOf(revisionHigh, revisionLow)} is not an mvccpb.KeyValue`);
           continue;
         }
-        if (key.length === TOMBSTONE_REVISION_BYTES && key[17] === TOMBSTONE_MARK) live.delete(userKey);
+        if (keyLength === TOMBSTONE_REVISION_BYTES && buf[keyStart + 17] === TOMBSTONE_MARK) live.delete(userKey);
         else live.add(userKey);
       }
     }
@@ -113,21 +118,26 @@ async function walk(file: BoltFile, signal: AbortSignal | undefined): Promise<Sn
     throw new SnapshotFileError(`snapshot file integrity check failed. ${errors.count} errors found.\n${errors.list.join('\n')}${more}`);
   }
   if (decodeErrors.length > 0) throw new SnapshotFileError(`error during bucket key iteration: ${decodeErrors.join('; ')}`);
-  return {hash: crc.digest(), revision, totalKey: live.size, totalPairs, totalSize: file.meta.pgid * file.meta.pageSize};
+  return {hash: crc.digest(), revision: revisionOf(revisionHigh, revisionLow), totalKey: live.size, totalPairs, totalSize: file.meta.pgid * file.meta.pageSize};
+}
+
+/** An int64 from its signed high and unsigned low 32 bits. */
+function revisionOf(high: number, low: number): bigint {
+  return (BigInt(high) << 32n) | BigInt(low);
 }
 
 /**
  * Field 1 (key) of a protobuf-encoded mvccpb.KeyValue, as a map key; undefined when the bytes are
  * not a well-formed message (every field is walked, as an Unmarshal would).
  */
-export function keyValueKey(bytes: Buffer): string | undefined {
+export function keyValueKey(bytes: Buffer, start = 0, end = bytes.length): string | undefined {
   let key = '';
-  let i = 0;
+  let i = start;
   const varint = (): number | undefined => {
     let result = 0;
     let scale = 1;
     for (let n = 0; n < 10; n++) {
-      if (i >= bytes.length) return undefined;
+      if (i >= end) return undefined;
       const b = bytes[i++];
       result += (b & 0x7f) * scale;
       scale *= 128;
@@ -135,7 +145,7 @@ export function keyValueKey(bytes: Buffer): string | undefined {
     }
     return undefined;
   };
-  while (i < bytes.length) {
+  while (i < end) {
     const tag = varint();
     if (tag === undefined) return undefined;
     const field = Math.floor(tag / 8);
@@ -145,12 +155,12 @@ export function keyValueKey(bytes: Buffer): string | undefined {
       if (varint() === undefined) return undefined;
     } else if (wire === 2) {
       const length = varint();
-      if (length === undefined || i + length > bytes.length) return undefined;
+      if (length === undefined || i + length > end) return undefined;
       if (field === 1) key = bytes.toString('latin1', i, i + length);
       i += length;
     } else if (wire === 1 || wire === 5) {
       i += wire === 1 ? 8 : 4;
-      if (i > bytes.length) return undefined;
+      if (i > end) return undefined;
     } else {
       return undefined;
     }
