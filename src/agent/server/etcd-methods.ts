@@ -193,13 +193,13 @@ async function forfeitLeadership(cluster: EtcdClient, local: EtcdClient, memberI
   } catch (error) {
     throw new EtcdOperationError(etcdErrorText(error));
   }
-  // Not the leader (or no leader at the moment, as while the leader's own call hands over): nothing
-  // to forfeit, and no leader-requiring member list that could fail mid-election. A single member
-  // always leads itself, so "only one member" is still reported below.
-  if (leader !== memberId) return '';
+  // A member that is not the leader (or sees no leader, as while the leader's own call hands
+  // over) has nothing to forfeit: the leader-requiring list failing then is not an error.
   const list = await cluster.memberList({signal, requireLeader: true}).catch((error: unknown) => {
+    if (leader !== memberId) return undefined;
     throw new EtcdOperationError(`failed to list etcd members: ${etcdErrorText(error)}`);
   });
+  if (list === undefined) return '';
   if (list.members.length === 1) throw new EtcdOperationError('cannot forfeit leadership, only one member');
   const self = list.members.find((m) => m.ID === memberId);
   if (self === undefined) throw new EtcdOperationError(`failed to find "${memberId.toString(16).padStart(16, '0')}" in list of etcd members`);
