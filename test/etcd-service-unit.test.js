@@ -1,7 +1,7 @@
 // The etcd service's parts on their own: the ECDSA etcd PKI, Bootstrap's order of checks and
 // EtcdRecover's upload handling (the method handlers called directly, with a fake node), and
 // EtcdMembers' spec encodings.
-import {describe, test} from 'node:test';
+import {after, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {createPrivateKey, X509Certificate} from 'node:crypto';
 import * as fs from 'node:fs';
@@ -14,6 +14,17 @@ import {generateEcdsaCA, issueEtcdCert} from '../dist/machinery/pki.js';
 import {bootstrapMethods} from '../dist/agent/server/bootstrap-methods.js';
 import {etcdMemberType} from '../dist/agent/etcd/members.js';
 import {memberIdText} from '../dist/agent/etcd/etcd-service.js';
+
+/** Temp folders of this file, removed when it ends. */
+const tempDirs = [];
+function tempDir() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-unit-'));
+  tempDirs.push(dir);
+  return dir;
+}
+after(() => {
+  for (const dir of tempDirs) fs.rmSync(dir, {recursive: true, force: true});
+});
 
 const DAY = 24 * 3600 * 1000;
 
@@ -92,7 +103,7 @@ const rejectsWith = (promise, code, details) =>
   });
 
 describe('Bootstrap: Talos\'s order of checks', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-unit-'));
+  const dir = tempDir();
 
   test('cri not ready comes first, even on a worker', async () => {
     const {node} = fakeNode(dir, {criReady: async () => false, machineType: () => 'worker'});
@@ -120,7 +131,7 @@ describe('Bootstrap: Talos\'s order of checks', () => {
 
 describe('EtcdRecover', () => {
   test('refused until var/lib exists; on a worker with Talos\'s text', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-unit-'));
+    const dir = tempDir();
     await rejectsWith(handlers(fakeNode(dir).node).recover([Buffer.from('x')]), status.FAILED_PRECONDITION, 'etcd service is not ready for recovery yet');
     fs.mkdirSync(path.join(dir, 'var/lib'), {recursive: true});
     await rejectsWith(handlers(fakeNode(dir, {machineType: () => 'worker'}).node).recover([Buffer.from('x')]), status.UNIMPLEMENTED, 'etcd recover is only available on control plane nodes');
@@ -128,7 +139,7 @@ describe('EtcdRecover', () => {
   });
 
   test('stores the chunks in var/lib/etcd.snapshot (mode 0700), replacing an older upload', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-unit-'));
+    const dir = tempDir();
     fs.mkdirSync(path.join(dir, 'var/lib'), {recursive: true});
     const target = path.join(dir, 'var/lib/etcd.snapshot');
     fs.writeFileSync(target, 'an older, longer upload that must not survive');
@@ -144,7 +155,7 @@ describe('EtcdRecover', () => {
   });
 
   test('a cancelled upload leaves no file', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-unit-'));
+    const dir = tempDir();
     fs.mkdirSync(path.join(dir, 'var/lib'), {recursive: true});
     const abort = new AbortController();
     const never = () => new Promise(() => {});
